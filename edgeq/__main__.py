@@ -1,0 +1,5 @@
+import sys
+
+from edgeq.cli import main
+
+sys.exit(main())

@@ -1,0 +1,195 @@
+"""Contracts between the core and target plugins: Target, Runner, Artifact, ProfileReport.
+
+A target plugin returns :class:`Target` objects from its ``register_targets`` hook and
+runner factories from ``register_runners``. The core never imports a plugin; it only
+talks to these contracts.
+
+Artifact layout: a directory holding the emitted files and ``manifest.json``::
+
+    {"schema": 1, "target": "tflite", "profile": "tflite", "edgeq_version": "…",
+     "files": {"model.tflite": {"sha256": "…", "bytes": 123}},
+     "inputs":  [{"name": "x", "shape": [1,3,224,224], "dtype": "float32", "quant": {…}|null}],
+     "outputs": [...],
+     "tool_versions": {"ai-edge-litert": "…"},
+     "calibration_fingerprint": "…", "options": {...}}
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from edgeq.errors import BuildError, TargetUnavailableError
+from edgeq.types import NodePlacement, QuantSpec
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_SCHEMA = 1
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Artifact:
+    """A built, deployable directory and its manifest."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def target(self) -> str:
+        return self.manifest["target"]
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def write_manifest(self) -> None:
+        """Fill ``files`` with sha256/size of every file and write ``manifest.json``."""
+        files = {}
+        for f in sorted(self.path.rglob("*")):
+            if f.is_file() and f.name != MANIFEST_NAME:
+                rel = f.relative_to(self.path).as_posix()
+                files[rel] = {"sha256": sha256_file(f), "bytes": f.stat().st_size}
+        self.manifest.setdefault("schema", MANIFEST_SCHEMA)
+        self.manifest["files"] = files
+        (self.path / MANIFEST_NAME).write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Artifact":
+        path = Path(path)
+        mf = path / MANIFEST_NAME
+        if not mf.is_file():
+            raise BuildError(f"{path}: not an edgeq artifact (no {MANIFEST_NAME}); "
+                             "build one with 'edgeq build'")
+        try:
+            manifest = json.loads(mf.read_text())
+        except json.JSONDecodeError as exc:
+            raise BuildError(f"{mf}: invalid JSON ({exc}); rebuild the artifact") from exc
+        return cls(path, manifest)
+
+    def verify(self) -> None:
+        """Check every listed file's sha256; raise BuildError naming the first mismatch."""
+        for rel, info in self.manifest.get("files", {}).items():
+            f = self.path / rel
+            if not f.is_file() or sha256_file(f) != info["sha256"]:
+                raise BuildError(f"{f}: missing or modified since the build (sha256 mismatch); rebuild")
+
+
+@dataclass
+class BuildOptions:
+    """Options every target understands; ``extra`` holds the target profile's own."""
+
+    io_dtype: str = "float32"  # float32 | int8 | uint8
+    precision: str = "int8"  # int8 | fp32 | fp16
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Target(abc.ABC):
+    """A hardware/runtime target. Subclasses set the class attributes."""
+
+    #: unique name, e.g. "tflite"
+    name: str = ""
+    #: what ``emit`` writes, e.g. ".tflite", ".mlpackage", "qnn-context-binary"
+    artifact_kind: str = ""
+    #: python packages the target's SDK needs (imported only when used)
+    sdk_packages: tuple[str, ...] = ()
+    #: default runner name
+    default_runner: str = "host"
+
+    @property
+    @abc.abstractmethod
+    def spec(self) -> QuantSpec:
+        """The constraints the quantizer must honour for this target."""
+
+    @abc.abstractmethod
+    def check(self, graph) -> list[NodePlacement]:
+        """Where each node of a quantized graph runs on this target, and why not if not."""
+
+    @abc.abstractmethod
+    def emit(self, qmodel, out_dir: Path, options: BuildOptions) -> Artifact:
+        """Write the artifact into ``out_dir`` (an empty, temporary directory)."""
+
+    def sdk_available(self) -> bool:
+        import importlib.util
+
+        return all(importlib.util.find_spec(p.replace("-", "_")) is not None for p in self.sdk_modules())
+
+    def sdk_modules(self) -> tuple[str, ...]:
+        return self.sdk_packages
+
+
+class Runner(abc.ABC):
+    """Runs an artifact: on the host, or on a device through a transport."""
+
+    name: str = ""
+    #: targets this runner can execute
+    targets: tuple[str, ...] = ()
+
+    @abc.abstractmethod
+    def run(self, artifact: Artifact, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the artifact once on float feeds; return float outputs by name."""
+
+    @abc.abstractmethod
+    def profile(self, artifact: Artifact, feeds: Sequence[Mapping[str, np.ndarray]], *,
+                runs: int = 50, warmup: int = 5, **options) -> "ProfileReport":
+        """Latency over ``runs`` after ``warmup``, and the outputs for ``feeds``."""
+
+
+RunnerFactory = Callable[..., Runner]
+
+
+@dataclass
+class LatencyStats:
+    """Latency summary in milliseconds."""
+
+    runs: int
+    p50_ms: float
+    p90_ms: float
+    mean_ms: float
+    min_ms: float
+    max_ms: float
+    std_ms: float
+    load_ms: float | None = None
+    samples_ms: list[float] = field(default_factory=list)
+
+    @classmethod
+    def from_samples(cls, samples_ms: Sequence[float], load_ms: float | None = None) -> "LatencyStats":
+        a = np.asarray(samples_ms, np.float64)
+        if a.size == 0:
+            raise ValueError("no latency samples")
+        return cls(int(a.size), float(np.percentile(a, 50)), float(np.percentile(a, 90)),
+                   float(a.mean()), float(a.min()), float(a.max()), float(a.std()), load_ms,
+                   [float(x) for x in a])
+
+
+@dataclass
+class ProfileReport:
+    """What a runner measured. One format for every runner (see edgeq.profile.report)."""
+
+    target: str
+    runner: str
+    latency: LatencyStats | None = None
+    peak_memory_mb: float | None = None
+    accuracy: dict[str, Any] = field(default_factory=dict)
+    device: dict[str, Any] = field(default_factory=dict)
+    artifact: dict[str, Any] = field(default_factory=dict)
+    op_profile: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def unavailable(target: Target) -> TargetUnavailableError:
+    return TargetUnavailableError(
+        f"target '{target.name}' needs {', '.join(target.sdk_packages)}; install with: "
+        f"pip install {' '.join(target.sdk_packages)}")
