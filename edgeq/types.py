@@ -17,6 +17,7 @@ class QDType(str, Enum):
     UINT8 = "uint8"
     INT16 = "int16"
     INT32 = "int32"
+    INT64 = "int64"  # 16x8 Conv/FullyConnected bias (docs/quantization.md)
 
     @property
     def numpy(self) -> np.dtype:
