@@ -54,8 +54,9 @@ def round_half_away(x) -> np.ndarray:
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     t = np.trunc(x)
-    frac = x - t  # exact: t and x share the exponent range
-    return t + np.where(np.abs(frac) >= 0.5, np.sign(x), 0).astype(x.dtype)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN fraction, the result stays inf
+        frac = x - t  # exact: t and x share the exponent range
+        return t + np.where(np.abs(frac) >= 0.5, np.sign(x), 0).astype(x.dtype)
 
 
 def count_leading_zeros_u32(x) -> np.ndarray:

@@ -1,0 +1,17 @@
+"""Integer kernels, one op per module: ports of the arithmetic of TFLite's reference
+kernels (``OpResolverType.BUILTIN_REF``) on edgeq's NCHW quantized graphs.
+
+Each module registers its kernel in INTEGER_OPS; the explicit import list below is the
+registry's content. The integer meaning of each op is documented in
+docs/integer-kernels.md and docs/quantization.md.
+"""
+
+from edgeq.interp.registry import OpRegistry
+
+INTEGER_OPS = OpRegistry("integer")
+
+# Explicit registry: one import per op module.
+from edgeq.interp.integer_ops import (  # noqa: E402,F401
+    dequantize,
+    quantize,
+)
