@@ -1,0 +1,331 @@
+"""ONNX import: an ONNX model file (or ``ModelProto``) to a static-shape float
+:class:`~edgeq.ir.graph.Graph`.
+
+Contract of :func:`import_onnx`:
+
+* Accepts ONNX opsets 11–21 of the default domain (older models are upgraded with
+  onnx's version converter when it can; newer ones are refused). Weights in external
+  data files next to the model load with it.
+* Every tensor of the result has a static shape: from the model's own static dims,
+  or from ``input_shapes`` (``{name: (1, 3, 224, 224)}``) for dynamic ones.
+* Constants are folded (shape subgraphs included, see
+  :mod:`edgeq.ir.passes.fold_constants`), ``If`` nodes with a constant condition are
+  specialised to their branch, dead nodes are removed, and model-local functions are
+  inlined.
+* Ops come out in the IR's newest-opset *input* form (see :mod:`edgeq.ir.graph`):
+  attributes that became inputs (Clip min/max, Pad pads/value, Slice starts/ends/axes,
+  Split split, Squeeze/Unsqueeze axes, Reduce* axes, TopK k) are constant inputs;
+  Split always has its split sizes, Squeeze its axes; Resize's empty roi/scales
+  placeholders are omitted; pre-13 Softmax/LogSoftmax/Hardmax (which flatten the
+  trailing dims) become Reshape → op(last axis) → Reshape. ``graph.opset`` is
+  :data:`IR_OPSET`; the model's own opset is kept in ``metadata["source_opset"]``.
+* Errors: a missing, truncated or garbage file → ModelLoadError naming the file; a
+  dynamic dim with no shape given → ShapeError naming the input and dim and showing
+  ``--input NAME:…`` / ``input_shapes=``; a malformed ``input_shapes`` → UsageError;
+  Loop/Scan or an If whose condition is not constant → UnsupportedOpError.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from edgeq.errors import ModelLoadError, ShapeError, UnsupportedOpError
+from edgeq.ir import shapes as shape_utils
+from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.ir.passes.fold_constants import static_shape
+
+logger = logging.getLogger(__name__)
+
+MIN_OPSET = 11
+MAX_OPSET = 21
+#: the ONNX opset whose op forms the IR uses
+IR_OPSET = 21
+
+#: op -> [(attribute that became an input, input index, dtype or "x" = dtype of input 0)]
+_ATTR_TO_INPUT = {
+    "Clip": [("min", 1, "x"), ("max", 2, "x")],
+    "Pad": [("pads", 1, np.int64), ("value", 2, "x")],
+    "Slice": [("starts", 1, np.int64), ("ends", 2, np.int64), ("axes", 3, np.int64)],
+    "Split": [("split", 1, np.int64)],
+    "Squeeze": [("axes", 1, np.int64)],
+    "Unsqueeze": [("axes", 1, np.int64)],
+    "TopK": [("k", 1, np.int64)],
+    **{op: [("axes", 1, np.int64)] for op in (
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
+        "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare")},
+}
+#: attributes with no meaning in inference (dropped)
+_DROP_ATTRS = {"Dropout": ("ratio", "is_test"), "BatchNormalization": ("spatial", "is_test", "consumed_inputs")}
+
+
+def import_onnx(model: str | os.PathLike | onnx.ModelProto,
+                input_shapes: Mapping[str, object] | None = None) -> Graph:
+    """Import an ONNX model into a static-shape IR graph (see the module contract)."""
+    shapes = shape_utils.normalize_input_shapes(input_shapes)
+    proto, source = load_model_proto(model)
+    proto = _prepare(proto, source)
+    resolved = shape_utils.specialize_inputs(proto, shapes, source=source)
+    proto = shape_utils.infer_static_shapes(proto, source=source)
+    _reject_control_flow(proto, source)
+    graph = _to_ir(proto, source)
+    graph.metadata["input_shapes"] = ";".join(f"{k}:{shape_utils.format_shape(v)}" for k, v in resolved.items())
+    logger.info("imported %s: %d nodes, %d tensors", source, len(graph.nodes), len(graph.tensors))
+    return graph
+
+
+# -- loading ------------------------------------------------------------------------
+def load_model_proto(model: str | os.PathLike | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
+    """Read and sanity-check an ONNX model; returns ``(proto, source name)``."""
+    if isinstance(model, onnx.ModelProto):
+        source = "<ModelProto>"
+        proto = onnx.ModelProto()
+        proto.CopyFrom(model)
+        for init in proto.graph.initializer:
+            if init.data_location == onnx.TensorProto.EXTERNAL:
+                raise ModelLoadError(
+                    f"{source}: initializer '{init.name}' keeps its data in an external file, "
+                    f"which a ModelProto cannot locate; pass the model's file path instead")
+    else:
+        path = Path(model)
+        source = str(path)
+        if not path.exists():
+            raise ModelLoadError(f"{source}: no such file; check the model path")
+        if not path.is_file():
+            raise ModelLoadError(f"{source}: is not a file (a directory?); pass the .onnx file")
+        try:
+            proto = onnx.load(str(path), load_external_data=False)
+        except Exception as exc:
+            raise ModelLoadError(f"{source}: not a readable ONNX model ({_first_line(exc)}); "
+                                 f"the file is truncated, corrupt or not ONNX") from None
+        try:
+            from onnx.external_data_helper import load_external_data_for_model
+
+            load_external_data_for_model(proto, str(path.parent))
+        except Exception as exc:
+            raise ModelLoadError(f"{source}: could not load the external weight data next to the "
+                                 f"model ({_first_line(exc)}); keep the data file(s) in the "
+                                 f"model's directory under the names the model records") from None
+    _validate(proto, source)
+    _check(proto, source)
+    return proto, source
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _validate(proto: onnx.ModelProto, source: str) -> None:
+    """Reject protos that parsed but are not models (protobuf accepts most garbage)."""
+    graph = proto.graph
+    if proto.ir_version <= 0 or not proto.HasField("graph") or not proto.opset_import:
+        raise ModelLoadError(f"{source}: not a valid ONNX model (no graph, IR version or opset "
+                             f"found); the file is truncated, corrupt or not ONNX")
+    if not graph.output:
+        raise ModelLoadError(f"{source}: the ONNX graph declares no outputs; nothing to import")
+
+
+def _check(proto: onnx.ModelProto, source: str) -> None:
+    """onnx's structural checker (after external data is in memory)."""
+    try:
+        onnx.checker.check_model(proto, full_check=False)
+    except onnx.checker.ValidationError as exc:
+        raise ModelLoadError(f"{source}: invalid ONNX model: {_first_line(exc)}") from None
+
+
+def _default_opset(proto: onnx.ModelProto) -> int:
+    return next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def _prepare(proto: onnx.ModelProto, source: str) -> onnx.ModelProto:
+    """Inline local functions, drop initializers from the inputs, check/upgrade the opset."""
+    if proto.functions:
+        from onnx import inliner
+
+        proto = inliner.inline_local_functions(proto)
+    opset = _default_opset(proto)
+    if opset > MAX_OPSET:
+        raise ModelLoadError(f"{source}: opset {opset} is newer than edgeq supports "
+                             f"({MIN_OPSET}–{MAX_OPSET}); re-export the model with opset ≤ {MAX_OPSET}")
+    if opset < MIN_OPSET:
+        from onnx import version_converter
+
+        try:
+            proto = version_converter.convert_version(proto, MIN_OPSET)
+        except Exception as exc:
+            raise ModelLoadError(f"{source}: opset {opset} is older than edgeq supports "
+                                 f"({MIN_OPSET}–{MAX_OPSET}) and could not be upgraded "
+                                 f"({_first_line(exc)}); re-export with opset ≥ {MIN_OPSET}") from None
+        logger.info("%s: upgraded opset %d -> %d", source, opset, MIN_OPSET)
+    # IR < 4 lists initializers among the inputs; they are weights, not inputs
+    initializers = {init.name for init in proto.graph.initializer}
+    real_inputs = [vi for vi in proto.graph.input if vi.name not in initializers]
+    if len(real_inputs) != len(proto.graph.input):
+        del proto.graph.input[:]
+        proto.graph.input.extend(real_inputs)
+    return proto
+
+
+def _reject_control_flow(proto: onnx.ModelProto, source: str) -> None:
+    left = [n for n in proto.graph.node if n.op_type in ("If", "Loop", "Scan")]
+    if left:
+        names = ", ".join(f"'{n.name or n.output[0]}' ({n.op_type})" for n in left[:5])
+        raise UnsupportedOpError(
+            f"{source}: control flow that does not fold away: {names}. edgeq needs a static "
+            f"dataflow graph; If is specialised only when its condition is constant for the given "
+            f"input shapes. Export the model without control flow (e.g. trace it for one shape)",
+            op_type=left[0].op_type, nodes=[n.name for n in left])
+
+
+# -- conversion -------------------------------------------------------------------------
+def _attr_value(attr: onnx.AttributeProto):
+    value = helper.get_attribute_value(attr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, onnx.TensorProto):
+        return numpy_helper.to_array(value)
+    if isinstance(value, list) and value and isinstance(value[0], bytes):
+        return [v.decode("utf-8", errors="replace") for v in value]
+    if isinstance(value, list) and value and isinstance(value[0], onnx.TensorProto):
+        return [numpy_helper.to_array(v) for v in value]
+    return value
+
+
+class _Builder:
+    """Accumulates IR nodes/tensors while converting, with unique naming."""
+
+    def __init__(self, graph: Graph, types: dict[str, tuple[np.dtype, tuple[int, ...]]]):
+        self.graph = graph
+        self.types = types
+        self.names: set[str] = set()
+
+    def node_name(self, base: str) -> str:
+        name, i = base, 1
+        while name in self.names:
+            name, i = f"{base}_{i}", i + 1
+        self.names.add(name)
+        return name
+
+    def constant(self, base: str, value: np.ndarray) -> str:
+        return self.graph.add_constant(base, np.asarray(value))
+
+    def tensor(self, name: str, dtype, shape) -> str:
+        name = self.graph.unique_name(name) if name in self.graph.tensors else name
+        self.graph.tensors[name] = Tensor(name, dtype, shape)
+        return name
+
+
+def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
+    g = proto.graph
+    opset = _default_opset(proto)
+    graph = Graph(name=g.name or Path(source).stem, opset=IR_OPSET)
+    graph.metadata.update({"source": source, "source_opset": str(opset),
+                           "producer": f"{proto.producer_name} {proto.producer_version}".strip()})
+    graph.metadata.update({p.key: p.value for p in proto.metadata_props})
+    types: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        tt = vi.type.tensor_type
+        shape = static_shape(vi.type)
+        if shape is not None and tt.elem_type:
+            types[vi.name] = (helper.tensor_dtype_to_np_dtype(tt.elem_type), shape)
+    for init in g.initializer:
+        data = numpy_helper.to_array(init)
+        graph.tensors[init.name] = Tensor(init.name, data.dtype, data.shape, data)
+    graph.inputs = [vi.name for vi in g.input]
+    graph.outputs = [vi.name for vi in g.output]
+    for name in graph.inputs:
+        graph.tensors[name] = Tensor(name, *types[name])
+    builder = _Builder(graph, types)
+    for i, n in enumerate(g.node):
+        for out in n.output:
+            if out and out not in graph.tensors:
+                if out not in types:
+                    raise ShapeError(f"{source}: tensor '{out}' (output of node '{n.name}', "
+                                     f"{n.op_type}) has no static shape after shape inference")
+                graph.tensors[out] = Tensor(out, *types[out])
+        node = Node(builder.node_name(n.name or f"{n.op_type}_{i}"), n.op_type, list(n.input),
+                    list(n.output), {a.name: _attr_value(a) for a in n.attribute}, n.domain)
+        if node.domain == "ai.onnx":
+            node.domain = ""
+        graph.nodes.extend(_normalize(node, builder, opset) if node.domain == "" else [node])
+    missing = [o for o in graph.outputs if o not in graph.tensors]
+    if missing:
+        raise ModelLoadError(f"{source}: graph output(s) {missing} are produced by no node")
+    graph.remove_unused()
+    graph.toposort()
+    return graph
+
+
+def _normalize(node: Node, b: _Builder, opset: int) -> list[Node]:
+    """Rewrite ``node`` into the IR's newest-opset input form (see the module contract)."""
+    g = b.graph
+    for attr in _DROP_ATTRS.get(node.op_type, ()):
+        node.attrs.pop(attr, None)
+    for attr, index, dtype in _ATTR_TO_INPUT.get(node.op_type, ()):
+        if attr not in node.attrs:
+            continue
+        value = node.attrs.pop(attr)
+        dtype = g.tensors[node.inputs[0]].dtype if dtype == "x" else dtype
+        value = np.asarray(value, dtype=dtype)
+        if node.op_type == "TopK":
+            value = value.reshape(1)
+        while len(node.inputs) <= index:
+            node.inputs.append("")
+        node.inputs[index] = b.constant(f"{node.name}_{attr}", value)
+    op = node.op_type
+    if op == "Split":
+        _explicit_split(node, b)
+    elif op == "Squeeze" and (len(node.inputs) < 2 or not node.inputs[1]):
+        shape = g.tensors[node.inputs[0]].shape
+        axes = np.array([i for i, d in enumerate(shape) if d == 1], dtype=np.int64)
+        node.inputs = [node.inputs[0], b.constant(f"{node.name}_axes", axes)]
+    elif op == "Resize":
+        # opset 11/12 need roi/scales placeholders (empty tensors) when sizes are used
+        for i in (1, 2):
+            if i < len(node.inputs) and g.is_constant(node.inputs[i]) and g.tensors[node.inputs[i]].size == 0:
+                node.inputs[i] = ""
+        while node.inputs and node.inputs[-1] == "":
+            node.inputs.pop()
+    elif op in ("Softmax", "LogSoftmax", "Hardmax") and opset < 13:
+        return _coerced_2d(node, b)
+    return [node]
+
+
+def _explicit_split(node: Node, b: _Builder) -> None:
+    """Give Split its split-sizes input (equal split and opset-18 num_outputs forms)."""
+    node.attrs.pop("num_outputs", None)
+    if len(node.inputs) > 1 and node.inputs[1]:
+        return
+    sizes = [b.graph.tensors[o].shape[node.attrs.get("axis", 0)] for o in node.outputs]
+    node.inputs = [node.inputs[0], b.constant(f"{node.name}_split", np.array(sizes, dtype=np.int64))]
+
+
+def _coerced_2d(node: Node, b: _Builder) -> list[Node]:
+    """Softmax-1/11 semantics (flatten to 2-D at ``axis``) in the opset-13 form."""
+    g = b.graph
+    x = node.inputs[0]
+    shape = g.tensors[x].shape
+    axis = node.attrs.get("axis", 1)
+    axis = axis + len(shape) if axis < 0 else axis
+    node.attrs["axis"] = -1
+    if axis == len(shape) - 1:
+        return [node]  # the last axis alone: both versions agree
+    rows = int(np.prod(shape[:axis], dtype=np.int64))
+    flat_shape = (rows, int(np.prod(shape[axis:], dtype=np.int64)))
+    dtype = g.tensors[x].dtype
+    flat = b.tensor(f"{node.name}_flat", dtype, flat_shape)
+    flat_out = b.tensor(f"{node.name}_flat_out", dtype, flat_shape)
+    y = node.outputs[0]
+    pre = Node(b.node_name(f"{node.name}_flatten"), "Reshape",
+               [x, b.constant(f"{node.name}_flat_shape", np.array(flat_shape, dtype=np.int64))], [flat])
+    node.inputs, node.outputs = [flat], [flat_out]
+    post = Node(b.node_name(f"{node.name}_unflatten"), "Reshape",
+                [flat_out, b.constant(f"{node.name}_shape", np.array(shape, dtype=np.int64))], [y])
+    return [pre, node, post]
