@@ -88,10 +88,16 @@ class Artifact:
 
 @dataclass
 class BuildOptions:
-    """Options every target understands; ``extra`` holds the target profile's own."""
+    """Options every target understands, taken from the target profile
+    (:meth:`edgeq.targets.ResolvedTarget.build_options`); ``extra`` holds the profile's
+    target-specific options, which the target documents and validates itself."""
 
     io_dtype: str = "float32"  # float32 | int8 | uint8
     precision: str = "int8"  # int8 | fp32 | fp16
+    #: name of the target profile being built (recorded in the manifest)
+    profile: str = ""
+    #: the chip the profile assumes (e.g. "A17 Pro"), or None for any
+    chip: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,7 +124,13 @@ class Target(abc.ABC):
 
     @abc.abstractmethod
     def emit(self, qmodel, out_dir: Path, options: BuildOptions) -> Artifact:
-        """Write the artifact into ``out_dir`` (an empty, temporary directory)."""
+        """Write the artifact into ``out_dir`` (an empty, temporary directory).
+
+        ``qmodel`` is a QuantizedModel for ``options.precision == "int8"``, else the float
+        Model. The caller moves ``out_dir`` into place only if this returns, so a failed
+        emit leaves nothing half-written. Raise BuildError/UnsupportedOpError naming the
+        node on failure.
+        """
 
     def sdk_available(self) -> bool:
         import importlib.util

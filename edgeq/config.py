@@ -1,0 +1,292 @@
+"""The ``edgeq.yaml`` schema and its loader.
+
+One file drives a whole build: which model, which calibration data, how to quantize,
+for which targets, and how to profile and gate the result. Every section is a pydantic
+model with ``extra="forbid"``, so a misspelled field is an error naming its path, and
+docs/config.md documents every field (a test keeps the two in step).
+
+Relative paths are resolved against the directory of the config file, so a project's
+``edgeq.yaml`` works from any working directory. Fields left unset (``None``) mean
+"the library default" so the defaults live in one place: the API.
+
+    cfg = load_config("edgeq.yaml")
+    cfg.model.path, cfg.model.inputs, cfg.calibration.dataset.kind, cfg.targets[0].name
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
+                      ValidationInfo, field_validator)
+
+from edgeq.targets import ProfileOptions
+from edgeq.validation import read_yaml, validate
+
+CONFIG_VERSION = 1
+
+
+def parse_shape(text: Any) -> tuple[int, ...]:
+    """``"1x3x224x224"`` or ``[1, 3, 224, 224]`` -> ``(1, 3, 224, 224)``; every dim >= 1.
+
+    Raises ValueError with a message fit for a user (the callers add the field or flag).
+    """
+    if isinstance(text, str):
+        parts = text.strip().lower().split("x")
+        try:
+            dims = [int(p) for p in parts]
+        except ValueError:
+            raise ValueError(f"expected a shape like 1x3x224x224 (positive integers joined by "
+                             f"'x'), got {text!r}") from None
+    elif isinstance(text, (list, tuple)) and all(isinstance(d, int) and not isinstance(d, bool)
+                                                 for d in text):
+        dims = list(text)
+    else:
+        raise ValueError(f"expected a shape like [1, 3, 224, 224] or '1x3x224x224', got {text!r}")
+    if not dims or any(d < 1 for d in dims):
+        raise ValueError(f"expected a shape of positive dimensions, got {text!r}")
+    return tuple(dims)
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    value = value.expanduser()
+    return value if value.is_absolute() or base is None else Path(base) / value
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    return value
+
+
+GATE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$")
+
+
+def _check_gate(value: str) -> str:
+    if not GATE_RE.match(value):
+        raise ValueError(f"expected a gate like 'latency_p50_ms<=12' or 'top1_agreement>=0.98' "
+                         f"(metric, one of <= >= < > ==, number), got {value!r}")
+    return value
+
+
+#: a path, resolved against the config file's directory
+ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+Shape = Annotated[tuple[int, ...], BeforeValidator(parse_shape)]
+Regex = Annotated[str, AfterValidator(_check_regex)]
+Gate = Annotated[str, AfterValidator(_check_gate)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# ----------------------------------------------------------------------------- model
+class ModelConfig(Section):
+    path: ConfigPath
+    inputs: dict[str, Shape] = Field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- data
+class ImagesDataset(Section):
+    kind: Literal["images"]
+    path: ConfigPath
+    input: str | None = None
+    size: Shape | None = None
+    resize: PositiveInt | None = None
+    crop: Literal["center", "none"] = "center"
+    scale: Annotated[float, Field(gt=0)] = 1 / 255
+    mean: list[float] = Field(default_factory=lambda: [0.0, 0.0, 0.0])
+    std: list[Annotated[float, Field(gt=0)]] = Field(default_factory=lambda: [1.0, 1.0, 1.0])
+    layout: Literal["NCHW", "NHWC"] = "NCHW"
+    color: Literal["RGB", "BGR"] = "RGB"
+
+
+class AudioDataset(Section):
+    kind: Literal["audio"]
+    path: ConfigPath
+    input: str | None = None
+    sample_rate: PositiveInt = 16000
+    frame: PositiveInt | None = None
+    hop: PositiveInt | None = None
+
+
+class NpyDataset(Section):
+    kind: Literal["npy"]
+    path: ConfigPath
+
+
+class TextDataset(Section):
+    kind: Literal["text"]
+    path: ConfigPath
+    tokenizer: ConfigPath
+    max_len: PositiveInt = 128
+
+
+class ZooDataset(Section):
+    kind: Literal["zoo"]
+    model: str
+    split: Literal["calib", "eval"] = "calib"
+
+
+Dataset = Annotated[Union[ImagesDataset, AudioDataset, NpyDataset, TextDataset, ZooDataset],
+                    Field(discriminator="kind")]
+
+#: dataset kinds edgeq.yaml knows without plugins
+DATASET_KINDS = ("images", "audio", "npy", "text", "zoo")
+
+
+class CalibrationConfig(Section):
+    dataset: Dataset
+    num_samples: PositiveInt = 128
+    seed: int = 0
+    method: Literal["minmax", "percentile", "mse", "entropy"] | None = None
+    percentile: Annotated[float, Field(gt=0, le=100)] | None = None
+    cache_dir: ConfigPath | None = None
+
+
+# ----------------------------------------------------------------------------- quantization
+class NodeSelection(Section):
+    nodes: list[Regex] = Field(default_factory=list)
+    op_types: list[str] = Field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not self.nodes and not self.op_types
+
+
+class AutoMixed(Section):
+    sqnr_db: Annotated[float, Field(gt=0)]
+
+
+class WeightsConfig(Section):
+    method: Literal["minmax", "mse"] | None = None
+    adaround: bool | None = None
+    bias_correction: bool | None = None
+    equalization: bool | None = None
+
+
+class QuantOverrides(Section):
+    """The part of ``quantization`` that ``per_target`` may override."""
+
+    int16: NodeSelection = Field(default_factory=NodeSelection)
+    auto_mixed: AutoMixed | None = None
+    float_fallback: NodeSelection = Field(default_factory=NodeSelection)
+    weights: WeightsConfig = Field(default_factory=WeightsConfig)
+
+
+class QuantizationConfig(QuantOverrides):
+    per_target: dict[str, QuantOverrides] = Field(default_factory=dict)
+
+    def for_target(self, name: str) -> QuantOverrides:
+        """The settings for one target: ``per_target[name]``'s fields set there win."""
+        base = QuantOverrides.model_validate(self.model_dump(exclude={"per_target"}))
+        over = self.per_target.get(name)
+        if over is None:
+            return base
+        merged = base.model_dump()
+        for key in over.model_fields_set:
+            value = getattr(over, key)
+            if isinstance(value, BaseModel) and isinstance(getattr(base, key), BaseModel):
+                merged[key] = {**merged[key], **value.model_dump(exclude_unset=True)}
+            else:
+                merged[key] = value.model_dump() if isinstance(value, BaseModel) else value
+        return QuantOverrides.model_validate(merged)
+
+
+# ----------------------------------------------------------------------------- targets
+def _target_entry(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+class TargetEntry(Section):
+    """A built-in profile name (``tflite``) or a profile YAML path, plus option overrides."""
+
+    name: str = Field(min_length=1)
+    options: ProfileOptions = Field(default_factory=ProfileOptions)
+
+    def is_path(self) -> bool:
+        return self.name.endswith((".yaml", ".yml")) or "/" in self.name or "\\" in self.name
+
+    def option_overrides(self) -> dict[str, Any]:
+        """Only the options this entry sets (they override the profile's)."""
+        return self.options.model_dump(exclude_unset=True)
+
+
+def _resolve_target(entry: TargetEntry, info: ValidationInfo) -> TargetEntry:
+    base = (info.context or {}).get("base_dir")
+    if entry.is_path() and base is not None:
+        path = Path(entry.name).expanduser()
+        if not path.is_absolute():
+            entry.name = str(Path(base) / path)
+    return entry
+
+
+TargetRef = Annotated[TargetEntry, BeforeValidator(_target_entry), AfterValidator(_resolve_target)]
+
+
+# ----------------------------------------------------------------------------- profile
+class ProfileConfig(Section):
+    runner: str = Field(default="host", pattern=r"^[A-Za-z0-9_.-]+$")
+    device: str | None = None
+    runner_bin: ConfigPath | None = None
+    runs: PositiveInt = 50
+    warmup: Annotated[int, Field(ge=0)] = 5
+    threads: PositiveInt | None = None
+    delegate: str | None = None
+    op_profiling: bool = False
+    timeout_s: Annotated[float, Field(gt=0)] = 600.0
+    data: Dataset | None = None
+    num_samples: PositiveInt | None = None
+    gates: list[Gate] = Field(default_factory=list)
+    junit: ConfigPath | None = None
+    report_formats: list[Literal["json", "md", "html"]] = Field(
+        default_factory=lambda: ["json", "md", "html"])
+
+
+# ----------------------------------------------------------------------------- root
+class EdgeqConfig(Section):
+    version: Literal[1] = CONFIG_VERSION
+    model: ModelConfig
+    calibration: CalibrationConfig | None = None
+    quantization: QuantizationConfig = Field(default_factory=QuantizationConfig)
+    targets: list[TargetRef] = Field(default_factory=list)
+    output: ConfigPath = Path("build")
+    profile: ProfileConfig = Field(default_factory=ProfileConfig)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, targets: list[TargetEntry]) -> list[TargetEntry]:
+        names = [t.name for t in targets]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"{', '.join(dup)} listed more than once")
+        return targets
+
+    @property
+    def source(self) -> Path | None:
+        """The file this config was read from (None when built from a mapping)."""
+        return self._source
+
+
+def parse_config(data: Any, *, source: str = "<config>", base_dir: str | Path | None = None,
+                 node=None) -> EdgeqConfig:
+    """Validate an already-parsed mapping. Relative paths resolve against ``base_dir``
+    (default: the current directory). Raises ConfigError naming ``source`` and fields."""
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    return validate(EdgeqConfig, data, source=source, node=node, context={"base_dir": base})
+
+
+def load_config(path: str | Path) -> EdgeqConfig:
+    """Read and validate an ``edgeq.yaml``; paths in it resolve against its directory."""
+    path = Path(path)
+    data, node = read_yaml(path, "edgeq configuration")
+    cfg = parse_config(data, source=str(path), base_dir=path.resolve().parent, node=node)
+    cfg._source = path
+    return cfg

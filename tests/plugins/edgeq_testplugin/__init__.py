@@ -1,0 +1,1 @@
+"""A small third-party-style edgeq plugin used to prove the plugin mechanism."""
