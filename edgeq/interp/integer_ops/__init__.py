@@ -12,6 +12,7 @@ INTEGER_OPS = OpRegistry("integer")
 
 # Explicit registry: one import per op module.
 from edgeq.interp.integer_ops import (  # noqa: E402,F401
+    conv,
     dequantize,
     quantize,
 )
