@@ -14,5 +14,6 @@ INTEGER_OPS = OpRegistry("integer")
 from edgeq.interp.integer_ops import (  # noqa: E402,F401
     conv,
     dequantize,
+    fully_connected,
     quantize,
 )
