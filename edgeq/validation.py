@@ -128,6 +128,8 @@ def _walk(model: type[BaseModel], loc: tuple) -> tuple[list, Any, type[BaseModel
             field = bare.model_fields[key]
             parent, ann = bare, typing.Annotated[field.annotation, *field.metadata] \
                 if field.metadata else field.annotation
+        elif _is_model(bare):  # a key the model does not have (extra_forbidden)
+            parent, ann = bare, None
         elif typing.get_origin(bare) in (list, tuple) and isinstance(key, int):
             args = [a for a in typing.get_args(bare) if a is not Ellipsis]
             ann = args[0] if args else Any
@@ -205,8 +207,6 @@ def _message(err: dict, ann: Any, parent: type[BaseModel] | None) -> str:
         return f"missing the field {ctx.get('discriminator')} that says which kind this is"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", err["msg"]))
-    if kind == "model_type" or kind == "dict_type":
-        return f"expected {expected(ann)}, got {_got(err['input'])}"
     return f"expected {expected(ann)}, got {_got(err['input'])}"
 
 

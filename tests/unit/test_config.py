@@ -1,0 +1,198 @@
+"""edgeq.yaml: schema, path resolution and error messages that name file, line and field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edgeq.config import EdgeqConfig, load_config, parse_config, parse_shape
+from edgeq.errors import ConfigError
+
+FULL = """
+version: 1
+model:
+  path: models/m.onnx
+  inputs:
+    input: 1x3x224x224
+    mask: [1, 64]
+calibration:
+  dataset:
+    kind: images
+    path: data/calib
+    resize: 256
+    size: 224x224
+    mean: [0.485, 0.456, 0.406]
+    std: [0.229, 0.224, 0.225]
+  num_samples: 256
+  method: mse
+quantization:
+  int16:
+    nodes: ["^classifier", "attn.*softmax"]
+    op_types: [Softmax]
+  auto_mixed: {sqnr_db: 30}
+  weights: {method: mse, bias_correction: true}
+  per_target:
+    tflite:
+      weights: {adaround: true}
+      float_fallback: {op_types: [Erf]}
+targets:
+  - tflite
+  - name: profiles/pixel8.yaml
+    options: {threads: 4}
+output: out
+profile:
+  runner: adb
+  device: all
+  runner_bin: ~/bin/benchmark_model
+  data: {kind: text, path: eval.txt, tokenizer: tok/tokenizer.json, max_len: 64}
+  gates: ["latency_p50_ms<=12", "top1_agreement >= 0.98", "sqnr_db>=2e1"]
+  junit: gates.xml
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "edgeq.yaml") -> Path:
+    path = tmp_path / "proj" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_full_config_and_path_resolution(tmp_path, monkeypatch):
+    path = write(tmp_path, FULL)
+    monkeypatch.chdir(tmp_path)  # resolution must not depend on the working directory
+    cfg = load_config(path)
+    base = path.parent.resolve()
+    assert cfg.source == path
+    assert cfg.model.path == base / "models/m.onnx"
+    assert cfg.model.inputs == {"input": (1, 3, 224, 224), "mask": (1, 64)}
+    ds = cfg.calibration.dataset
+    assert (ds.kind, ds.path, ds.size, ds.resize, ds.layout) == ("images", base / "data/calib",
+                                                                 (224, 224), 256, "NCHW")
+    assert cfg.calibration.num_samples == 256 and cfg.calibration.seed == 0
+    assert cfg.targets[0].name == "tflite" and not cfg.targets[0].is_path()
+    assert cfg.targets[1].name == str(base / "profiles/pixel8.yaml")
+    assert cfg.targets[1].option_overrides() == {"threads": 4}
+    assert cfg.targets[0].option_overrides() == {}
+    assert cfg.output == base / "out"
+    assert cfg.profile.runner_bin == Path("~/bin/benchmark_model").expanduser()
+    assert cfg.profile.data.tokenizer == base / "tok/tokenizer.json"
+    assert cfg.profile.junit == base / "gates.xml"
+    assert cfg.profile.runs == 50 and cfg.profile.warmup == 5
+
+
+def test_per_target_overrides_merge():
+    cfg = load_config_text(FULL)
+    q = cfg.quantization.for_target("tflite")
+    assert q.weights.adaround is True
+    assert q.weights.method == "mse" and q.weights.bias_correction is True  # kept from the section
+    assert q.float_fallback.op_types == ["Erf"]
+    assert q.int16.nodes == ["^classifier", "attn.*softmax"]
+    other = cfg.quantization.for_target("coreml")
+    assert other.weights.adaround is None and other.float_fallback.empty()
+
+
+def load_config_text(text: str, base: Path | None = None) -> EdgeqConfig:
+    import yaml
+
+    return parse_config(yaml.safe_load(textwrap.dedent(text)), source="edgeq.yaml", base_dir=base)
+
+
+def test_minimal_config_defaults(tmp_path):
+    cfg = load_config(write(tmp_path, "model: {path: m.onnx}\n"))
+    assert cfg.calibration is None and cfg.targets == [] and cfg.profile.gates == []
+    assert cfg.quantization.int16.empty() and cfg.quantization.auto_mixed is None
+    assert cfg.output == (tmp_path / "proj").resolve() / "build"
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    return str(info.value)
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: npy, path: d}\n  num_samples: abc\n",
+     4, "calibration.num_samples: expected an integer >= 1, got 'abc'"),
+    ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: npy, path: d}\n  num_samples: 0\n",
+     4, "calibration.num_samples: expected an integer >= 1, got 0"),
+    ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: npy, path: d}\n  method: kl\n",
+     4, "calibration.method: expected one of minmax, percentile, mse, entropy, got 'kl'"),
+    ("model: {path: m.onnx}\ncalibration:\n  dataset:\n    kind: images\n    path: d\n    colour: RGB\n",
+     6, "calibration.dataset.colour: unknown field; allowed here: kind, path, input, size"),
+    ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: csv, path: d}\n",
+     3, "calibration.dataset: unknown kind 'csv'; expected one of 'images', 'audio', 'npy', 'text', 'zoo'"),
+    ("model: {path: m.onnx}\ncalibration:\n  dataset: {path: d}\n",
+     3, "calibration.dataset: missing the field 'kind'"),
+    ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: text, path: t.txt}\n",
+     3, "calibration.dataset.tokenizer: required field is missing (expected a path)"),
+    ("model:\n  path: m.onnx\n  inputs: {x: 1xAx3}\n",
+     3, "model.inputs.x: expected a shape like 1x3x224x224 (positive integers joined by 'x'), got '1xAx3'"),
+    ("model:\n  path: m.onnx\n  inputs: {x: [1, 0]}\n",
+     3, "model.inputs.x: expected a shape of positive dimensions, got [1, 0]"),
+    ("model: {path: m.onnx}\nquantization:\n  int16: {nodes: ['conv(']}\n",
+     3, "quantization.int16.nodes[0]: invalid regular expression 'conv('"),
+    ("model: {path: m.onnx}\nquantization:\n  auto_mixed: {sqnr_db: -3}\n",
+     3, "quantization.auto_mixed.sqnr_db: expected a number > 0, got -3"),
+    ("model: {path: m.onnx}\ntargets:\n  - tflite\n  - name: t.yaml\n    options: {threads: 0}\n",
+     5, "targets[1].options.threads: expected an integer >= 1, got 0"),
+    ("model: {path: m.onnx}\ntargets: [tflite, tflite]\n",
+     2, "targets: tflite listed more than once"),
+    ("model: {path: m.onnx}\nprofile:\n  gates: ['p50 < twelve']\n",
+     3, "profile.gates[0]: expected a gate like 'latency_p50_ms<=12'"),
+    ("model: {path: m.onnx}\nprofile:\n  warmup: yes please\n",
+     3, "profile.warmup: expected an integer >= 0, got 'yes please'"),
+    ("model: {path: m.onnx}\nprofile:\n  op_profiling: maybe\n",
+     3, "profile.op_profiling: expected true or false, got 'maybe'"),
+    ("calibration: {dataset: {kind: npy, path: d}}\n",
+     1, "model: required field is missing (expected a mapping with fields path, inputs)"),
+    ("model: {path: m.onnx}\nversion: 2\n", 2, "version: expected one of 1, got 2"),
+    ("model: {path: m.onnx}\nmodle: {}\n", 2, "modle: unknown field; allowed here: version, model"),
+])
+def test_errors_name_file_line_field_and_expectation(tmp_path, text, line, message):
+    msg = error_of(tmp_path, text)
+    path = tmp_path / "proj" / "edgeq.yaml"
+    assert f"{path}:{line}: {message}" in msg, msg
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    msg = error_of(tmp_path, "model: {path: m.onnx}\nprofile: {runs: 0, warmup: -1}\noutput: [1]\n")
+    lines = msg.splitlines()
+    assert len(lines) == 3
+    assert any("profile.runs" in x for x in lines) and any("profile.warmup" in x for x in lines)
+    assert any("output: expected a path" in x for x in lines)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "edgeq configuration file is empty"),
+    ("- a\n- b\n", "expected a mapping of edgeq configuration fields at the top level, got list"),
+    ("model: {path: [unclosed\n", "invalid YAML"),
+])
+def test_unreadable_files(tmp_path, text, message):
+    assert message in error_of(tmp_path, text)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: edgeq configuration file not found"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path)
+
+
+def test_exit_code_of_config_errors_is_2():
+    assert ConfigError.exit_code == 2
+
+
+@given(st.lists(st.integers(1, 4096), min_size=1, max_size=6))
+def test_parse_shape_round_trips(dims):
+    assert parse_shape("x".join(map(str, dims))) == tuple(dims)
+    assert parse_shape(dims) == tuple(dims)
+
+
+@pytest.mark.parametrize("bad", ["", "1x", "x3", "1x-3", "1.5x2", "1,3", [1, True], [], "axb"])
+def test_parse_shape_rejects(bad):
+    with pytest.raises(ValueError):
+        parse_shape(bad)
