@@ -38,7 +38,7 @@ def build_cli() -> click.Group:
 
 
 #: (module, attribute) of every subcommand
-COMMANDS: list[tuple[str, str]] = []
+COMMANDS: list[tuple[str, str]] = [("zoo", "zoo")]
 
 
 def main(argv: list[str] | None = None) -> int:
