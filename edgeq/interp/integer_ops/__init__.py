@@ -12,8 +12,11 @@ INTEGER_OPS = OpRegistry("integer")
 
 # Explicit registry: one import per op module.
 from edgeq.interp.integer_ops import (  # noqa: E402,F401
+    add,
     conv,
     dequantize,
     fully_connected,
+    mul,
     quantize,
+    sub,
 )
