@@ -1,0 +1,11 @@
+"""Add (ONNX Add-14): ``A + B``, with multidirectional (numpy) broadcasting."""
+
+import numpy as np
+
+from edgeq.interp.float_ops import FLOAT_OPS
+from edgeq.interp.float_ops._common import binary_same_type
+
+
+@FLOAT_OPS.register("Add")
+def add(node, inputs, ctx):
+    return binary_same_type(node, inputs, np.add)

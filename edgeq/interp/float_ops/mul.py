@@ -1,0 +1,11 @@
+"""Mul (ONNX Mul-14): ``A * B``, with multidirectional (numpy) broadcasting."""
+
+import numpy as np
+
+from edgeq.interp.float_ops import FLOAT_OPS
+from edgeq.interp.float_ops._common import binary_same_type
+
+
+@FLOAT_OPS.register("Mul")
+def mul(node, inputs, ctx):
+    return binary_same_type(node, inputs, np.multiply)

@@ -1,0 +1,13 @@
+"""Not (ONNX Not): logical NOT of bool tensors, elementwise with broadcasting."""
+
+import numpy as np
+
+from edgeq.interp.float_ops import FLOAT_OPS
+from edgeq.interp.registry import dtype_error
+
+
+@FLOAT_OPS.register("Not")
+def not_(node, inputs, ctx):
+    if any(a.dtype != np.bool_ for a in inputs):
+        raise dtype_error(node, "expects bool tensors", inputs)
+    return [np.logical_not(*inputs)]
