@@ -1,0 +1,204 @@
+"""Float conformance: each op of the edgeq float interpreter against onnxruntime.
+
+For every golden case (``_float_cases.py``) a one-node ONNX model is run by onnxruntime
+(graph optimisations off, 1 thread) and by edgeq's interpreter; the outputs must agree
+within the case's tolerance. The same IR graph is then exported with
+``edgeq.ir.onnx_export.to_onnx`` and run by onnxruntime again (round trip). edgeq's
+canonical ops (FullyConnected, Silu, Gelu before opset 20, fused clamps), which have no
+one-node ONNX form, are checked against independent numpy formulas and against
+onnxruntime running their exported expansion.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from _float_cases import all_cases
+from _float_harness import Case, assert_close, direct_ir, importer, ort_run, rng_for
+from edgeq.errors import ShapeError, UnsupportedOpError
+from edgeq.interp.float_interp import run_graph
+from edgeq.interp.float_ops import FLOAT_OPS
+from edgeq.interp.ort_backend import OrtRunner
+from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.ir.onnx_export import to_onnx
+
+CASES = all_cases()
+IDS = [c.name for c in CASES]
+
+
+@pytest.fixture(scope="module")
+def golden():
+    """onnxruntime's outputs per case, computed once for all tests of this module."""
+    return {c.name: ort_run(c.model(), c.feeds) for c in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_interpreter_matches_onnxruntime(case: Case, golden):
+    ref = golden[case.name]
+    graph = direct_ir(case.model(), ref)
+    ours = run_graph(graph, case.feeds)
+    assert_close(ours, ref, case, "interpreter")
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_export_round_trip(case: Case, golden):
+    """to_onnx(IR) run by onnxruntime reproduces the original model's outputs."""
+    ref = golden[case.name]
+    graph = direct_ir(case.model(), ref)
+    exported = OrtRunner(graph, optimize=False).run(case.feeds)
+    assert_close(exported, ref, case, "to_onnx round trip")
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_imported_graph_matches_onnxruntime(case: Case, golden):
+    """Through the real importer: attribute normalisation plus the kernel."""
+    import_onnx = importer()
+    if import_onnx is None:
+        pytest.skip("edgeq.ir.onnx_import is not available yet")
+    graph = import_onnx(case.model(golden[case.name]))
+    ours = run_graph(graph, case.feeds)
+    assert_close(ours, golden[case.name], case, "imported")
+
+
+def test_every_registered_op_has_a_golden_case():
+    covered = {c.op_type for c in CASES} | {"FullyConnected", "Silu", "Constant"}
+    missing = sorted(FLOAT_OPS.op_types - covered)
+    assert not missing, f"ops without a conformance case: {missing}"
+
+
+# -- edgeq canonical ops ---------------------------------------------------------------
+
+def _graph(nodes, tensors, inputs, outputs, opset=18) -> Graph:
+    return Graph("g", {t.name: t for t in tensors}, nodes, inputs, outputs, opset)
+
+
+def _check_both(graph, feeds, expected, rtol=1e-5, atol=1e-5):
+    ours = run_graph(graph, feeds)
+    theirs = OrtRunner(graph).run(feeds)
+    for name, want in expected.items():
+        np.testing.assert_allclose(ours[name], want, rtol=rtol, atol=atol, err_msg=f"interp {name}")
+        np.testing.assert_allclose(theirs[name], want, rtol=rtol, atol=atol, err_msg=f"ort {name}")
+
+
+@pytest.mark.parametrize("xshape", [(5, 8), (2, 7, 8)], ids=["2d_gemm", "3d_matmul"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_fully_connected(xshape, bias):
+    rng = rng_for(f"fc{xshape}{bias}")
+    x = rng.standard_normal(xshape).astype(np.float32)
+    w = rng.standard_normal((6, 8)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    tensors = [Tensor("x", np.float32, xshape), Tensor("w", np.float32, w.shape, w),
+               Tensor("y", np.float32, xshape[:-1] + (6,))]
+    inputs = ["x", "w"]
+    if bias:
+        tensors.append(Tensor("b", np.float32, (6,), b))
+        inputs.append("b")
+    g = _graph([Node("fc", "FullyConnected", inputs, ["y"])], tensors, ["x"], ["y"])
+    want = x.astype(np.float64) @ w.T.astype(np.float64) + (b if bias else 0)
+    _check_both(g, {"x": x}, {"y": want})
+
+
+@pytest.mark.parametrize("opset", [18, 20])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_and_silu_expansions(opset, approximate):
+    x = np.linspace(-6, 6, 97, dtype=np.float32).reshape(1, 97)
+    tensors = [Tensor(n, np.float32, x.shape) for n in ("x", "g", "s")]
+    nodes = [Node("gelu", "Gelu", ["x"], ["g"], {"approximate": approximate}),
+             Node("silu", "Silu", ["x"], ["s"])]
+    g = _graph(nodes, tensors, ["x"], ["g", "s"], opset=opset)
+    xd = x.astype(np.float64)
+    if approximate == "none":
+        gelu = 0.5 * xd * (1 + np.vectorize(math.erf)(xd / math.sqrt(2)))
+    else:
+        gelu = 0.5 * xd * (1 + np.tanh(math.sqrt(2 / math.pi) * (xd + 0.044715 * xd ** 3)))
+    _check_both(g, {"x": x}, {"g": gelu, "s": xd / (1 + np.exp(-xd))}, rtol=1e-6, atol=1e-6)
+
+
+def test_fused_clamp_on_any_node_keeps_ir_names():
+    """act_min/act_max clamp the node's output; the IR name denotes the clamped value in
+    the interpreter and in the exported model alike."""
+    rng = rng_for("clamp")
+    a = rng.uniform(-10, 10, (4, 5)).astype(np.float32)
+    b = rng.uniform(-10, 10, (4, 5)).astype(np.float32)
+    tensors = [Tensor(n, np.float32, (4, 5)) for n in ("a", "b", "s", "y")]
+    nodes = [Node("add", "Add", ["a", "b"], ["s"], {"act_min": 0.0, "act_max": 6.0}),
+             Node("mul", "Mul", ["s", "b"], ["y"], {"act_max": 3.0})]
+    g = _graph(nodes, tensors, ["a", "b"], ["y"])
+    s = np.clip(a + b, 0, 6)
+    want = {"s": s, "y": np.minimum(s * b, 3)}
+    ours = run_graph(g, {"a": a, "b": b}, outputs=["s", "y"])
+    theirs = OrtRunner(g, outputs=["s", "y"]).run({"a": a, "b": b})
+    for name in want:
+        np.testing.assert_allclose(ours[name], want[name], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(theirs[name], want[name], rtol=1e-6, atol=1e-6)
+    # the interpreter never clamps a kernel's input in place
+    assert np.array_equal(a, a.copy()) and ours["s"].min() >= 0
+
+
+# -- OrtRunner and errors ------------------------------------------------------------
+
+def _chain_graph():
+    rng = rng_for("chain")
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    tensors = [Tensor("x", np.float32, (1, 2, 6, 6)), Tensor("w", np.float32, w.shape, w),
+               Tensor("c", np.float32, (1, 3, 6, 6)), Tensor("r", np.float32, (1, 3, 6, 6)),
+               Tensor("p", np.float32, (1, 3, 1, 1))]
+    nodes = [Node("conv", "Conv", ["x", "w"], ["c"], {"pads": [1, 1, 1, 1]}),
+             Node("relu", "Relu", ["c"], ["r"]),
+             Node("gap", "GlobalAveragePool", ["r"], ["p"])]
+    return _graph(nodes, tensors, ["x"], ["p"])
+
+
+def test_ort_runner_returns_intermediates_inputs_and_constants_by_ir_name():
+    g = _chain_graph()
+    x = rng_for("x").standard_normal((1, 2, 6, 6)).astype(np.float32)
+    wanted = ["c", "r", "p", "x", "w"]
+    theirs = OrtRunner(g, outputs=wanted).run({"x": x})
+    ours = run_graph(g, {"x": x}, outputs=wanted)
+    assert list(theirs) == wanted
+    for name in wanted:
+        np.testing.assert_allclose(theirs[name], ours[name], rtol=1e-5, atol=1e-5, err_msg=name)
+    assert (theirs["r"] >= 0).all() and theirs["c"].min() < 0  # really the pre-Relu tensor
+
+
+def test_ort_runner_rejects_unknown_tensor_and_bad_feeds():
+    g = _chain_graph()
+    with pytest.raises(ShapeError, match="no tensor"):
+        OrtRunner(g, outputs=["nope"])
+    runner = OrtRunner(g)
+    with pytest.raises(ShapeError, match="expects"):
+        runner.run({"x": np.zeros((1, 2, 5, 5), np.float32)})
+
+
+def test_unsupported_op_names_op_and_node():
+    g = _graph([Node("my_node", "FancyOp", ["x"], ["y"])],
+               [Tensor("x", np.float32, (2,)), Tensor("y", np.float32, (2,))], ["x"], ["y"])
+    with pytest.raises(UnsupportedOpError, match="my_node.*FancyOp") as info:
+        run_graph(g, {"x": np.zeros(2, np.float32)})
+    assert info.value.op_type == "FancyOp" and info.value.nodes == ["my_node"]
+
+
+def test_bad_dtype_error_names_op_and_dtypes():
+    g = _graph([Node("sq", "Sqrt", ["x"], ["y"])],
+               [Tensor("x", np.int32, (2,)), Tensor("y", np.int32, (2,))], ["x"], ["y"])
+    with pytest.raises(UnsupportedOpError, match=r"'sq' \(Sqrt\).*int32"):
+        run_graph(g, {"x": np.array([4, 9], np.int32)})
+
+
+def test_unsupported_mode_is_reported():
+    case = Case("resize_cubic", "Resize", [("x", np.ones((1, 1, 2, 2), np.float32), False), ("roi", None, True),
+                                            ("s", np.array([1, 1, 2, 2], np.float32), True)], {"mode": "cubic"}, opset=19)
+    ref = ort_run(case.model(), case.feeds)
+    with pytest.raises(UnsupportedOpError, match="mode='cubic'"):
+        run_graph(direct_ir(case.model(), ref), case.feeds)
+
+
+def test_exported_model_passes_the_onnx_checker():
+    import onnx
+
+    model = to_onnx(_chain_graph())
+    onnx.checker.check_model(model, full_check=True)
+    assert [o.name for o in model.graph.output] == ["p"]
