@@ -48,7 +48,7 @@ def node_graph(op_type: str, inputs: Sequence[In | None], out_shapes: Sequence[t
     for j, (shape, q) in enumerate(zip(out_shapes, out_quants)):
         dtype = (out_dtypes[j] if out_dtypes else None) or (q.dtype.numpy if q else np.float32)
         name = f"out{j}"
-        g.tensors[name] = Tensor(name, dtype, shape, None, q)
+        g.tensors[name] = Tensor(name, dtype, shape or (), None, q)  # shape: informative
         outs.append(name)
     g.nodes.append(Node("n0", op_type, names, outs, dict(attrs)))
     g.outputs = outs

@@ -13,10 +13,13 @@ INTEGER_OPS = OpRegistry("integer")
 # Explicit registry: one import per op module.
 from edgeq.interp.integer_ops import (  # noqa: E402,F401
     add,
+    average_pool,
     conv,
     dequantize,
     fully_connected,
+    max_pool,
     mul,
     quantize,
+    reduce_mean,
     sub,
 )
