@@ -70,7 +70,9 @@ def format_errors(exc: ValidationError, model: type[BaseModel], source: str,
         line = _line_of(node, path)
         where = f"{source}:{line}" if line else source
         lines.append(f"{where}: {_display(path) or '(top level)'}: {_message(err, ann, parent)}")
-    return "\n".join(lines)
+    if len(lines) == 1:
+        return lines[0]
+    return f"{source}: {len(lines)} problems\n" + "\n".join("  " + line for line in lines)
 
 
 def _display(path: list[str | int]) -> str:

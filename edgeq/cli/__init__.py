@@ -38,28 +38,61 @@ def build_cli() -> click.Group:
 
 
 #: (module, attribute) of every subcommand
-COMMANDS: list[tuple[str, str]] = [("zoo", "zoo")]
+COMMANDS: list[tuple[str, str]] = [
+    ("targets", "targets"),
+    ("inspect", "inspect"),
+    ("config", "config"),
+    ("zoo", "zoo"),
+]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the process exit code instead of exiting.
+
+    Exit codes: 0 success; 2 usage and config errors (click's included); 3 failed gates;
+    1 every other error; 130 interrupted. No traceback is printed for errors edgeq
+    raises on purpose; an unexpected exception is reported in one line, and ``-vv``
+    adds its traceback.
+    """
     from edgeq.errors import EdgeqError
 
     group = build_cli()
     try:
-        group.main(args=argv, prog_name="edgeq", standalone_mode=False)
+        rv = group.main(args=argv, prog_name="edgeq", standalone_mode=False)
     except EdgeqError as exc:
-        from rich.console import Console
-        from rich.text import Text
-
-        Console(stderr=True).print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False)
+        _print_error(str(exc))
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # UsageError, BadParameter, NoSuchOption ...
         exc.show()
-        return 2
-    return 0
+        return 2 if isinstance(exc, click.UsageError) else (exc.exit_code or 1)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:  # e.g. `edgeq targets --json | head -1`
+        return 0
+    except OSError as exc:  # a file the user named: the message carries the path
+        _print_error(str(exc))
+        return 1
+    except Exception as exc:
+        import logging
+
+        logging.getLogger(__name__).debug("traceback of the unexpected error", exc_info=True)
+        _print_error(f"unexpected {type(exc).__name__}: {exc}. This is a bug in edgeq or one "
+                     "of its plugins; rerun with -vv for the traceback and report it")
+        return 1
+    return rv if isinstance(rv, int) else 0
+
+
+def _print_error(message: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    # soft_wrap: long paths and field names stay on one line, greppable in CI logs
+    Console(stderr=True, soft_wrap=True).print(Text("error: ", style="bold red") + Text(message),
+                                               highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

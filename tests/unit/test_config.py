@@ -160,8 +160,8 @@ def test_errors_name_file_line_field_and_expectation(tmp_path, text, line, messa
 
 def test_every_problem_is_reported_at_once(tmp_path):
     msg = error_of(tmp_path, "model: {path: m.onnx}\nprofile: {runs: 0, warmup: -1}\noutput: [1]\n")
-    lines = msg.splitlines()
-    assert len(lines) == 3
+    header, *lines = msg.splitlines()
+    assert header.endswith("edgeq.yaml: 3 problems") and len(lines) == 3
     assert any("profile.runs" in x for x in lines) and any("profile.warmup" in x for x in lines)
     assert any("output: expected a path" in x for x in lines)
 

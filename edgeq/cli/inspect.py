@@ -1,0 +1,95 @@
+"""``edgeq inspect MODEL``: what edgeq sees in a model, before anything is quantized."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from edgeq.cli.options import input_option, json_option, parse_input_specs
+
+
+@click.command("inspect", short_help="Show inputs, outputs, ops, parameters, MACs and unsupported nodes.")
+@click.argument("model", metavar="MODEL")
+@input_option
+@json_option
+def inspect(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
+    """Print MODEL's inputs and outputs (shapes, dtypes), its op histogram after
+    canonicalisation, parameter count and bytes, MACs, and every node edgeq's float
+    interpreter cannot run, by name.
+
+    MODEL is an ONNX file. Inputs with dynamic dimensions need --input NAME:SHAPE.
+    """
+    import edgeq
+
+    shapes = parse_input_specs(inputs)  # malformed --input fails before loading anything
+    summary = edgeq.load(model, input_shapes=shapes or None).summary()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        render(summary)
+
+
+def _shape(shape) -> str:
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+def _count(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n:,} ({n / size:.2f}{unit})"
+    return f"{n:,}"
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n:,} ({n / size:.2f} {unit})"
+    return f"{n:,} B"
+
+
+def render(summary: dict) -> None:
+    """Rich tables for a ``Model.summary()`` dict."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    title = summary.get("name") or "model"
+    console.print(f"[bold]{escape(title)}[/bold]  {escape(str(summary.get('path') or ''))}")
+    console.print(f"opset {summary.get('opset')}  sha256 {str(summary.get('sha256') or '')[:16]}…")
+
+    io = Table(title="inputs and outputs")
+    for col in ("", "name", "shape", "dtype"):
+        io.add_column(col)
+    for kind in ("inputs", "outputs"):
+        for spec in summary[kind]:
+            io.add_row(kind[:-1], escape(spec["name"]), _shape(spec["shape"]), spec["dtype"])
+    console.print(io)
+
+    macs_by_op = summary.get("macs_by_op", {})
+    ops = Table(title=f"ops after canonicalisation ({summary.get('nodes', '?')} nodes)")
+    ops.add_column("op type")
+    ops.add_column("count", justify="right")
+    ops.add_column("MACs", justify="right")
+    hist = summary["op_histogram"]
+    for op, count in sorted(hist.items(), key=lambda kv: (-kv[1], kv[0])):
+        ops.add_row(escape(op), str(count), _count(macs_by_op[op]) if macs_by_op.get(op) else "")
+    console.print(ops)
+
+    console.print(f"parameters  {_count(summary['parameters'])}")
+    console.print(f"weights     {_bytes(summary['parameter_bytes'])}")
+    console.print(f"MACs        {_count(summary['macs'])}")
+
+    bad = summary.get("unsupported_nodes", [])
+    if bad:
+        console.print(f"[red]{len(bad)} node(s) edgeq's float interpreter cannot run:[/red]")
+        table = Table()
+        table.add_column("node")
+        table.add_column("op type")
+        for n in bad:
+            op = f"{n['domain']}::{n['op_type']}" if n.get("domain") else n["op_type"]
+            table.add_row(escape(n["name"]), escape(op))
+        console.print(table)
+    else:
+        console.print("[green]every node is supported[/green]")
