@@ -1,0 +1,65 @@
+"""Decompose ``LayerNormalization`` into ops with integer kernels.
+
+``y = (x - mean) * rsqrt(var + eps) * gamma + beta`` over the axes ``axis..rank-1``
+(ONNX LayerNormalization-17) becomes, as the TFLite converter lowers Keras'
+LayerNormalization (tensorflow/python/ops/nn_impl.py ``moments`` +
+``batch_normalization``)::
+
+    mean = ReduceMean(x, axes)                 MEAN
+    d    = Sub(x, mean)                        SUB
+    sq   = SquaredDifference(x, mean)          SQUARED_DIFFERENCE
+    var  = ReduceMean(sq, axes)                MEAN
+    r    = Rsqrt(Add(var, eps))                ADD, RSQRT
+    y    = Add(Mul(Mul(d, r), gamma), beta)    MUL, MUL, ADD
+
+``SquaredDifference`` squares the difference inside the kernel (from the int8 inputs),
+not a quantized ``d``, which keeps the variance accurate. ``gamma`` = 1 and ``beta`` = 0
+are skipped. The node's output keeps its name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeq.ir.graph import Graph
+from edgeq.ir.passes._lowering import Emitter, reduced_shape, shape_of
+
+
+def run(graph: Graph) -> bool:
+    changed = False
+    for node in [n for n in graph.nodes if n.op_type == "LayerNormalization" and n.domain == ""]:
+        x = node.inputs[0]
+        shape = shape_of(graph, x)
+        rank = len(shape)
+        axis = int(node.attr("axis", -1)) % rank
+        axes = list(range(axis, rank))
+        eps = float(node.attr("epsilon", 1e-5))
+        gamma = graph.const(node.inputs[1]) if len(node.inputs) > 1 and node.inputs[1] else None
+        beta = graph.const(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else None
+        if (len(node.inputs) > 1 and node.inputs[1] and gamma is None) or \
+                (len(node.inputs) > 2 and node.inputs[2] and beta is None):
+            continue  # non-constant scale/bias: leave the op for the target to refuse
+        if any(extra and any(extra in n.inputs for n in graph.nodes) or extra in graph.outputs
+               for extra in node.outputs[1:]):
+            continue  # Mean / InvStdDev outputs (training-only) are read: keep the op
+        em = Emitter(graph, node.name)
+        rshape = reduced_shape(shape, axes)
+        ax = em.const("axes", axes, np.int64)
+        mean = em.node("ReduceMean", [x, ax], rshape, "mean", keepdims=1)
+        d = em.node("Sub", [x, mean], shape, "centered")
+        sq = em.node("SquaredDifference", [x, mean], shape, "squared")
+        var = em.node("ReduceMean", [sq, ax], rshape, "variance", keepdims=1)
+        ve = em.node("Add", [var, em.const("epsilon", eps)], rshape, "variance_eps")
+        r = em.node("Rsqrt", [ve], rshape, "rstd")
+        steps = []
+        if gamma is not None and not np.all(gamma == 1.0):
+            steps.append(("Mul", node.inputs[1], "scaled"))
+        if beta is not None and not np.all(beta == 0.0):
+            steps.append(("Add", node.inputs[2], "shifted"))
+        out = node.outputs[0]
+        y = em.node("Mul", [d, r], shape, "normalized", output=None if steps else out)
+        for i, (op, operand, suffix) in enumerate(steps):
+            y = em.node(op, [y, operand], shape, suffix, output=out if i == len(steps) - 1 else None)
+        em.commit(node)
+        changed = True
+    return changed

@@ -1,0 +1,108 @@
+"""Lowering: rewrite a canonical float graph into ops that have integer kernels,
+before calibration, and run lowered graphs in float.
+
+:func:`lower` copies the graph and runs the lowering passes (``edgeq/ir/passes``) in a
+fixed order; the result is deterministic, so statistics collected on it (keyed by its
+tensor names and ``LOWERING_VERSION``) can be reused by later builds. The passes leave
+hints for the quantizer in ``graph.metadata`` (see ``edgeq/ir/passes/_lowering.py``).
+
+Lowered graphs contain two ops that are not ONNX ops, ``Rsqrt`` and
+``SquaredDifference`` (docs/quantization.md); :func:`executable` rewrites them into
+ONNX ops (``Reciprocal(Sqrt(max(x, tiny)))``, ``Mul(d, d)`` with ``d = a - b``)
+writing the same tensor names, so the float interpreter and onnxruntime can run any
+lowered graph and return every tensor the quantized graph has.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.ir.passes import (
+    decompose_layernorm,
+    lower_attention_mask,
+    lower_conv1d,
+    lower_div_const,
+    lower_hardsigmoid,
+    lower_l2norm,
+    lower_pow,
+    lower_sqrt,
+    unroll_lstm,
+)
+from edgeq.ir.passes._lowering import HINT_INT16, HINT_MASK_ADDS, HINT_RSQRT_OF, get_hint
+
+log = logging.getLogger(__name__)
+
+#: bump when a pass changes the lowered graph (invalidates cached statistics)
+LOWERING_VERSION = 1
+
+PASSES = [
+    ("lower_l2norm", lower_l2norm.run),
+    ("lower_div_const", lower_div_const.run),
+    ("lower_pow", lower_pow.run),
+    ("lower_sqrt", lower_sqrt.run),
+    ("lower_hardsigmoid", lower_hardsigmoid.run),
+    ("lower_conv1d", lower_conv1d.run),
+    ("decompose_layernorm", decompose_layernorm.run),
+    ("unroll_lstm", unroll_lstm.run),
+    ("lower_attention_mask", lower_attention_mask.run),
+]
+
+#: smallest argument of the float Rsqrt (keeps rsqrt(0) finite during calibration)
+RSQRT_FLOOR = 1e-30
+
+
+def lower(graph: Graph) -> Graph:
+    """A lowered copy of ``graph`` (see module docstring)."""
+    g = graph.copy()
+    for name, run in PASSES:
+        if run(g):
+            log.debug("lowering pass %s changed the graph", name)
+    g.toposort()
+    return g
+
+
+class Hints:
+    """The quantization hints a lowered graph carries."""
+
+    def __init__(self, graph: Graph) -> None:
+        names = {n.name for n in graph.nodes}
+        self.int16 = [n for n in get_hint(graph, HINT_INT16, []) if n in names]
+        self.mask_adds = [tuple(e) for e in get_hint(graph, HINT_MASK_ADDS, []) if e[0] in names]
+        self.rsqrt_of = dict(get_hint(graph, HINT_RSQRT_OF, {}))
+
+
+def executable(graph: Graph) -> Graph:
+    """``graph`` with Rsqrt / SquaredDifference expressed in ONNX ops (same tensor names)."""
+    if not any(n.op_type in ("Rsqrt", "SquaredDifference") for n in graph.nodes):
+        return graph
+    g = Graph(graph.name, dict(graph.tensors), [], list(graph.inputs), list(graph.outputs),
+              graph.opset, dict(graph.metadata))
+    floor = None
+    for n in graph.nodes:
+        if n.op_type == "Rsqrt":
+            if floor is None:
+                floor = g.add_constant("rsqrt_floor", np.array(RSQRT_FLOOR, np.float32))
+            x, y = n.inputs[0], n.outputs[0]
+            shape = g.tensors[y].shape
+            m = _tmp(g, f"{y}/clamped", shape)
+            s = _tmp(g, f"{y}/sqrt", shape)
+            g.nodes += [Node(f"{n.name}/max", "Max", [x, floor], [m]),
+                        Node(f"{n.name}/sqrt", "Sqrt", [m], [s]),
+                        Node(n.name, "Reciprocal", [s], [y])]
+        elif n.op_type == "SquaredDifference":
+            y = n.outputs[0]
+            d = _tmp(g, f"{y}/difference", g.tensors[y].shape)
+            g.nodes += [Node(f"{n.name}/sub", "Sub", list(n.inputs), [d]),
+                        Node(n.name, "Mul", [d, d], [y])]
+        else:
+            g.nodes.append(n)
+    return g
+
+
+def _tmp(g: Graph, base: str, shape) -> str:
+    name = g.unique_name(base)
+    g.tensors[name] = Tensor(name, np.float32, shape)
+    return name
