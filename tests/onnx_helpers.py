@@ -40,6 +40,12 @@ def make_model(nodes: list[onnx.NodeProto], *, inputs: Mapping[str, Shape | tupl
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     # onnxruntime accepts IR versions up to what it was built with; pin a safe one
     model.ir_version = ir_version or min(onnx.IR_VERSION, 9 if opset <= 20 else 10)
+    if any(v is None for v in outputs.values()):
+        # the checker wants output shapes: take them from shape inference
+        inferred = onnx.shape_inference.infer_shapes(model)
+        for out, vi in zip(model.graph.output, inferred.graph.output):
+            if not out.type.tensor_type.HasField("shape"):
+                out.type.CopyFrom(vi.type)
     onnx.checker.check_model(model)
     return model
 
@@ -74,6 +80,25 @@ def run_ir(graph, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return ort_run(to_onnx(graph), feeds, outputs=list(graph.outputs))
 
 
+def check_pass(model: onnx.ModelProto, run, *, input_shapes=None, seed: int = 0,
+               rtol: float = 1e-5, atol: float = 1e-5, feeds=None):
+    """Import ``model``, apply the pass ``run`` (``run(graph) -> bool``) to a copy, and
+    check that onnxruntime on the original model, on the imported graph and on the
+    rewritten graph agree on random data. Returns ``(before, after, changed)``."""
+    from edgeq.ir.onnx_import import import_onnx
+
+    before = import_onnx(model, input_shapes)
+    after = before.copy()
+    changed = run(after)
+    feeds = feeds or random_feeds(before, seed)
+    expected = ort_run(model, feeds)
+    for graph in (before, after):
+        got = run_ir(graph, feeds)
+        for name, value in expected.items():
+            np.testing.assert_allclose(got[name], value, rtol=rtol, atol=atol, err_msg=name)
+    return before, after, changed
+
+
 def random_feeds(graph_or_model, seed: int = 0, *, low: float = -3.0, high: float = 3.0) -> dict[str, np.ndarray]:
     """Uniform random float feeds (ints: zeros) for an IR graph or a ModelProto."""
     rng = np.random.default_rng(seed)
@@ -103,5 +128,5 @@ def const_node(name: str, value) -> onnx.NodeProto:
     return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(value), name + "_v"))
 
 
-__all__ = ["TensorProto", "const_node", "helper", "make_model", "numpy_helper", "ort_run",
+__all__ = ["TensorProto", "check_pass", "const_node", "helper", "make_model", "numpy_helper", "ort_run",
            "ort_session", "random_feeds", "run_ir", "save", "value_info"]

@@ -254,6 +254,7 @@ def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
                     list(n.output), {a.name: _attr_value(a) for a in n.attribute}, n.domain)
         if node.domain == "ai.onnx":
             node.domain = ""
+        _check_sizes(node, graph, source)
         graph.nodes.extend(_normalize(node, builder, opset) if node.domain == "" else [node])
     missing = [o for o in graph.outputs if o not in graph.tensors]
     if missing:
@@ -261,6 +262,18 @@ def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
     graph.remove_unused()
     graph.toposort()
     return graph
+
+
+def _check_sizes(node: Node, graph: Graph, source: str) -> None:
+    """Shape inference accepts a Reshape that changes the element count (it does not
+    check), which a wrong ``--input`` shape easily causes; catch it here."""
+    if node.op_type in ("Reshape", "Flatten") and node.domain == "":
+        before, after = graph.tensors[node.inputs[0]], graph.tensors[node.outputs[0]]
+        if before.size != after.size:
+            raise ShapeError(
+                f"{source}: node '{node.name}' ({node.op_type}) cannot turn shape "
+                f"{list(before.shape)} into {list(after.shape)} (different element counts); "
+                f"the model does not accept the given input shapes, check the --input shapes")
 
 
 def _normalize(node: Node, b: _Builder, opset: int) -> list[Node]:

@@ -204,6 +204,7 @@ def specialize_inputs(model, input_shapes: Mapping[str, tuple[int, ...]], *, sou
         shape = resolve_input_shape(vi.name, declared, input_shapes.get(vi.name), source=source)
         resolved[vi.name] = shape
         vi.type.tensor_type.ClearField("shape")
+        vi.type.tensor_type.shape.SetInParent()  # rank 0 is a shape too
         for d in shape:
             vi.type.tensor_type.shape.dim.add().dim_value = d
     for vi in list(graph.output) + list(graph.value_info):
@@ -304,5 +305,6 @@ def _shapes_from_onnxruntime(model, names: list[str], *, source: str) -> None:
             vi.name = name
         vi.type.tensor_type.elem_type = elem
         vi.type.tensor_type.ClearField("shape")
+        vi.type.tensor_type.shape.SetInParent()
         for d in value.shape:
             vi.type.tensor_type.shape.dim.add().dim_value = d
