@@ -40,6 +40,12 @@ BUILTIN_PACKAGE = "edgeq._targets"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 
 
+class UnknownTargetError(TargetUnavailableError):
+    """A ``--target`` name that is neither a profile nor a plugin target (a usage error)."""
+
+    exit_code = 2
+
+
 class ProfileOptions(BaseModel):
     """Options of a target profile; an ``edgeq.yaml`` target entry may override each."""
 
@@ -263,7 +269,7 @@ def get_target(name_or_path: str | Path, options: dict[str, Any] | None = None) 
     if isinstance(name_or_path, Path) or is_profile_path(text):
         path = Path(text).expanduser()
         if not path.is_file():
-            raise TargetUnavailableError(f"{path}: target profile file not found")
+            raise UnknownTargetError(f"{path}: target profile file not found")
         resolved = _bind(load_profile(path), str(path))
     else:
         builtin = builtin_profiles()
@@ -272,7 +278,7 @@ def get_target(name_or_path: str | Path, options: dict[str, Any] | None = None) 
         else:
             registered = plugin_targets()
             if text not in registered:
-                raise TargetUnavailableError(
+                raise UnknownTargetError(
                     f"unknown target {text!r}; available: "
                     f"{', '.join(_available_names()) or 'none'} (or pass a profile YAML path; "
                     f"'edgeq targets' lists them)")

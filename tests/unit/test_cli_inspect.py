@@ -1,0 +1,111 @@
+"""``edgeq inspect``: numbers derived by hand from a small model, and the real zoo models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from edgeq.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture
+def small_cnn(tmp_path) -> Path:
+    """Conv(3->8, 3x3, pad 1) + BatchNorm + Relu + GlobalAveragePool + Flatten + Gemm(8->10)
+    at a dynamic batch; BatchNorm folds into the conv and Gemm becomes FullyConnected."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(f32), "conv_w"),
+        numpy_helper.from_array(rng.standard_normal(8).astype(f32), "conv_b"),
+        numpy_helper.from_array(rng.uniform(0.5, 2, 8).astype(f32), "bn_scale"),
+        numpy_helper.from_array(rng.standard_normal(8).astype(f32), "bn_bias"),
+        numpy_helper.from_array(rng.standard_normal(8).astype(f32), "bn_mean"),
+        numpy_helper.from_array(rng.uniform(0.5, 2, 8).astype(f32), "bn_var"),
+        numpy_helper.from_array(rng.standard_normal((10, 8)).astype(f32), "fc_w"),
+        numpy_helper.from_array(rng.standard_normal(10).astype(f32), "fc_b"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["image", "conv_w", "conv_b"], ["c"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "bn_scale", "bn_bias", "bn_mean", "bn_var"], ["bn"],
+                         name="bn1"),
+        helper.make_node("Relu", ["bn"], ["r"], name="relu1"),
+        helper.make_node("GlobalAveragePool", ["r"], ["p"], name="pool"),
+        helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(nodes, "small_cnn",
+                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 32, 32])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
+                              initializer=inits)
+    path = tmp_path / "small_cnn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+def test_inspect_json_numbers_match_hand_derivation(capsys, small_cnn):
+    rc, out, err = run(capsys, "inspect", str(small_cnn), "--input", "image:2x3x32x32", "--json")
+    assert rc == 0, err
+    s = json.loads(out)
+    assert s["inputs"] == [{"name": "image", "shape": [2, 3, 32, 32], "dtype": "float32"}]
+    assert s["outputs"] == [{"name": "logits", "shape": [2, 10], "dtype": "float32"}]
+    # after canonicalisation: BN folded into the conv, Relu fused, Gemm -> FullyConnected
+    hist = s["op_histogram"]
+    assert "BatchNormalization" not in hist and "Gemm" not in hist
+    assert hist.get("Conv") == 1 and hist.get("FullyConnected") == 1
+    # parameters: conv 8*3*3*3 + 8 bias, fc 10*8 + 10 (BN's four vectors fold away)
+    assert s["parameters"] == 8 * 27 + 8 + 10 * 8 + 10
+    assert s["parameter_bytes"] == 4 * s["parameters"]
+    # MACs: each conv output element (2*8*32*32) sums 3*3*3 products; fc 2*10 outputs * 8
+    assert s["macs"] == 2 * 8 * 32 * 32 * 27 + 2 * 10 * 8
+    assert s["unsupported_nodes"] == []
+    assert len(s["sha256"]) == 64
+
+
+def test_inspect_table(capsys, small_cnn):
+    rc, out, _ = run(capsys, "inspect", str(small_cnn), "--input", "image:1x3x32x32")
+    assert rc == 0
+    for text in ("image", "1x3x32x32", "logits", "1x10", "FullyConnected", "Conv",
+                 f"{8 * 27 + 8 + 90:,}", f"{8 * 32 * 32 * 27 + 80:,}", "every node is supported"):
+        assert text in out, text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, inputs", [
+    ("mobilenet-v2", []), ("ppocr-cls", ["x:1x3x48x192"]), ("silero-vad", []), ("minilm-l6", []),
+])
+def test_inspect_zoo_models(capsys, name, inputs):
+    import edgeq.zoo
+
+    path = edgeq.zoo.get(name)
+    argv = ["inspect", str(path), "--json"] + [a for i in inputs for a in ("--input", i)]
+    rc, out, err = run(capsys, *argv)
+    assert rc == 0, err
+    s = json.loads(out)
+    assert s["unsupported_nodes"] == [], s["unsupported_nodes"]
+    assert s["parameters"] > 0 and s["macs"] > 0
+    # the weights the summary counts are the model's own float constants (initializers and
+    # Constant nodes, in every subgraph), up to folding
+    model = onnx.load(str(path))
+    tensors = [t for g in _graphs(model.graph) for t in list(g.initializer) + [
+        a.t for n in g.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"]]
+    raw = sum(int(np.prod(t.dims)) for t in tensors if t.data_type == TensorProto.FLOAT)
+    assert 0.9 * raw <= s["parameters"] <= 1.1 * raw + 10_000
+
+
+def _graphs(graph):
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _graphs(attr.g)
