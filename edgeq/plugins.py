@@ -140,8 +140,9 @@ def register(plugin: Any, name: str | None = None) -> str:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
+        message = _pending_message(pm, exc)
         pm.unregister(plugin)
-        raise PluginError(_pending_message(pm, exc)) from exc
+        raise PluginError(message) from exc
     return registered or label
 
 
