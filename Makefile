@@ -3,13 +3,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+EDGEQ := $(VENV)/bin/edgeq
 STAMP := $(VENV)/.edgeq-installed
+# a zoo model (see `edgeq zoo list`)
+DEMO_MODEL ?= mobilenet-v2
 
 .PHONY: demo test test-fast test-slow setup bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Re-install when the packaging changes (new dependencies, entry points or plugins).
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -21,8 +25,12 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
 demo: $(STAMP)
-	$(PY) -m edgeq.demo
+	@model="$$($(EDGEQ) zoo get $(DEMO_MODEL))" && echo "edgeq inspect $$model" && $(EDGEQ) inspect "$$model"
+	$(EDGEQ) targets
 
 bench: $(STAMP)
 	$(PY) benchmarks/float_interp.py
