@@ -1,0 +1,174 @@
+"""The versioned schema of ``report.json`` (one format for every runner).
+
+``schema`` is ``"edgeq.profile-report"`` and ``schema_version`` an integer bumped on
+every incompatible change; readers reject versions they do not know. A report has one
+*section* per device (one for a host run, several for ``--device all``)::
+
+    {"schema": "edgeq.profile-report", "schema_version": 1,
+     "edgeq_version": "0.1.0", "created_utc": "2025-01-01T12:00:00Z",
+     "target": "tflite", "runner": "adb",
+     "artifact": {"path": "...", "model_file": "model.tflite", "size_bytes": 123, "size_mb": 0.000123},
+     "sections": [{"name": "R5CT… (SM-S918B)",
+                   "device": {"serial", "kind", "model", "soc", "abi", "os_version", "extra"},
+                   "latency": {"runs", "p50_ms", "p90_ms", "mean_ms", "min_ms", "max_ms",
+                               "std_ms", "load_ms", "samples_ms": [...]},
+                   "peak_memory_mb": 5.3,
+                   "accuracy": {"samples", "sqnr_db", "cosine_mean", "cosine_min",
+                                "max_abs_error", "top1_agreement", "reference",
+                                "outputs": {name: {...}}, "per_layer": [{"name", "sqnr_db"}]},
+                   "op_profile": [{"node_type", "name", "index", "first_ms", "avg_ms",
+                                   "percent", "cdf_percent", "mem_kb", "times_called"}],
+                   "extra": {...}}],
+     "comparison": {"baseline": {"label": "fp32", "latency_p50_ms", "latency_mean_ms", "size_mb"},
+                    "candidate": {...}, "speedup": 2.9, "size_ratio": 0.26} | null,
+     "gates": [{"expr", "metric", "op", "threshold", "value", "passed", "section", "message"}]}
+
+Times are milliseconds, sizes MB (10^6 bytes, as ``benchmark_model`` prints them).
+Validation uses pydantic; :func:`json_schema` exports the JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_NAME = "edgeq.profile-report"
+SCHEMA_VERSION = 1
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Latency(_Open):
+    runs: int = Field(ge=0)
+    p50_ms: float
+    p90_ms: float
+    mean_ms: float
+    min_ms: float
+    max_ms: float
+    std_ms: float
+    load_ms: float | None = None
+    samples_ms: list[float] = []
+
+
+class Device(_Open):
+    serial: str
+    kind: str
+    model: str | None = None
+    soc: str | None = None
+    abi: str | None = None
+    os_version: str | None = None
+    extra: dict[str, Any] = {}
+
+
+class OpRow(_Open):
+    node_type: str
+    name: str
+    index: int | None = None
+    first_ms: float | None = None
+    avg_ms: float
+    percent: float | None = None
+    cdf_percent: float | None = None
+    mem_kb: float | None = None
+    times_called: int | None = None
+
+
+class OutputAccuracy(_Open):
+    sqnr_db: float | None = None
+    cosine_mean: float | None = None
+    cosine_min: float | None = None
+    max_abs_error: float | None = None
+    mean_abs_error: float | None = None
+    top1_agreement: float | None = None
+
+
+class LayerSqnr(_Open):
+    name: str
+    sqnr_db: float | None
+
+
+class Accuracy(_Open):
+    samples: int | None = None
+    sqnr_db: float | None = None
+    cosine_mean: float | None = None
+    cosine_min: float | None = None
+    max_abs_error: float | None = None
+    top1_agreement: float | None = Field(default=None, ge=0.0, le=1.0)
+    reference: str | None = None
+    outputs: dict[str, OutputAccuracy] = {}
+    per_layer: list[LayerSqnr] = []
+
+
+class Section(_Closed):
+    name: str
+    device: Device | None = None
+    latency: Latency | None = None
+    peak_memory_mb: float | None = None
+    accuracy: Accuracy = Accuracy()
+    op_profile: list[OpRow] = []
+    extra: dict[str, Any] = {}
+
+
+class Variant(_Closed):
+    label: str
+    latency_p50_ms: float | None = None
+    latency_mean_ms: float | None = None
+    size_mb: float | None = None
+
+
+class Comparison(_Closed):
+    baseline: Variant
+    candidate: Variant
+    speedup: float | None = None
+    size_ratio: float | None = None
+
+
+class GateRecord(_Closed):
+    expr: str
+    metric: str
+    op: Literal["<=", ">=", "<", ">", "=="]
+    threshold: float
+    value: float | None
+    passed: bool
+    section: str | None = None
+    message: str
+
+
+class Report(_Closed):
+    schema_name: Literal["edgeq.profile-report"] = Field(alias="schema")
+    schema_version: Literal[1]
+    edgeq_version: str
+    created_utc: str
+    target: str
+    runner: str
+    artifact: dict[str, Any] = {}
+    sections: list[Section] = Field(min_length=1)
+    comparison: Comparison | None = None
+    gates: list[GateRecord] = []
+
+
+def validate_report(data: dict[str, Any], *, source: str = "report") -> Report:
+    """Validate a report dict; raise ``ValueError`` naming the first bad fields."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise ValueError(f"{source}: schema_version {version} is newer than this edgeq "
+                         f"understands ({SCHEMA_VERSION}); upgrade edgeq")
+    try:
+        return Report.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors()[:5])
+        raise ValueError(f"{source}: not a valid {SCHEMA_NAME} v{SCHEMA_VERSION}: {problems}") from None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of report.json (for external validators)."""
+    schema = Report.model_json_schema(by_alias=True)
+    schema["title"] = f"{SCHEMA_NAME} v{SCHEMA_VERSION}"
+    return schema
