@@ -1,0 +1,210 @@
+"""The TFLite target: QuantSpec, placement check, and artifact emission.
+
+``TFLiteTarget.emit(qmodel, out_dir, options)`` writes ``model.tflite`` and
+``manifest.json`` into ``out_dir``; :func:`build_artifact` wraps it so that a failed
+build leaves nothing behind (it emits into a fresh sibling temporary directory and
+renames it into place only when everything succeeded).
+
+Options read from ``BuildOptions``: ``precision`` (int8 | fp32 | fp16), ``io_dtype``
+(float32 | int8 | uint8) and, from ``extra`` (the target profile's ``options``),
+``float_fallback`` (bool), ``preprocessing`` (dict, copied into the metadata).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from edgeq.errors import BuildError, UsageError
+from edgeq.quantize.spec import SAME_SCALE_OPS, TFLITE_INT8
+from edgeq.target import Artifact, BuildOptions, Target
+from edgeq.types import NodePlacement, QuantSpec
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.tflite"
+
+#: ops with an integer TFLite lowering (emit/lowering)
+INTEGER_OPS = frozenset({
+    "Quantize", "Dequantize", "Conv", "FullyConnected", "MatMul",
+    "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt", "Max", "Min",
+    "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool",
+    "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ArgMax", "ArgMin",
+    "Softmax", "LogSoftmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
+    "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split", "Squeeze", "Unsqueeze",
+    "Flatten", "Identity", "Expand", "Tile",
+})
+#: ops whose TFLite kernel has an int8 but no int16 (16x8) version
+INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax", "Tile"})
+#: ops TFLite runs only in float (usable as float fallback)
+FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "Silu", "HardSigmoid",
+                            "LayerNormalization", "BatchNormalization", "Cast"})
+
+TFLITE_SPEC = dataclasses.replace(
+    TFLITE_INT8, name="tflite", integer_ops=INTEGER_OPS,
+    # AVERAGE_POOL_2D and REDUCE_MIN/MAX reuse the input quantization (pooling.cc, reduce.cc)
+    same_scale_ops=SAME_SCALE_OPS | {"AveragePool", "GlobalMaxPool", "ReduceMin"},
+)
+TFLITE_SPEC_FALLBACK = dataclasses.replace(TFLITE_SPEC, name="tflite-fallback",
+                                           float_fallback_ops=FLOAT_ONLY_OPS | {"*"})
+
+
+def _float_fallback(options: BuildOptions) -> bool:
+    extra = options.extra or {}
+    return bool(extra.get("float_fallback", extra.get("allow_float_fallback", False)))
+
+
+def tool_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("ai-edge-litert", "flatbuffers"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover - both are required to emit
+            pass
+    return out
+
+
+class TFLiteTarget(Target):
+    """Full-integer (or FP32/FP16) ``.tflite`` for LiteRT."""
+
+    name = "tflite"
+    artifact_kind = ".tflite"
+    sdk_packages = ("ai-edge-litert", "flatbuffers")
+    default_runner = "host"
+
+    def sdk_modules(self) -> tuple[str, ...]:
+        return ("ai_edge_litert", "flatbuffers")
+
+    @property
+    def spec(self) -> QuantSpec:
+        return TFLITE_SPEC
+
+    def spec_for(self, options: BuildOptions | dict | None) -> QuantSpec:
+        """The spec under a profile's options (float fallback allows float islands)."""
+        if isinstance(options, dict):
+            options = BuildOptions(extra=options)
+        return TFLITE_SPEC_FALLBACK if options is not None and _float_fallback(options) else TFLITE_SPEC
+
+    def check(self, graph) -> list[NodePlacement]:
+        from edgeq.ir.passes.convert_layout import convert_layout
+        from edgeq_tflite.emit.lower import dry_run
+
+        nhwc = convert_layout(graph)
+        reasons = dry_run(nhwc)
+        out = []
+        for node in nhwc.nodes:
+            why = reasons.get(node.name, "")
+            if why:
+                out.append(NodePlacement(node.name, node.op_type, "unsupported", why))
+                continue
+            outs = [nhwc.tensors[o] for o in node.outputs if o]
+            where = "float" if outs and all(t.dtype.kind == "f" for t in outs) and \
+                node.op_type not in ("Dequantize",) else "integer"
+            out.append(NodePlacement(node.name, node.op_type, where,
+                                     "no int8 kernel; float fallback" if where == "float" else ""))
+        return out
+
+    def emit(self, qmodel, out_dir: Path, options: BuildOptions) -> Artifact:
+        from edgeq_tflite.emit.export import export_float, export_quantized
+
+        out_dir = Path(out_dir)
+        info = {"calibration_fingerprint": getattr(qmodel, "calibration_fingerprint", None)}
+        extra = options.extra or {}
+        graph = qmodel.graph
+        pre = extra.get("preprocessing") or graph.metadata.get("preprocessing")
+        if isinstance(pre, str):
+            try:
+                pre = json.loads(pre)
+            except json.JSONDecodeError:
+                pass
+        info["preprocessing"] = pre
+        if options.precision == "int8":
+            exp = export_quantized(graph, io_dtype=options.io_dtype, metadata=info,
+                                   allow_float_fallback=_float_fallback(options))
+        elif options.precision in ("fp32", "fp16"):
+            if options.io_dtype != "float32":
+                raise UsageError(f"--precision {options.precision} has float I/O; io_dtype "
+                                 f"'{options.io_dtype}' applies to int8 models only")
+            float_graph = getattr(qmodel, "float_graph", None) or graph
+            exp = export_float(float_graph, precision=options.precision, metadata=info)
+        else:
+            raise UsageError(f"precision '{options.precision}' is not one of int8, fp32, fp16")
+        _write_atomic(out_dir / MODEL_FILE, exp.model)
+        manifest = {
+            "target": self.name,
+            "profile": extra.get("profile", self.name),
+            "edgeq_version": _edgeq_version(),
+            "inputs": [s.to_json() for s in exp.inputs],
+            "outputs": [s.to_json() for s in exp.outputs],
+            "tool_versions": tool_versions(),
+            "calibration_fingerprint": info["calibration_fingerprint"],
+            "options": {"precision": options.precision, "io_dtype": options.io_dtype,
+                        "float_fallback": _float_fallback(options)},
+            "model_file": MODEL_FILE,
+            "tflite": {"min_runtime_version": exp.min_runtime_version, "ops": exp.op_histogram,
+                       "op_versions": exp.op_versions, "transposes": exp.transposes,
+                       "float_nodes": exp.float_nodes},
+        }
+        artifact = Artifact(out_dir, manifest)
+        artifact.write_manifest()
+        return artifact
+
+
+def _edgeq_version() -> str:
+    import edgeq
+
+    return edgeq.__version__
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BuildError(f"{path}: cannot write the model ({exc.strerror or exc}); check the output "
+                         "directory's permissions and free space") from exc
+
+
+def build_artifact(qmodel, out_dir: str | Path, options: BuildOptions | None = None,
+                   target: TFLiteTarget | None = None) -> Artifact:
+    """Emit into ``out_dir`` all-or-nothing: a sibling temporary directory is filled and
+    renamed into place; on any error nothing is left (an existing ``out_dir`` is only
+    replaced after the new one is complete)."""
+    options = options or BuildOptions()
+    target = target or TFLiteTarget()
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise BuildError(f"{out_dir}: cannot create the output directory ({exc.strerror or exc}); "
+                         "choose a writable location with -o") from exc
+    old = None
+    try:
+        artifact = target.emit(qmodel, tmp, options)
+        if out_dir.exists():
+            old = parent / f".{out_dir.name}.old-{os.getpid()}"
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out_dir.exists():
+            os.replace(old, out_dir)
+        if isinstance(exc, OSError):
+            raise BuildError(f"{out_dir}: cannot write the artifact ({exc.strerror or exc}); "
+                             "check permissions and free space") from exc
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    artifact.path = out_dir
+    return artifact
