@@ -13,7 +13,7 @@ Everything else (metadata, dependencies, entry points, package data) is in pypro
 
 from setuptools import find_packages, setup
 
-PLUGINS = find_packages("plugins", include=["edgeq_*"])
+PLUGINS = find_packages("plugins", include=["edgeq_*"], exclude=["*.tests", "*.tests.*"])
 
 setup(
     packages=find_packages(include=["edgeq", "edgeq.*"]) + PLUGINS + ["edgeq._targets"],
