@@ -146,7 +146,8 @@ class ModelWriter:
         t.quantization = quantization_params(quant, zero_point_shift=zero_point_shift)
         t.buffer = 0
         if data is not None:
-            arr = np.ascontiguousarray(np.asarray(data, dtype=dtype))
+            arr = np.asarray(data, dtype=dtype)  # (ascontiguousarray would make 0-d arrays 1-d)
+            arr = arr if arr.flags.c_contiguous else arr.copy(order="C")
             assert arr.shape == shape, (name, arr.shape, shape)
             t.buffer = self._add_buffer(arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
         info = TensorInfo(len(self.tensors), name, dtype, shape, quant)
