@@ -72,8 +72,8 @@ def import_onnx(model: str | os.PathLike | onnx.ModelProto,
     proto, source = load_model_proto(model)
     proto = _prepare(proto, source)
     resolved = shape_utils.specialize_inputs(proto, shapes, source=source)
-    proto = shape_utils.infer_static_shapes(proto, source=source)
-    _reject_control_flow(proto, source)
+    proto = shape_utils.infer_static_shapes(
+        proto, source=source, check=lambda m: _reject_control_flow(m, source))
     graph = _to_ir(proto, source)
     graph.metadata["input_shapes"] = ";".join(f"{k}:{shape_utils.format_shape(v)}" for k, v in resolved.items())
     logger.info("imported %s: %d nodes, %d tensors", source, len(graph.nodes), len(graph.tensors))
@@ -174,14 +174,36 @@ def _prepare(proto: onnx.ModelProto, source: str) -> onnx.ModelProto:
 
 
 def _reject_control_flow(proto: onnx.ModelProto, source: str) -> None:
+    """Control flow left after folding cannot become a static dataflow graph."""
     left = [n for n in proto.graph.node if n.op_type in ("If", "Loop", "Scan")]
-    if left:
-        names = ", ".join(f"'{n.name or n.output[0]}' ({n.op_type})" for n in left[:5])
-        raise UnsupportedOpError(
-            f"{source}: control flow that does not fold away: {names}. edgeq needs a static "
-            f"dataflow graph; If is specialised only when its condition is constant for the given "
-            f"input shapes. Export the model without control flow (e.g. trace it for one shape)",
-            op_type=left[0].op_type, nodes=[n.name for n in left])
+    if not left:
+        return
+    names = ", ".join(f"'{n.name or n.output[0]}' ({n.op_type})" for n in left[:5])
+    inputs = _input_ancestors(proto.graph, [n.input[0] for n in left if n.input and n.input[0]])
+    why = (f" Its condition/trip count depends on the value of input(s) "
+           f"{', '.join(map(repr, inputs))}, which edgeq cannot fix at import." if inputs else "")
+    raise UnsupportedOpError(
+        f"{source}: control flow that does not fold away: {names}.{why} edgeq needs a static "
+        f"dataflow graph; If is specialised only when its condition is constant for the given "
+        f"input shapes. Export the model without control flow (e.g. trace it for one "
+        f"configuration)", op_type=left[0].op_type, nodes=[n.name for n in left])
+
+
+def _input_ancestors(graph: onnx.GraphProto, names: list[str]) -> list[str]:
+    """The graph inputs that the values ``names`` are computed from."""
+    producer = {o: n for n in graph.node for o in n.output}
+    inputs = {vi.name for vi in graph.input}
+    found, seen, stack = [], set(), list(names)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in inputs:
+            found.append(name)
+        elif name in producer:
+            stack.extend(i for i in producer[name].input if i)
+    return sorted(found)
 
 
 # -- conversion -------------------------------------------------------------------------

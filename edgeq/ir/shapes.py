@@ -221,11 +221,12 @@ DATA_DEPENDENT_OPS = frozenset({"NonZero", "NonMaxSuppression", "Unique", "Compr
 _MAX_ROUNDS = 10
 
 
-def infer_static_shapes(model, *, source: str):
+def infer_static_shapes(model, *, source: str, check=None):
     """Make every value of ``model`` statically shaped; returns the new ModelProto.
 
     Rounds of onnx shape inference (with data propagation) and constant folding
     (:func:`edgeq.ir.passes.fold_constants.fold_model`) until nothing folds any more;
+    then ``check(model)`` runs (the importer rejects leftover control flow there);
     values still without a static shape (ops onnx cannot infer, custom domains) get it
     from one onnxruntime run of the fixed-shape model on zero inputs. A value whose
     shape depends on data (NonZero, …) raises ShapeError naming the node.
@@ -242,6 +243,8 @@ def infer_static_shapes(model, *, source: str):
                              f"{_first_line(exc)}; check the --input shapes") from None
         if not fold_model(model):
             break
+    if check is not None:
+        check(model)
     graph = model.graph
     known = value_shapes(graph)
     missing = [o for n in graph.node for o in n.output if o and o not in known]
@@ -279,7 +282,7 @@ def _shapes_from_onnxruntime(model, names: list[str], *, source: str) -> None:
     options = ort.SessionOptions()
     # keep every intermediate value: no fusion may remove the tensors we ask for
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # failures are reported as ShapeError below
     feeds = {}
     initializers = {init.name for init in model.graph.initializer}
     for vi in model.graph.input:

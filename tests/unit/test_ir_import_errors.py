@@ -137,3 +137,15 @@ def test_external_data_missing_and_modelproto_with_external_refs(tmp_path):
 def test_every_error_is_an_edgeq_error():
     for cls in (ModelLoadError, ShapeError, UnsupportedOpError, UsageError):
         assert issubclass(cls, EdgeqError)
+
+
+def test_if_on_an_input_value_names_that_input():
+    branch = [helper.make_graph([helper.make_node(op, ["x"], [f"{op}_out"])], op, [],
+                                [helper.make_tensor_value_info(f"{op}_out", onnx.TensorProto.FLOAT, None)])
+              for op in ("Relu", "Neg")]
+    nodes = [helper.make_node("Equal", ["sr", "k"], ["cond"]),
+             helper.make_node("If", ["cond"], ["y"], name="pick", then_branch=branch[0], else_branch=branch[1])]
+    model = make_model(nodes, inputs={"x": (3,), "sr": ()}, outputs={"y": (3,)},
+                       initializers={"k": np.array(16000, np.int64)}, dtypes={"sr": np.int64})
+    with pytest.raises(UnsupportedOpError, match="'pick' \\(If\\).*input\\(s\\) 'sr'"):
+        import_onnx(model)

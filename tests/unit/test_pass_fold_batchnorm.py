@@ -44,6 +44,19 @@ def test_folds_into_conv(group, bias):
     assert conv.outputs == ["y"] and len(conv.inputs) == 3 and after.is_constant(conv.inputs[2])
 
 
+@pytest.mark.parametrize("group", [1, 2])
+def test_folds_into_conv_transpose(group):
+    rng = np.random.default_rng(3)
+    cin, cout = 4, 6
+    inits = {"w": rng.standard_normal((cin, cout // group, 2, 2)).astype(np.float32),
+             "b": rng.standard_normal(cout).astype(np.float32), **bn_params(rng, cout)}
+    nodes = [helper.make_node("ConvTranspose", ["x", "w", "b"], ["c"], strides=[2, 2], group=group),
+             helper.make_node("BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["y"])]
+    model = make_model(nodes, inputs={"x": (1, cin, 3, 3)}, outputs={"y": None}, initializers=inits)
+    _, after, changed = check_pass(model, fold_batchnorm.run, atol=1e-5)
+    assert changed and after.op_histogram() == {"ConvTranspose": 1}
+
+
 def test_opset11_bn_folds():
     _, after, changed = check_pass(conv_bn(opset=11), fold_batchnorm.run, atol=1e-5)
     assert changed and after.op_histogram() == {"Conv": 1}
