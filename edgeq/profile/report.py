@@ -121,6 +121,8 @@ def _section(rep: ProfileReport, runner: str) -> dict[str, Any]:
 
 def _artifact(rep: ProfileReport) -> dict[str, Any]:
     art = jsonable(dict(rep.artifact))
+    if art.get("size_bytes") is None and isinstance(art.get("bytes"), int):
+        art["size_bytes"] = art.pop("bytes")  # the host runner's spelling
     if art.get("size_bytes") is not None and art.get("size_mb") is None:
         art["size_mb"] = art["size_bytes"] / 1e6
     return art

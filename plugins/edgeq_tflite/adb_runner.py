@@ -27,6 +27,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
+import posixpath
 import re
 import tempfile
 from pathlib import Path
@@ -187,8 +188,8 @@ class AdbRunner(Runner):
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / name
             script.write_text(text)
-            remote = s.push(script)
-        res = s.run(["sh", remote], timeout=self.timeout, check=False)
+            s.push(script)
+        res = s.run(["sh", f"./{name}"], timeout=self.timeout, check=False)
         blocks, start = [], 0
         for m in _MARK.finditer(res.stdout):
             block = res.stdout[start:m.start()]
@@ -234,9 +235,13 @@ class AdbRunner(Runner):
         facts = t.facts()
         steps = 2 + (2 if latency else 0) + bool(samples)
         with progress(f"{t.serial}: profiling", steps, enabled=show) as advance, t.session() as s:
-            model_remote = s.push(model)
+            # commands run in the working directory and name its files relatively
+            def rel(path: str) -> str:
+                return "./" + posixpath.relpath(path, s.workdir)
+
+            model_remote = rel(s.push(model))
             if kind == "host":
-                exe = s.push(binary, "benchmark_model", executable=True)
+                exe = rel(s.push(binary, "benchmark_model", executable=True))
             else:
                 exe = binary
                 if t.run(["test", "-x", exe], timeout=30, check=False).returncode != 0:
@@ -250,7 +255,7 @@ class AdbRunner(Runner):
                     for j, raw in enumerate(sample):
                         local = Path(tmp) / f"in{i}_{j}.bin"
                         local.write_bytes(raw)
-                        row.append(s.push(local, subdir="inputs"))
+                        row.append(rel(s.push(local, subdir="inputs")))
                     files.append(row)
             advance(1)
             base = [exe, *self._flags(model_remote)]
@@ -275,7 +280,7 @@ class AdbRunner(Runner):
                 s.mkdir("outputs")
                 cmds = [base + self._input_flags(ins, row) + [
                     "--num_runs=1", "--warmup_runs=0", "--min_secs=0", "--warmup_min_secs=0",
-                    f"--output_filepath={s.path('outputs', f'out{i}.bin')}"] for i, row in enumerate(files)]
+                    f"--output_filepath=./outputs/out{i}.bin"] for i, row in enumerate(files)]
                 blocks = self._script(s, "accuracy.sh", cmds, where)
                 with tempfile.TemporaryDirectory() as tmp:
                     for i, block in enumerate(blocks):

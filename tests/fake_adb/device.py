@@ -106,6 +106,11 @@ class FakeDevice:
     def rewrite(self, command: str) -> str:
         return _PATH_RE.sub(lambda m: f"{self.root}/{m.group(1)}", command)
 
+    def pushed(self, host_path: Path) -> None:
+        """Shell scripts are commands too: map the device paths inside them."""
+        if host_path.suffix == ".sh":
+            host_path.write_text(self.rewrite(host_path.read_text()))
+
     def unmap(self, data: bytes) -> bytes:
         return data.replace(str(self.root).encode(), b"")
 

@@ -326,6 +326,7 @@ class _Sync:
             if error is None:
                 fh.close()
                 os.replace(tmp, target)
+                self.dev.pushed(target)
                 os.chmod(target, stat_mod.S_IMODE(int(mode)) if mode else 0o644)
                 os.utime(target, (mtime, mtime))
                 complete = True
