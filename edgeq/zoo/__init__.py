@@ -105,7 +105,7 @@ def _build(zm: ZooModel, root: Path, entry: Path, cache_dir) -> None:
 def __getattr__(attr: str):
     # the data-set side imports pillow/tokenizers lazily
     if attr in {"feeds", "labels", "dataset", "dataset_dir", "DATASET_KINDS"}:
-        from edgeq.zoo import feeds as _feeds
+        import importlib
 
-        return getattr(_feeds, attr)
+        return getattr(importlib.import_module("edgeq.zoo.datasets"), attr)
     raise AttributeError(f"module 'edgeq.zoo' has no attribute {attr!r}")
