@@ -99,6 +99,10 @@ def fold_model(model: onnx.ModelProto) -> bool:
     graph = model.graph
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 21)
     shapes = value_shapes(graph)
+    # the element types inference settled on: a reference result is cast to them, so a
+    # folded constant has exactly the dtype the model declares for the value
+    elem_types = {vi.name: vi.type.tensor_type.elem_type for vi in list(graph.value_info) + list(graph.output)
+                  if vi.type.HasField("tensor_type") and vi.type.tensor_type.elem_type}
     protos = {init.name: init for init in graph.initializer}
     arrays: dict[str, np.ndarray] = {}
 
@@ -134,6 +138,8 @@ def fold_model(model: onnx.ModelProto) -> bool:
             continue
         for name, value in zip(node.output, results):
             if name:
+                if name in elem_types:
+                    value = np.asarray(value).astype(helper.tensor_dtype_to_np_dtype(elem_types[name]), copy=False)
                 add_constant(name, value)
         changed = True
     if changed:
@@ -221,7 +227,7 @@ def _rename_node(node: onnx.NodeProto, rename: dict[str, str]) -> None:
 
 
 # -- IR pass --------------------------------------------------------------------------
-def _node_proto(node, opset: int) -> onnx.NodeProto:
+def _node_proto(node) -> onnx.NodeProto:
     attrs = {k: (numpy_helper.from_array(np.asarray(v)) if isinstance(v, np.ndarray) else v)
              for k, v in node.attrs.items()}
     return helper.make_node(node.op_type, node.inputs, node.outputs, name=node.name, **attrs)
@@ -239,10 +245,17 @@ def run(graph) -> bool:
     kept = []
     changed = False
     for node in graph.nodes:
-        if node.op_type in CANONICAL_OPS or "act_min" in node.attrs or "act_max" in node.attrs:
+        candidate = node.op_type in ("Shape", "Size") or all(not i or graph.is_constant(i) for i in node.inputs)
+        if (not candidate or node.op_type in CANONICAL_OPS or node.domain != ""
+                or "act_min" in node.attrs or "act_max" in node.attrs):
             kept.append(node)
             continue
-        results = _fold_one(_node_proto(node, graph.opset), graph.const, shapes, graph.opset)
+        try:
+            proto = _node_proto(node)
+        except (TypeError, ValueError):  # an attribute ONNX cannot hold: not an ONNX node
+            kept.append(node)
+            continue
+        results = _fold_one(proto, graph.const, shapes, graph.opset)
         if results is None:
             kept.append(node)
             continue
