@@ -17,6 +17,10 @@ from edgeq.errors import EdgeqError  # noqa: E402
 _LAZY = {
     "load": ("edgeq.model", "load"),
     "Model": ("edgeq.model", "Model"),
+    "quantize": ("edgeq.quantize.api", "quantize"),
+    "QuantizedModel": ("edgeq.quantize.api", "QuantizedModel"),
+    "compare": ("edgeq.quantize.compare", "compare"),
+    "sensitivity": ("edgeq.quantize.mixed", "sensitivity"),
 }
 
 

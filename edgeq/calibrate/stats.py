@@ -40,18 +40,33 @@ class TensorStats:
         self.count = 0
         self.zeros = 0
         self.nonfinite = 0
+        self.max_sample = 1 << 18
+        self._phase = 0
 
     # -- accumulation -------------------------------------------------------------
     def update(self, x: np.ndarray) -> None:
-        x = np.asarray(x, np.float64).ravel()
-        finite = np.isfinite(x)
-        if not finite.all():
-            self.nonfinite += int(x.size - finite.sum())
-            x = x[finite]
+        x = np.asarray(x)
+        if x.dtype not in (np.float32, np.float64):
+            x = x.astype(np.float32)
+        x = x.ravel()
         if x.size == 0:
             return
         lo, hi = float(x.min()), float(x.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN propagates through min/max
+            finite = np.isfinite(x)
+            self.nonfinite += int(x.size - np.count_nonzero(finite))
+            x = x[finite]
+            if x.size == 0:
+                return
+            lo, hi = float(x.min()), float(x.max())
         self.min, self.max = min(self.min, lo), max(self.max, hi)
+        if x.size > self.max_sample:
+            # large tensors: histogram a strided subsample whose phase moves from call to
+            # call (the extremes above stay exact); 256k values per call are plenty for
+            # a histogram of a few thousand bins
+            step = -(-x.size // self.max_sample)
+            x = x[self._phase % step::step]
+            self._phase += 1
         self.count += int(x.size)
         self.zeros += int(np.count_nonzero(x == 0))
         if self.log2w is None:
@@ -60,8 +75,13 @@ class TensorStats:
             self.log2w = math.ceil(math.log2(span / (self.num_bins // 2))) if span > 0 else -60
             self.k0 = math.floor(lo / 2.0 ** self.log2w)
         self._fit(lo, hi)
-        w = 2.0 ** self.log2w
-        idx = np.floor(x / w).astype(np.int64) - self.k0
+        inv_w = 2.0 ** -self.log2w
+        # x * 2^-k is exact in float32 while the bin index fits its 24-bit mantissa
+        if max(abs(lo), abs(hi)) * inv_w < 2.0 ** 22:
+            idx = np.floor(x * np.float32(inv_w)).astype(np.intp)
+        else:
+            idx = np.floor(x.astype(np.float64) * inv_w).astype(np.intp)
+        idx -= self.k0
         self.counts += np.bincount(idx, minlength=self.num_bins)[: self.num_bins]
 
     def _occupied(self) -> tuple[int, int] | None:

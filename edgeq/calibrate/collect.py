@@ -1,0 +1,207 @@
+"""Run the float model over calibration data once and keep per-tensor statistics.
+
+:func:`collect` streams every sample through the (lowered) float graph and updates a
+:class:`~edgeq.calibrate.stats.TensorStats` per float activation, plus the per-channel
+mean of every Conv/FullyConnected input (for bias correction). Memory is bounded by
+the number of tensors, never by the number of samples.
+
+Backend: onnxruntime through :class:`edgeq.interp.ort_backend.OrtRunner` (every
+activation as an output), falling back to the numpy float interpreter when onnxruntime
+cannot run the graph.
+
+Cache: the result is stored as ``<cache>/calibration/<key>.npz`` (no pickle), ``key`` a
+sha256 of the model hash, the data fingerprint (which covers the preprocessing), the
+lowering version and the histogram size. Rebuilding for another method or another
+target reuses it; a corrupt entry is recomputed (logged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgeq.calibrate.stats import DEFAULT_BINS, TensorStats
+from edgeq.errors import CalibrationError
+
+log = logging.getLogger(__name__)
+
+STATS_VERSION = 1
+
+
+@dataclass
+class Calibration:
+    """Statistics of one calibration run over a lowered graph."""
+
+    stats: dict[str, TensorStats]
+    #: input tensor of a Conv/FullyConnected -> mean per input channel
+    channel_means: dict[str, np.ndarray] = field(default_factory=dict)
+    num_samples: int = 0
+    key: str = ""
+    data_fingerprint: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        names = sorted(self.stats)
+        means = sorted(self.channel_means)
+        index = {"names": names, "means": means, "num_samples": self.num_samples,
+                 "data_fingerprint": self.data_fingerprint, "version": STATS_VERSION}
+        out = {"index": np.frombuffer(json.dumps(index).encode(), np.uint8)}
+        for i, n in enumerate(names):
+            for k, v in self.stats[n].to_arrays().items():
+                out[f"s{i}_{k}"] = v
+        for i, n in enumerate(means):
+            out[f"m{i}"] = self.channel_means[n]
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays, key: str) -> "Calibration":
+        index = json.loads(bytes(arrays["index"]).decode())
+        if index.get("version") != STATS_VERSION:
+            raise ValueError(f"statistics version {index.get('version')} != {STATS_VERSION}")
+        stats = {n: TensorStats.from_arrays({k: arrays[f"s{i}_{k}"] for k in ("counts", "meta", "minmax")})
+                 for i, n in enumerate(index["names"])}
+        means = {n: np.asarray(arrays[f"m{i}"]) for i, n in enumerate(index["means"])}
+        return cls(stats, means, int(index["num_samples"]), key, index["data_fingerprint"], cached=True)
+
+
+def cache_dir_for(cache_dir=None) -> Path:
+    from edgeq.zoo.cache import cache_root
+
+    return cache_root(cache_dir) / "calibration"
+
+
+def cache_key(model_hash: str, data_fingerprint: str, lowering_version: int, num_bins: int) -> str:
+    text = json.dumps([model_hash, data_fingerprint, lowering_version, num_bins, STATS_VERSION])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def observed_tensors(graph) -> list[str]:
+    """Float activations of a graph (inputs and node outputs; not constants)."""
+    names = [n for n in graph.inputs if graph.tensors[n].dtype.kind == "f" and not graph.is_constant(n)]
+    for node in graph.nodes:
+        names += [o for o in node.outputs if o and graph.tensors[o].dtype.kind == "f"]
+    return list(dict.fromkeys(names))
+
+
+def _mean_axes(graph, node) -> tuple[str, int] | None:
+    """(input tensor, channel axis) of a Conv (NCHW, axis 1) or FullyConnected (last axis)."""
+    x = node.inputs[0]
+    if node.op_type == "Conv":
+        return x, 1
+    if node.op_type == "FullyConnected":
+        return x, len(graph.tensors[x].shape) - 1
+    return None
+
+
+class _Runner:
+    def __init__(self, graph, names: list[str], backend: str, threads: int | None) -> None:
+        from edgeq.quantize.lower import executable
+
+        self.graph = executable(graph)
+        self.names = names
+        self.ort = None
+        if backend in ("auto", "ort"):
+            try:
+                from edgeq.interp.ort_backend import OrtRunner
+
+                self.ort = OrtRunner(self.graph, outputs=names, threads=threads or min(4, os.cpu_count() or 1))
+            except Exception as exc:  # onnxruntime cannot run it: the numpy interpreter can
+                if backend == "ort":
+                    raise
+                log.info("calibration falls back to the float interpreter: %s", exc)
+
+    def run(self, feed) -> dict[str, np.ndarray]:
+        if self.ort is not None:
+            return self.ort.run(feed)
+        from edgeq.interp.float_interp import run_graph
+
+        return run_graph(self.graph, feed, outputs=self.names)
+
+
+def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool = True,
+            backend: str = "auto", threads: int | None = None, progress: bool = True,
+            num_bins: int = DEFAULT_BINS, lowering_version: int = 0) -> Calibration:
+    """Statistics of every float activation of ``graph`` over ``dataset`` (see module doc)."""
+    fingerprint = dataset.fingerprint()
+    key = cache_key(model_hash, fingerprint, lowering_version, num_bins)
+    path = cache_dir_for(cache_dir) / f"{key}.npz"
+    if use_cache and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                calib = Calibration.from_arrays({k: z[k] for k in z.files}, key)
+            missing = [n for n in observed_tensors(graph) if n not in calib.stats]
+            if not missing:
+                log.info("calibration statistics from cache %s", path)
+                return calib
+            log.warning("cached statistics %s lack %d tensors; recollecting", path, len(missing))
+        except Exception as exc:
+            log.warning("ignoring corrupt calibration cache %s: %s", path, exc)
+    names = observed_tensors(graph)
+    mean_inputs = {}
+    for node in graph.nodes:
+        found = _mean_axes(graph, node) if node.op_type in ("Conv", "FullyConnected") else None
+        if found and not graph.is_constant(found[0]):
+            mean_inputs[found[0]] = found[1]
+    runner = _Runner(graph, names, backend, threads)
+    stats = {n: TensorStats(num_bins) for n in names}
+    sums = {n: np.zeros(graph.tensors[n].shape[ax], np.float64) for n, ax in mean_inputs.items()}
+    counts = dict.fromkeys(mean_inputs, 0)
+    t0 = time.perf_counter()
+    n_done = 0
+    with _progress(progress, len(dataset), "calibrating") as advance:
+        for feed in dataset:
+            values = runner.run(feed)
+            for n in names:
+                stats[n].update(values[n])
+            for n, ax in mean_inputs.items():
+                v = np.asarray(values[n])
+                other = tuple(i for i in range(v.ndim) if i != ax)
+                sums[n] += v.sum(axis=other, dtype=np.float64)
+                counts[n] += v.size // v.shape[ax]
+            n_done += 1
+            advance()
+    if n_done == 0:
+        raise CalibrationError("the calibration data set yielded no samples; give at least one")
+    means = {n: (sums[n] / max(counts[n], 1)).astype(np.float32) for n in sums}
+    calib = Calibration(stats, means, n_done, key, fingerprint, time.perf_counter() - t0)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, **calib.to_arrays())
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not write the calibration cache %s: %s", path, exc)
+    return calib
+
+
+class _progress:
+    """A rich progress bar on stderr (a no-op when disabled)."""
+
+    def __init__(self, enabled: bool, total: int, label: str) -> None:
+        self.enabled, self.total, self.label = enabled, total, label
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        task = self.bar.add_task(self.label, total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)

@@ -1,0 +1,91 @@
+"""Options of :func:`edgeq.quantize` (also the ``quantization:`` section of edgeq.yaml).
+
+The defaults are the best general choice measured on the zoo (docs/quantization.md,
+"Defaults"): MSE ranges for int8 activations, min/max for int16, MSE-clipped per-channel
+weights, empirical bias correction, the lowering passes' int16 hints (LSTM cell state,
+power spectra), no automatic mixed precision unless a budget is given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+
+from edgeq.errors import UsageError
+
+
+@dataclass
+class QuantizeOptions:
+    #: observer for int8 activations: minmax | percentile | mse | entropy (or a plugin's)
+    method: str = "mse"
+    #: percentile for method="percentile"
+    percentile: float = 99.99
+    #: observer for int16 activations
+    method16: str = "minmax"
+    #: regexes (re.search) over node names / output tensor names to run in int16 (16x8)
+    int16: list[str] = field(default_factory=list)
+    #: op types to run in int16
+    int16_ops: list[str] = field(default_factory=list)
+    #: regexes of nodes to leave in float (only where the spec allows a fallback)
+    float_nodes: list[str] = field(default_factory=list)
+    #: target output SQNR in dB: promote the most sensitive nodes to int16 until met
+    auto_mixed: float | None = None
+    #: evaluation samples used by auto_mixed / sensitivity (taken from the calibration data)
+    eval_samples: int = 16
+    #: at most this fraction of the nodes is promoted by auto_mixed
+    max_int16_fraction: float = 0.5
+    #: weight clipping: "mse" (per-channel search) or "max"
+    weight_clip: str = "mse"
+    bias_correction: bool = True
+    #: apply the lowering passes' int16 hints (LSTM cell state, power spectra)
+    int16_hints: bool = True
+    num_samples: int | None = None
+    seed: int = 0
+    cache_dir: str | None = None
+    use_cache: bool = True
+    progress: bool = True
+    threads: int | None = None
+
+    @classmethod
+    def from_kwargs(cls, options: dict) -> "QuantizeOptions":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise UsageError(f"unknown quantize option(s) {unknown}; valid options: {', '.join(sorted(known))}")
+        opts = cls(**options)
+        for name in ("int16", "int16_ops", "float_nodes"):
+            value = getattr(opts, name)
+            if value is None:
+                value = []
+            elif isinstance(value, str):
+                value = [value]
+            setattr(opts, name, list(value))
+        for pattern in opts.int16 + opts.float_nodes:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise UsageError(f"bad regular expression {pattern!r}: {exc}") from None
+        if opts.weight_clip not in ("mse", "max"):
+            raise UsageError(f"weight_clip must be 'mse' or 'max', got {opts.weight_clip!r}")
+        if opts.auto_mixed is not None and not 0 < float(opts.auto_mixed) < 200:
+            raise UsageError(f"auto_mixed is a target SQNR in dB (e.g. 30), got {opts.auto_mixed!r}")
+        return opts
+
+    def observer_options(self) -> dict:
+        return {"percentile": self.percentile} if self.method == "percentile" else {}
+
+    def to_json(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("cache_dir", "progress", "threads", "use_cache")}
+
+
+def match_nodes(graph, patterns: list[str], op_types: list[str] = ()) -> set[str]:
+    """Names of nodes whose name or an output name matches a regex, or whose op type is listed."""
+    regexes = [re.compile(p) for p in patterns]
+    ops = set(op_types)
+    out = set()
+    for n in graph.nodes:
+        if n.op_type in ops or any(r.search(n.name) or any(r.search(o) for o in n.outputs if o)
+                                   for r in regexes):
+            out.add(n.name)
+    return out

@@ -1,0 +1,110 @@
+"""From calibration statistics to a QuantizedModel (no data pass needed except for
+``auto_mixed``): bias correction, ranges, lowering hints, build, mixed precision.
+
+Kept separate from :mod:`.api` so that rebuilding for another spec or method reuses
+the same statistics (``build_from_calibration`` is cheap).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from edgeq.errors import QuantizationError
+from edgeq.quantize.bias_correction import correct_biases
+from edgeq.quantize.build import build_quantized_graph
+from edgeq.quantize.options import QuantizeOptions, match_nodes
+from edgeq.quantize.ranges import RangeChooser, hinted_ranges
+from edgeq.quantize.rules import INT16_OPS
+from edgeq.quantize.spec import allows_fallback
+from edgeq.types import QDType
+
+log = logging.getLogger(__name__)
+
+
+class Builder:
+    """Everything needed to (re)build the QuantizedGraph for a set of int16 nodes."""
+
+    def __init__(self, float_graph, lowered, hints, calib, spec, opts: QuantizeOptions) -> None:
+        self.float_graph = float_graph
+        self.lowered = lowered
+        self.hints = hints
+        self.calib = calib
+        self.spec = spec
+        self.opts = opts
+        self.weight_cache: dict = {}
+        self.chooser = RangeChooser(calib, opts.method, opts.method16, **opts.observer_options())
+        self.float_nodes = match_nodes(lowered, opts.float_nodes)
+        bad = [n for n in self.float_nodes
+               if not allows_fallback(spec, lowered.node_by_name(n).op_type)]
+        if bad:
+            raise QuantizationError(f"float fallback requested for {bad[:5]} but target spec "
+                                    f"'{spec.name}' allows no float fallback for their op types")
+        self.base_int16 = match_nodes(lowered, opts.int16, opts.int16_ops)
+        if opts.int16_hints:
+            self.base_int16 |= set(hints.int16)
+        if self.base_int16 and not spec.supports_int16():
+            log.warning("spec '%s' has no int16 activations; int16 requests are ignored", spec.name)
+        self.bias_report: dict[str, float] = {}
+        self.graph_for_build = lowered
+        if opts.bias_correction:
+            self.graph_for_build, self.bias_report = correct_biases(
+                lowered, calib.channel_means, per_channel_ops=spec.per_channel_ops,
+                weight_clip=opts.weight_clip, weight_cache=self.weight_cache)
+
+    def dtype_fn(self, int16_nodes):
+        producers = self.lowered.producers()
+        wide = self.spec.supports_int16()
+
+        def dtype_of(tensor: str) -> QDType:
+            node = producers.get(tensor)
+            if wide and node is not None and node.name in int16_nodes and node.op_type in INT16_OPS:
+                return QDType.INT16
+            return QDType.INT8
+        return dtype_of
+
+    def build(self, int16_nodes=None):
+        int16_nodes = set(self.base_int16 if int16_nodes is None else int16_nodes)
+        overrides = hinted_ranges(self.lowered, self.hints, self.chooser, self.dtype_fn(int16_nodes))
+        return build_quantized_graph(self.graph_for_build, self.chooser, self.spec,
+                                     int16_nodes=int16_nodes, float_nodes=self.float_nodes,
+                                     weight_clip=self.opts.weight_clip, range_overrides=overrides,
+                                     weight_cache=self.weight_cache)
+
+
+def make_model(builder: Builder, result, extra_report: dict | None = None):
+    from edgeq.quantize.api import QuantizedModel
+
+    int16 = sorted(n for n, p in result.precision.items() if p == "int16")
+    report = {
+        "spec": builder.spec.name,
+        "options": builder.opts.to_json(),
+        "calibration_samples": builder.calib.num_samples,
+        "int16_nodes": int16,
+        "float_nodes": [{"node": n, "op_type": o, "reason": r} for n, o, r in result.fallback],
+        "bias_correction": {k: round(v, 6) for k, v in builder.bias_report.items()},
+        "ops": result.graph.op_histogram(),
+    }
+    report.update(extra_report or {})
+    if result.fallback:
+        log.warning("%d node(s) left in float: %s", len(result.fallback),
+                    ", ".join(f"{n} ({o})" for n, o, _ in result.fallback[:10]))
+    return QuantizedModel(result.graph, builder.float_graph, builder.lowered,
+                          tensor_map=result.tensor_map, report=report,
+                          calibration_fingerprint=builder.calib.data_fingerprint,
+                          spec_name=builder.spec.name)
+
+
+def build_from_calibration(float_graph, lowered, hints, calib, spec, opts: QuantizeOptions, *,
+                           dataset=None):
+    t0 = time.perf_counter()
+    builder = Builder(float_graph, lowered, hints, calib, spec, opts)
+    if opts.auto_mixed is not None:
+        from edgeq.quantize.mixed import auto_mixed
+
+        result, extra = auto_mixed(builder, dataset, float(opts.auto_mixed))
+    else:
+        result, extra = builder.build(), {}
+    qm = make_model(builder, result, extra)
+    qm.report["build_s"] = round(time.perf_counter() - t0, 3)
+    return qm
