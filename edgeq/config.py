@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
-                      ValidationInfo, field_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
+                      PrivateAttr, Tag, ValidationInfo, field_validator)
 
 from edgeq.targets import ProfileOptions
 from edgeq.validation import read_yaml, validate
@@ -64,13 +64,14 @@ def _check_regex(value: str) -> str:
     return value
 
 
-GATE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$")
-
-
 def _check_gate(value: str) -> str:
-    if not GATE_RE.match(value):
-        raise ValueError(f"expected a gate like 'latency_p50_ms<=12' or 'top1_agreement>=0.98' "
-                         f"(metric, one of <= >= < > ==, number), got {value!r}")
+    from edgeq.errors import UsageError
+    from edgeq.profile.gates import Gate
+
+    try:
+        Gate.parse(value)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
     return value
 
 
@@ -93,52 +94,120 @@ class ModelConfig(Section):
 
 
 # ----------------------------------------------------------------------------- data
-class ImagesDataset(Section):
-    kind: Literal["images"]
-    path: ConfigPath
-    input: str | None = None
-    size: Shape | None = None
-    resize: PositiveInt | None = None
-    crop: Literal["center", "none"] = "center"
-    scale: Annotated[float, Field(gt=0)] = 1 / 255
-    mean: list[float] = Field(default_factory=lambda: [0.0, 0.0, 0.0])
-    std: list[Annotated[float, Field(gt=0)]] = Field(default_factory=lambda: [1.0, 1.0, 1.0])
-    layout: Literal["NCHW", "NHWC"] = "NCHW"
-    color: Literal["RGB", "BGR"] = "RGB"
-
-
-class AudioDataset(Section):
-    kind: Literal["audio"]
-    path: ConfigPath
-    input: str | None = None
-    sample_rate: PositiveInt = 16000
-    frame: PositiveInt | None = None
-    hop: PositiveInt | None = None
-
-
-class NpyDataset(Section):
-    kind: Literal["npy"]
-    path: ConfigPath
-
-
-class TextDataset(Section):
-    kind: Literal["text"]
-    path: ConfigPath
-    tokenizer: ConfigPath
-    max_len: PositiveInt = 128
-
-
-class ZooDataset(Section):
-    kind: Literal["zoo"]
-    model: str
-    split: Literal["calib", "eval"] = "calib"
-
-
-Dataset = Annotated[Union[ImagesDataset, AudioDataset, NpyDataset, TextDataset, ZooDataset],
-                    Field(discriminator="kind")]
-
 #: dataset kinds edgeq.yaml knows without plugins
 DATASET_KINDS = ("images", "audio", "npy", "text", "zoo")
+
+
+class DatasetSection(Section):
+    """A dataset mapping; its fields are the keyword arguments of ``edgeq.data.<kind>``.
+
+    Fields left out take the data API's defaults (only the fields written in the file
+    are passed on), so the two cannot drift apart.
+    """
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``edgeq.data.create(kind, ...)``: the fields set in the file."""
+        opts = self.model_dump(exclude_unset=True, exclude={"kind"})
+        opts.update(self.model_extra or {})
+        return opts
+
+    def to_dataset(self, num_samples: int | None = None, seed: int = 0):
+        """The ``edgeq.data`` dataset this section describes."""
+        import edgeq.data
+
+        return edgeq.data.create(self.kind, **self.options(), num_samples=num_samples, seed=seed)
+
+
+class ImagesDataset(DatasetSection):
+    kind: Literal["images"]
+    path: ConfigPath
+    size: Annotated[int, Field(ge=1)] | Shape | None = None
+    resize: Literal["crop", "stretch", "pad", "none"] | None = None
+    resize_shorter: PositiveInt | None = None
+    scale: Annotated[float, Field(gt=0)] | None = None
+    mean: list[float] | None = None
+    std: list[Annotated[float, Field(gt=0)]] | None = None
+    layout: Literal["NCHW", "NHWC"] | None = None
+    color: Literal["RGB", "BGR", "L"] | None = None
+    input_name: str | None = None
+    dtype: str | None = None
+    batch: bool | None = None
+
+    def options(self) -> dict[str, Any]:
+        opts = super().options()
+        if opts.get("resize") == "none":
+            opts["resize"] = None  # the file already has the model's size
+        return opts
+
+
+class AudioDataset(DatasetSection):
+    kind: Literal["audio"]
+    path: ConfigPath
+    sample_rate: PositiveInt | None = None
+    window: PositiveInt | None = None
+    frames: PositiveInt | None = None
+    frame_length: PositiveInt | None = None
+    frame_hop: PositiveInt | None = None
+    hop: PositiveInt | None = None
+    shape: Shape | None = None
+    input_name: str | None = None
+    zero_inputs: dict[str, Shape] | None = None
+    dtype: str | None = None
+
+
+class NpyDataset(DatasetSection):
+    kind: Literal["npy"]
+    path: ConfigPath
+    input_name: str | None = None
+    stacked: bool | None = None
+
+
+class TextDataset(DatasetSection):
+    kind: Literal["text"]
+    path: ConfigPath
+    tokenizer_json: ConfigPath
+    max_len: Annotated[int, Field(ge=2)] | None = None
+    input_ids: str | None = None
+    attention_mask: str | None = None
+    token_type_ids: str | None = None
+    dtype: str | None = None
+
+
+class ZooDataset(DatasetSection):
+    kind: Literal["zoo"]
+    model: str
+    split: Literal["calib", "eval"] | None = None
+    cache_dir: ConfigPath | None = None
+
+
+def _plugin_kind(kind: str) -> str:
+    from edgeq.plugins import collect_mapping
+
+    plugin_kinds = collect_mapping("register_datasets", builtin=DATASET_KINDS)
+    if kind not in plugin_kinds:
+        extra = f"; kinds added by plugins: {', '.join(sorted(plugin_kinds))}" if plugin_kinds else ""
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(DATASET_KINDS)}{extra}")
+    return kind
+
+
+class PluginDataset(DatasetSection):
+    """A dataset kind registered by a plugin (``register_datasets``); options pass through."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Annotated[str, AfterValidator(_plugin_kind)]
+
+
+def _dataset_tag(value: Any) -> str | None:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    if kind is None:
+        return None
+    return kind if kind in DATASET_KINDS else "plugin"
+
+
+Dataset = Annotated[Union[Annotated[ImagesDataset, Tag("images")], Annotated[AudioDataset, Tag("audio")],
+                          Annotated[NpyDataset, Tag("npy")], Annotated[TextDataset, Tag("text")],
+                          Annotated[ZooDataset, Tag("zoo")], Annotated[PluginDataset, Tag("plugin")]],
+                    Discriminator(_dataset_tag)]
 
 
 class CalibrationConfig(Section):
@@ -148,6 +217,10 @@ class CalibrationConfig(Section):
     method: Literal["minmax", "percentile", "mse", "entropy"] | None = None
     percentile: Annotated[float, Field(gt=0, le=100)] | None = None
     cache_dir: ConfigPath | None = None
+
+    def to_dataset(self):
+        """The calibration dataset (``num_samples`` and ``seed`` applied)."""
+        return self.dataset.to_dataset(self.num_samples, self.seed)
 
 
 # ----------------------------------------------------------------------------- quantization

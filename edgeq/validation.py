@@ -19,7 +19,7 @@ from typing import Any, Literal, Union
 
 import annotated_types
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from edgeq.errors import ConfigError
 
@@ -144,13 +144,23 @@ def _walk(model: type[BaseModel], loc: tuple) -> tuple[list, Any, type[BaseModel
 
 
 def _tags(model: Any) -> tuple:
-    bare, _ = _unwrap(model)
+    """The discriminator values that select ``model`` in a union: its ``Tag`` and the
+    values of its ``kind: Literal[...]`` field."""
+    bare, meta = _unwrap(model)
+    tags = tuple(m.tag for m in meta if isinstance(m, Tag))
     if not _is_model(bare):
-        return ()
+        return tags
     kind = bare.model_fields.get("kind")
     if kind is None:
-        return ()
-    return typing.get_args(_unwrap(kind.annotation)[0])
+        return tags
+    kind_ann = _unwrap(kind.annotation)[0]
+    return tags + (typing.get_args(kind_ann) if typing.get_origin(kind_ann) is Literal else ())
+
+
+def _literal_kinds(model: type[BaseModel]) -> tuple:
+    kind = model.model_fields.get("kind")
+    ann = _unwrap(kind.annotation)[0] if kind is not None else None
+    return typing.get_args(ann) if typing.get_origin(ann) is Literal else ()
 
 
 def expected(ann: Any) -> str:
@@ -167,8 +177,11 @@ def expected(ann: Any) -> str:
     if typing.get_origin(bare) is Literal:
         return "one of " + ", ".join(str(a) for a in typing.get_args(bare))
     if _is_union(bare):
-        tags = [t for m in typing.get_args(bare) for t in _tags(m)]
-        return "a mapping with kind: " + ", ".join(tags) if tags else "a valid value"
+        kinds = [k for m in typing.get_args(bare) if _is_model(_unwrap(m)[0])
+                 for k in _literal_kinds(_unwrap(m)[0])]
+        if kinds:
+            return "a mapping with kind: " + ", ".join(kinds)
+        return " or ".join(expected(m) for m in typing.get_args(bare))
     simple = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
               Path: "a path"}
     if bare in simple:
@@ -206,7 +219,9 @@ def _message(err: dict, ann: Any, parent: type[BaseModel] | None) -> str:
     if kind == "union_tag_invalid":
         return f"unknown kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
-        return f"missing the field {ctx.get('discriminator')} that says which kind this is"
+        field = ctx.get("discriminator", "'kind'")
+        field = "'kind'" if "(" in field else field  # a callable discriminator reads 'kind'
+        return f"missing the field {field} that says which kind this is"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", err["msg"]))
     return f"expected {expected(ann)}, got {_got(err['input'])}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,7 +24,8 @@ calibration:
   dataset:
     kind: images
     path: data/calib
-    resize: 256
+    resize: crop
+    resize_shorter: 256
     size: 224x224
     mean: [0.485, 0.456, 0.406]
     std: [0.229, 0.224, 0.225]
@@ -48,7 +50,7 @@ profile:
   runner: adb
   device: all
   runner_bin: ~/bin/benchmark_model
-  data: {kind: text, path: eval.txt, tokenizer: tok/tokenizer.json, max_len: 64}
+  data: {kind: text, path: eval.txt, tokenizer_json: tok/tokenizer.json, max_len: 64}
   gates: ["latency_p50_ms<=12", "top1_agreement >= 0.98", "sqnr_db>=2e1"]
   junit: gates.xml
 """
@@ -70,8 +72,12 @@ def test_full_config_and_path_resolution(tmp_path, monkeypatch):
     assert cfg.model.path == base / "models/m.onnx"
     assert cfg.model.inputs == {"input": (1, 3, 224, 224), "mask": (1, 64)}
     ds = cfg.calibration.dataset
-    assert (ds.kind, ds.path, ds.size, ds.resize, ds.layout) == ("images", base / "data/calib",
-                                                                 (224, 224), 256, "NCHW")
+    assert (ds.kind, ds.path, ds.size, ds.resize, ds.resize_shorter) == (
+        "images", base / "data/calib", (224, 224), "crop", 256)
+    # only the fields written in the file go to edgeq.data (its defaults apply to the rest)
+    assert ds.options() == {"path": base / "data/calib", "resize": "crop", "resize_shorter": 256,
+                            "size": (224, 224), "mean": [0.485, 0.456, 0.406],
+                            "std": [0.229, 0.224, 0.225]}
     assert cfg.calibration.num_samples == 256 and cfg.calibration.seed == 0
     assert cfg.targets[0].name == "tflite" and not cfg.targets[0].is_path()
     assert cfg.targets[1].name == str(base / "profiles/pixel8.yaml")
@@ -79,7 +85,7 @@ def test_full_config_and_path_resolution(tmp_path, monkeypatch):
     assert cfg.targets[0].option_overrides() == {}
     assert cfg.output == base / "out"
     assert cfg.profile.runner_bin == Path("~/bin/benchmark_model").expanduser()
-    assert cfg.profile.data.tokenizer == base / "tok/tokenizer.json"
+    assert cfg.profile.data.tokenizer_json == base / "tok/tokenizer.json"
     assert cfg.profile.junit == base / "gates.xml"
     assert cfg.profile.runs == 50 and cfg.profile.warmup == 5
 
@@ -122,13 +128,13 @@ def error_of(tmp_path: Path, text: str) -> str:
     ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: npy, path: d}\n  method: kl\n",
      4, "calibration.method: expected one of minmax, percentile, mse, entropy, got 'kl'"),
     ("model: {path: m.onnx}\ncalibration:\n  dataset:\n    kind: images\n    path: d\n    colour: RGB\n",
-     6, "calibration.dataset.colour: unknown field; allowed here: kind, path, input, size"),
+     6, "calibration.dataset.colour: unknown field; allowed here: kind, path, size, resize"),
     ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: csv, path: d}\n",
-     3, "calibration.dataset: unknown kind 'csv'; expected one of 'images', 'audio', 'npy', 'text', 'zoo'"),
+     3, "calibration.dataset.kind: unknown kind 'csv'; expected one of images, audio, npy, text, zoo"),
     ("model: {path: m.onnx}\ncalibration:\n  dataset: {path: d}\n",
      3, "calibration.dataset: missing the field 'kind'"),
     ("model: {path: m.onnx}\ncalibration:\n  dataset: {kind: text, path: t.txt}\n",
-     3, "calibration.dataset.tokenizer: required field is missing (expected a path)"),
+     3, "calibration.dataset.tokenizer_json: required field is missing (expected a path)"),
     ("model:\n  path: m.onnx\n  inputs: {x: 1xAx3}\n",
      3, "model.inputs.x: expected a shape like 1x3x224x224 (positive integers joined by 'x'), got '1xAx3'"),
     ("model:\n  path: m.onnx\n  inputs: {x: [1, 0]}\n",
@@ -142,7 +148,9 @@ def error_of(tmp_path: Path, text: str) -> str:
     ("model: {path: m.onnx}\ntargets: [tflite, tflite]\n",
      2, "targets: tflite listed more than once"),
     ("model: {path: m.onnx}\nprofile:\n  gates: ['p50 < twelve']\n",
-     3, "profile.gates[0]: expected a gate like 'latency_p50_ms<=12'"),
+     3, "profile.gates[0]: invalid gate 'p50 < twelve': expected METRIC OP NUMBER"),
+    ("model: {path: m.onnx}\nprofile:\n  gates: ['latency_p99_ms <= 3']\n",
+     3, "profile.gates[0]: unknown gate metric 'latency_p99_ms'"),
     ("model: {path: m.onnx}\nprofile:\n  warmup: yes please\n",
      3, "profile.warmup: expected an integer >= 0, got 'yes please'"),
     ("model: {path: m.onnx}\nprofile:\n  op_profiling: maybe\n",
@@ -196,3 +204,58 @@ def test_parse_shape_round_trips(dims):
 def test_parse_shape_rejects(bad):
     with pytest.raises(ValueError):
         parse_shape(bad)
+
+
+def test_datasets_build_through_edgeq_data(tmp_path):
+    """The config's dataset sections are accepted by edgeq.data as they are."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "imgs").mkdir()
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(tmp_path / "imgs" / f"{i}.png")
+    (tmp_path / "feeds").mkdir()
+    for i in range(3):
+        np.savez(tmp_path / "feeds" / f"{i}.npz", x=rng.standard_normal((1, 4)).astype(np.float32))
+    cfg = load_config(write(tmp_path, f"""
+        model: {{path: m.onnx}}
+        calibration:
+          dataset: {{kind: images, path: {tmp_path / 'imgs'}, size: 32, mean: [0.5, 0.5, 0.5], input_name: img}}
+          num_samples: 3
+          seed: 7
+        profile:
+          data: {{kind: npy, path: ../feeds}}
+        """))
+    ds = cfg.calibration.to_dataset()
+    feeds = list(ds)
+    assert len(ds) == 3 and len(feeds) == 3
+    assert feeds[0]["img"].shape == (1, 3, 32, 32) and feeds[0]["img"].dtype == np.float32
+    # mean 0.5 after scaling by 1/255: values in [-0.5, 0.5]
+    assert feeds[0]["img"].min() >= -0.5 and feeds[0]["img"].max() <= 0.5
+    ev = list(cfg.profile.data.to_dataset())
+    assert len(ev) == 3 and ev[0]["x"].shape == (1, 4)
+
+
+def test_plugin_dataset_kind(tmp_path, monkeypatch):
+    import types
+
+    from edgeq import plugins
+
+    monkeypatch.setenv(plugins.AUTOLOAD_ENV, "1")
+    plugins.reset_plugin_manager()
+    try:
+        mod = types.ModuleType("csvdata")
+        mod.register_datasets = plugins.hookimpl(lambda: {"csv": lambda **kw: kw})
+        plugins.register(mod, name="csvdata")
+        cfg = load_config_text("""
+            model: {path: m.onnx}
+            calibration: {dataset: {kind: csv, path: rows.csv, delimiter: ';'}, num_samples: 2}
+            """)
+        assert cfg.calibration.dataset.options() == {"path": "rows.csv", "delimiter": ";"}
+        assert cfg.calibration.to_dataset() == {"path": "rows.csv", "delimiter": ";",
+                                                "num_samples": 2, "seed": 0}
+        with pytest.raises(ConfigError, match="unknown kind 'tsv'; expected one of images, audio, "
+                                              "npy, text, zoo; kinds added by plugins: csv"):
+            load_config_text("model: {path: m.onnx}\ncalibration: {dataset: {kind: tsv}}\n")
+    finally:
+        plugins.reset_plugin_manager()

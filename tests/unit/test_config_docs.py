@@ -81,7 +81,7 @@ def test_every_documented_field_exists():
 def test_walker_sees_nested_and_union_fields():
     paths = schema_paths(EdgeqConfig)
     # a sample from each kind of nesting, so the comparison above cannot pass vacuously
-    assert {"model.inputs", "calibration.dataset.tokenizer", "calibration.dataset.split",
+    assert {"model.inputs", "calibration.dataset.tokenizer_json", "calibration.dataset.split",
             "targets[].options.threads", "quantization.weights.adaround",
             "quantization.per_target", "profile.data", "profile.gates"} <= paths
     assert "profile.data.path" not in paths  # datasets are documented once
