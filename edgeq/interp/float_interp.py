@@ -9,7 +9,8 @@ misshaped feeds raise :class:`~edgeq.errors.ShapeError`; an op without a kernel 
 :class:`~edgeq.errors.UnsupportedOpError` naming the op type and node.
 
 A node's fused clamp (``act_min``/``act_max`` attrs, see :mod:`edgeq.ir.graph`) is
-applied here, after the kernel, to its first output, so every kernel supports it.
+applied here, after the kernel, to its first output, so every kernel supports it (a
+kernel that applies it itself, for speed, sets ``kernel.applies_fused_clamp = True``).
 Floating-point exceptions follow IEEE 754 silently (``log(0) = -inf``, ``0/0 = NaN``), as
 in onnxruntime.
 """
@@ -83,7 +84,8 @@ def run_graph(graph, feeds: Mapping[str, np.ndarray], *, outputs: list[str] | No
             kernel = registry.lookup(node)
             args = [values[name] if name else None for name in node.inputs]
             results = kernel(node, args, ctx)
-            if "act_min" in node.attrs or "act_max" in node.attrs:
+            if ("act_min" in node.attrs or "act_max" in node.attrs) and \
+                    not getattr(kernel, "applies_fused_clamp", False):
                 results[0] = apply_fused_clamp(node, results[0], inplace=_owns(results[0], args))
             for name, value in zip(node.outputs, results):
                 if name:

@@ -138,6 +138,26 @@ def test_fused_clamp_on_any_node_keeps_ir_names():
     assert np.array_equal(a, a.copy()) and ours["s"].min() >= 0
 
 
+@pytest.mark.parametrize("channels,group,hw", [(8, 1, 9), (8, 8, 9), (96, 96, 4)],
+                         ids=["dense", "depthwise_channels_first", "depthwise_channels_last"])
+def test_conv_with_fused_clamp(channels, group, hw):
+    """Conv applies the clamp itself (in its inner loop for depthwise)."""
+    rng = rng_for(f"convclamp{channels}{group}")
+    x = rng.standard_normal((1, channels, hw, hw)).astype(np.float32)
+    w = rng.standard_normal((channels, channels // group, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(channels).astype(np.float32)
+    tensors = [Tensor("x", np.float32, x.shape), Tensor("w", np.float32, w.shape, w),
+               Tensor("b", np.float32, b.shape, b), Tensor("y", np.float32, x.shape)]
+    node = Node("conv", "Conv", ["x", "w", "b"], ["y"],
+                {"group": group, "pads": [1, 1, 1, 1], "act_min": 0.0, "act_max": 6.0})
+    g = _graph([node], tensors, ["x"], ["y"])
+    unclamped = OrtRunner(_graph([Node("conv", "Conv", ["x", "w", "b"], ["y"],
+                                       {"group": group, "pads": [1, 1, 1, 1]})],
+                                 tensors, ["x"], ["y"])).run({"x": x})["y"]
+    assert unclamped.min() < 0 and unclamped.max() > 6  # the clamp is exercised
+    _check_both(g, {"x": x}, {"y": np.clip(unclamped, 0, 6)})
+
+
 # -- OrtRunner and errors ------------------------------------------------------------
 
 def _chain_graph():

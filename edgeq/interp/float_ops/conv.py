@@ -6,8 +6,10 @@ Three paths, chosen by shape (all exact float32 arithmetic, differing only in
 summation order from onnxruntime's MLAS kernels):
 
 * 1x1, stride 1, no padding: a single matmul ``W[M, C] @ X[N, C, H*W]``;
-* depthwise (``group == C``): per-tap accumulation of shifted input windows times a
-  per-channel weight, which avoids the 9x memory of an im2col buffer;
+* 2-D depthwise (``group == C == M``): ``_depthwise.depthwise_conv2d`` (phase planes,
+  contiguous wide-row taps, cache-sized channel blocks, bias and fused clamp in-block);
+* other depthwise (1-D, channel multiplier > 1): per-tap accumulation of shifted input
+  windows times a per-channel weight, which avoids the K-fold memory of im2col;
 * otherwise im2col via a strided view (``as_strided``, no copy) followed by one copy into
   ``[N, group, C/group*K, OH*OW]`` and a batched matmul with ``W[group, M/group, C/group*K]``.
 """
@@ -17,7 +19,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from edgeq.errors import ShapeError
 from edgeq.interp.float_ops import FLOAT_OPS
-from edgeq.interp.float_ops._common import optional, require_float
+from edgeq.interp.float_ops._common import apply_fused_clamp, optional, require_float
+from edgeq.interp.float_ops._depthwise import depthwise_conv2d
 from edgeq.interp.float_ops._window import pad_spatial, resolve_window
 
 
@@ -47,6 +50,13 @@ def _im2col(xp, win, n, c):
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
+def _clamp(node):
+    lo, hi = node.attrs.get("act_min"), node.attrs.get("act_max")
+    if lo is None and hi is None:
+        return None
+    return (-np.inf if lo is None else lo, np.inf if hi is None else hi)
+
+
 @FLOAT_OPS.register("Conv")
 def conv(node, inputs, ctx):
     x, w, b = inputs[0], inputs[1], optional(inputs, 2)
@@ -67,6 +77,8 @@ def conv(node, inputs, ctx):
     win = resolve_window(node, x.shape[2:], kernel)
     ksize = int(np.prod(win.kernel))
     out_size = int(np.prod(win.out))
+    if group == c == m and len(win.out) == 2:
+        return [depthwise_conv2d(x, w, b, win, _clamp(node))]
     if ksize == 1 and group == 1 and all(s == 1 for s in win.strides) \
             and not any(win.pads_begin) and not any(win.pads_end):
         y = np.matmul(w.reshape(m, c), x.reshape(n, c, -1))
@@ -82,4 +94,7 @@ def conv(node, inputs, ctx):
             y = np.matmul(wg, cols).reshape((n, m) + win.out)
     if b is not None:
         y += b.reshape((1, m) + (1,) * len(win.out))
-    return [y]
+    return [apply_fused_clamp(node, y, inplace=True)]
+
+
+conv.applies_fused_clamp = True  # the interpreter must not clamp again
