@@ -322,10 +322,13 @@ def _normalize(node: Node, b: _Builder, opset: int) -> list[Node]:
         axes = np.array([i for i, d in enumerate(shape) if d == 1], dtype=np.int64)
         node.inputs = [node.inputs[0], b.constant(f"{node.name}_axes", axes)]
     elif op == "Resize":
-        # opset 11/12 need roi/scales placeholders (empty tensors) when sizes are used
+        # opset 11/12 need roi/scales placeholders (empty tensors) when sizes are used;
+        # roi only matters for tf_crop_and_resize (ONNX Resize-11..19)
         for i in (1, 2):
             if i < len(node.inputs) and g.is_constant(node.inputs[i]) and g.tensors[node.inputs[i]].size == 0:
                 node.inputs[i] = ""
+        if len(node.inputs) > 1 and node.attrs.get("coordinate_transformation_mode") != "tf_crop_and_resize":
+            node.inputs[1] = ""
         while node.inputs and node.inputs[-1] == "":
             node.inputs.pop()
     elif op in ("Softmax", "LogSoftmax", "Hardmax") and opset < 13:

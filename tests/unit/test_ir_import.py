@@ -110,6 +110,16 @@ def test_resize_opset11_empty_placeholders_are_omitted():
     assert g.tensors["y"].shape == (1, 2, 8, 12)
 
 
+def test_resize_roi_dropped_unless_crop_and_resize():
+    node = helper.make_node("Resize", ["x", "roi", "scales"], ["y"], mode="linear",
+                            coordinate_transformation_mode="half_pixel")
+    inits = {"roi": np.array([0, 0, 0, 0, 1, 1, 1, 1], np.float32),
+             "scales": np.array([1, 1, 2, 1.5], np.float32)}
+    g = imported_matches_ort(make_model([node], inputs={"x": (1, 2, 4, 6)}, outputs={"y": None},
+                                        initializers=inits, opset=13))
+    assert only(g, "Resize").inputs[1] == "" and g.tensors["y"].shape == (1, 2, 8, 9)
+
+
 @pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
 def test_pre13_softmax_flattening_semantics(op):
     """Softmax-11 with axis=1 on rank 3 normalises over the last two axes together."""
