@@ -85,22 +85,12 @@ def dequantized_graph(graph: Graph) -> Graph:
         dtype = np.float32 if (t.quant is not None or t.dtype.kind == "f") else t.dtype
         g.tensors[name] = Tensor(name, dtype, t.shape, data if data is None or dtype != np.float32
                                  else np.asarray(data, np.float32), None)
-    nodes = []
-    for n in g.nodes:
-        if n.op_type in ("Quantize", "Dequantize"):
-            nodes.append(Node(n.name, "Identity", n.inputs, n.outputs))
-        elif n.op_type in ("Rsqrt", "SquaredDifference"):  # TFLite-only ops: ONNX equivalents
-            mid = g.unique_name(f"{n.outputs[0]}_mid")
-            g.tensors[mid] = Tensor(mid, np.float32, g.tensors[n.outputs[0]].shape if
-                                    n.op_type == "Rsqrt" else g.tensors[n.outputs[0]].shape)
-            first, second = (("Sqrt", [n.inputs[0]]), ("Reciprocal", [mid])) if n.op_type == "Rsqrt" \
-                else (("Sub", list(n.inputs)), ("Mul", [mid, mid]))
-            nodes.append(Node(f"{n.name}_a", first[0], first[1], [mid]))
-            nodes.append(Node(f"{n.name}_b", second[0], second[1], list(n.outputs), dict(n.attrs)))
-        else:
-            nodes.append(Node(n.name, n.op_type, n.inputs, n.outputs, dict(n.attrs)))
-    g.nodes = nodes
-    return g
+    from edgeq.quantize.lower import executable
+
+    g.nodes = [Node(n.name, "Identity" if n.op_type in ("Quantize", "Dequantize") else n.op_type,
+                    n.inputs, n.outputs, dict(n.attrs)) for n in g.nodes]
+    # Rsqrt / SquaredDifference in ONNX ops, so the float interpreter runs them
+    return executable(g)
 
 
 def float_reference(graph: Graph, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

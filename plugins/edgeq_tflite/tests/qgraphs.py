@@ -118,3 +118,107 @@ class QGraph:
                 out[n] = rng.integers(np.iinfo(t.dtype).min, np.iinfo(t.dtype).max + 1,
                                       t.shape).astype(t.dtype)
         return out
+
+
+# -- a small min/max quantizer for test graphs ----------------------------------------------
+
+FIXED_OUT = {"Softmax": (1 / 256, -128), "Sigmoid": (1 / 256, -128), "Tanh": (1 / 128, 0)}
+SAME_SCALE = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "MaxPool",
+              "AveragePool", "Pad", "Slice", "Gather", "Split", "Max", "Min"}
+WEIGHTED = {"Conv", "FullyConnected"}
+
+
+def _minmax_q(lo: float, hi: float) -> QuantParams:
+    """int8 asymmetric params whose range contains [lo, hi] and 0 exactly."""
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    scale = max(hi - lo, 1e-6) / 255.0
+    zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
+    return qp(scale, zp)
+
+
+def quantize_float_graph(graph: Graph, feeds: list[dict[str, np.ndarray]]) -> Graph:
+    """Quantize a float graph by min/max over ``feeds``: int8 activations, per-channel
+    int8 weights for Conv/FullyConnected, int32 bias, fixed/same-scale rules of
+    docs/quantization.md, Quantize/Dequantize at the boundary. Test data only."""
+    from edgeq.interp.float_interp import run_graph
+    from edgeq.quantize.lower import executable
+
+    names = [t for t in graph.tensors if not graph.is_constant(t)]
+    ranges: dict[str, tuple[float, float]] = {}
+    for feed in feeds:
+        vals = run_graph(executable(graph), feed, outputs=names)
+        for n, v in vals.items():
+            if np.asarray(v).dtype.kind != "f":
+                continue
+            lo, hi = float(np.min(v)), float(np.max(v))
+            a, b = ranges.get(n, (lo, hi))
+            ranges[n] = (min(a, lo), max(b, hi))
+    g = graph.copy()
+    q: dict[str, QuantParams] = {}
+    for n in graph.inputs:
+        q[n] = _minmax_q(*ranges[n])
+    for node in graph.nodes:
+        out = node.outputs[0]
+        if node.op_type in FIXED_OUT:
+            q[out] = qp(*FIXED_OUT[node.op_type])
+        elif node.op_type in SAME_SCALE and node.inputs[0] in q:
+            for o in node.outputs:
+                q[o] = q[node.inputs[0]]
+        elif out in ranges:
+            for o in node.outputs:
+                q[o] = _minmax_q(*ranges[o])
+    for node in g.nodes:  # inputs of same-scale multi-input ops share the output's params
+        if node.op_type in {"Concat", "Max", "Min"}:
+            for i in node.inputs:
+                if i in q and not graph.is_constant(i):
+                    q[i] = q[node.outputs[0]]
+    for name, params in q.items():
+        t = g.tensors[name]
+        g.tensors[name] = Tensor(name, np.int8, t.shape, None, params)
+    for node in g.nodes:
+        for k, i in enumerate(node.inputs):
+            if not i or not graph.is_constant(i) or g.tensors[i].quant is not None:
+                continue
+            data = graph.tensors[i].data
+            if data.dtype.kind != "f":
+                continue
+            if node.op_type in WEIGHTED and k == 1:
+                b = QGraph()
+                b.g = g
+                wname = b.weight(data, axis=0, base=f"{i}_q")
+                node.inputs[k] = wname
+            elif node.op_type in WEIGHTED and k == 2:
+                s_in = np.float64(q[node.inputs[0]].scale[0])
+                s_w = g.tensors[node.inputs[1]].quant.scale.astype(np.float64)
+                scale = (s_in * s_w).astype(np.float32)
+                bq = QuantParams(scale, np.zeros(scale.size, np.int64), QDType.INT32, 0)
+                name = g.unique_name(f"{i}_q")
+                g.tensors[name] = Tensor(name, np.int32, data.shape,
+                                         np.round(data / scale).astype(np.int32), bq)
+                node.inputs[k] = name
+            elif node.op_type not in ("Reshape", "Clip") and data.size >= 1:
+                cq = _minmax_q(float(data.min()), float(data.max()))
+                name = g.unique_name(f"{i}_q")
+                g.tensors[name] = Tensor(name, np.int8, data.shape, cq.quantize(data), cq)
+                node.inputs[k] = name
+    # boundary
+    for n in list(g.inputs):
+        inner = g.unique_name(f"{n}_q")
+        t = g.tensors[n]
+        g.tensors[inner] = Tensor(inner, np.int8, t.shape, None, t.quant)
+        g.tensors[n] = Tensor(n, np.float32, t.shape)
+        for node in g.nodes:
+            node.inputs = [inner if i == n else i for i in node.inputs]
+        g.nodes.insert(0, Node(f"{n}_quantize", "Quantize", [n], [inner]))
+    for n in list(g.outputs):
+        inner = g.unique_name(f"{n}_q")
+        t = g.tensors.pop(n)
+        g.tensors[inner] = Tensor(inner, np.int8, t.shape, None, t.quant)
+        for node in g.nodes:
+            node.outputs = [inner if o == n else o for o in node.outputs]
+            node.inputs = [inner if i == n else i for i in node.inputs]
+        g.tensors[n] = Tensor(n, np.float32, t.shape)
+        g.nodes.append(Node(f"{n}_dequantize", "Dequantize", [inner], [n]))
+    g.remove_unused()
+    g.toposort()
+    return g
