@@ -116,3 +116,24 @@ def test_matmul_matches_litert(dtype, qa, qb, qo, sa, sb):
                      [T(got.shape, dtype, *qo)], options=opts("BatchMatMulOptions"),
                      version=3 if dtype == np.int16 else 2)
     np.testing.assert_array_equal(got, lt.run(model, [a, b])[0])
+
+
+# -- LeakyRelu, int16 Rsqrt ---------------------------------------------------------------------
+@pytest.mark.parametrize("dtype, qi, qo, alpha", [
+    (np.int8, (0.05, 3), (0.04, -20), 0.1), (np.int8, (0.02, -128), (0.02, -128), 0.3),
+    (np.int8, (0.1, 0), (0.05, 0), -0.5), (np.int16, (1e-3, 0), (8e-4, 0), 0.2)])
+def test_leaky_relu_matches_litert(dtype, qi, qo, alpha):
+    info = np.iinfo(dtype)
+    x = np.arange(info.min, info.max + 1, 1 if dtype == np.int8 else 5).astype(dtype)
+    d = np.dtype(dtype).name
+    got = run("LeakyRelu", [In(x, qp(*qi, d))], [None], [qp(*qo, d)], alpha=alpha)[0]
+    model = lt.build("LEAKY_RELU", [T(x.shape, dtype, *qi)], [T(x.shape, dtype, *qo)],
+                     options=opts("LeakyReluOptions", alpha=alpha), version=2)
+    np.testing.assert_array_equal(got, lt.run(model, [x])[0])
+
+
+@pytest.mark.parametrize("qi, qo", [((2e-4, 0), (3e-4, 0)), ((1e-3, 0), (5e-5, 0))])
+def test_rsqrt_int16_matches_litert(qi, qo):
+    x = np.arange(0, 32768, 3).astype(np.int16)
+    got = run("Rsqrt", [In(x, qp(*qi, "int16"))], [None], [qp(*qo, "int16")])[0]
+    np.testing.assert_array_equal(got, unary_litert("RSQRT", x, qi, qo, version=3))

@@ -94,3 +94,9 @@ def test_gather_matches_litert():
                      [T(got.shape, np.int8, 0.05, -3)], options=opts("GatherOptions", axis=0),
                      version=2)
     np.testing.assert_array_equal(got, lt.run(model, [idx])[0])
+
+
+def test_slice_negative_step_to_the_beginning():
+    x = np.arange(8, dtype=np.int8).reshape(1, 8)
+    y = run("Slice", [In(x, Q), c([-1]), c([-100]), c([1]), c([-2])], [None], [Q])[0]
+    assert y.tolist() == [[7, 5, 3, 1]]

@@ -115,3 +115,12 @@ def test_global_average_pool_is_mean_over_spatial_axes():
     g = run("GlobalAveragePool", [In(x, qp(0.05, 1))], [None], [qp(0.03, -2)])[0]
     np.testing.assert_array_equal(g, mean(x, [2, 3], qp(0.05, 1), qp(0.03, -2)))
     assert g.shape == (2, 8, 1, 1)
+
+
+def test_average_pool_count_include_pad_counts_zero_point_padding():
+    # 2x2 window over a 1x1 input padded by 1 at the top/left: 4 taps, 3 of them padding (zp 2)
+    x = np.array([[[[10]]]], np.int8)
+    y = pool("AveragePool", x, qp(1.0, 2), kernel_shape=[2, 2], pads=[1, 1, 0, 0], count_include_pad=1)
+    assert y.ravel().tolist() == [4]  # (10 + 3 * 2) / 4 = 4
+    y = pool("AveragePool", x, qp(1.0, 2), kernel_shape=[2, 2], pads=[1, 1, 0, 0])
+    assert y.ravel().tolist() == [10]

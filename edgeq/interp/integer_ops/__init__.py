@@ -23,6 +23,7 @@ from edgeq.interp.integer_ops import (  # noqa: E402,F401
     gather,
     gelu,
     hard_swish,
+    leaky_relu,
     matmul,
     max_min,
     max_pool,

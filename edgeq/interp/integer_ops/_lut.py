@@ -87,29 +87,31 @@ def lookup_int8(x: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def lut_int16(input_scale: float, input_zp: int, output_scale: float, output_zp: int,
-              transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``LUTPopulateInt16<double>``: 513 int16 entries (all arithmetic in double)."""
-    input_min = input_scale * (-32768 - input_zp)
-    input_max = input_scale * (32767 - input_zp)
-    output_min = output_scale * (-32768 - output_zp)
-    output_max = output_scale * (32767 - output_zp)
+              transform: Callable[[np.ndarray], np.ndarray], ftype=np.float64) -> np.ndarray:
+    """``LUTPopulateInt16<FloatT>``: 513 int16 entries; every operation in ``ftype``
+    (float64 for the deprecated double overload SOFTMAX uses, float32 otherwise)."""
+    f = ftype
+    input_min = f(input_scale) * f(-32768 - input_zp)
+    input_max = f(input_scale) * f(32767 - input_zp)
+    output_min = f(output_scale) * f(-32768 - output_zp)
+    output_max = f(output_scale) * f(32767 - output_zp)
     steps = 512
-    step = (input_max - input_min) / steps
-    half_step = step / 2
-    inv = 65536.0 / (output_max - output_min)
-    i = np.arange(steps, dtype=np.float64)
+    step = (input_max - input_min) / f(steps)
+    half_step = step / f(2)
+    inv = f(65536) / (output_max - output_min)
+    i = np.arange(steps).astype(f)
     base = input_min + i * step
-    val = transform(base)
-    val_mid = transform(base + half_step)
-    val_next = transform(input_min + (i + 1) * step)
+    val = transform(base).astype(f)
+    val_mid = transform(base + half_step).astype(f)
+    val_next = transform(input_min + (i + f(1)) * step).astype(f)
     sample = round_half_away(val * inv)
-    mid_interp = round_half_away((val_next * inv + round_half_away(val * inv)) / 2)
+    mid_interp = round_half_away((val_next * inv + round_half_away(val * inv)) / f(2))
     mid = round_half_away(val_mid * inv)
-    bias = round_half_away((mid_interp - mid) / 2)
+    bias = round_half_away((mid_interp - mid) / f(2))
     lut = np.empty(steps + 1, np.int64)
-    lut[:steps] = np.clip(sample - bias, -32768.0, 32767.0).astype(np.int64)
-    last = round_half_away(transform(np.array([input_max]))[0] * inv)
-    lut[steps] = int(np.clip(last, -32768.0, 32767.0))
+    lut[:steps] = np.clip(sample - bias, f(-32768), f(32767)).astype(np.int64)
+    last = round_half_away(transform(np.array([input_max], f)).astype(f)[0] * inv)
+    lut[steps] = int(np.clip(last, f(-32768), f(32767)))
     return lut.astype(np.int16)
 
 

@@ -2,7 +2,8 @@
 
 ``reference_integer_ops::AveragePool`` (reference/integer_ops/pooling.h): the window is
 clipped to the input (taps in the padding are neither summed nor counted — ONNX
-``count_include_pad=0``), the raw integer values are summed in int64 and divided by the
+``count_include_pad=0``; with ``count_include_pad=1`` the input is first padded with the
+zero point, which TFLite expresses as PAD + a VALID pool), the raw integer values are summed in int64 and divided by the
 tap count rounding half away from zero with C's truncating division
 (``acc > 0 ? (acc + n/2) / n : (acc − n/2) / n``), then clamped to the fused activation
 range. There is no requantization: TFLite requires the output to share the input's
@@ -34,11 +35,11 @@ def average_pool(node, inputs, ctx):
     qi, qo = in_quant(ctx, node), out_quant(ctx, node)
     require_same_params(node, qi, qo)
     win = _window.resolve(node, x.shape[2:], node.attrs["kernel_shape"])
-    if node.attrs.get("count_include_pad", 0) and any(win.pads_begin):
-        raise unsupported(node, "count_include_pad=1 with padding: TFLite averages over the "
-                                "taps inside the input only")
-    xp = win.pad(x.astype(np.int64), 0)
-    ones = win.pad(np.ones((1, 1) + x.shape[2:], np.int64), 0)
+    include_pad = bool(node.attrs.get("count_include_pad", 0))
+    # count_include_pad=1: the padding holds the zero point (real 0) and is counted, i.e.
+    # TFLite PAD(zero point) + a VALID pool
+    xp = win.pad(x.astype(np.int64), int(qi.zero_point[0]) if include_pad else 0)
+    ones = win.pad(np.ones((1, 1) + x.shape[2:], np.int64), 1 if include_pad else 0)
     acc = np.zeros(x.shape[:2] + win.out, np.int64)
     count = np.zeros((1, 1) + win.out, np.int64)
     for _, sl in win.taps():

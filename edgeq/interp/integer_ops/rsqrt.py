@@ -1,4 +1,10 @@
-"""Rsqrt (TFLite RSQRT), int8 (kernels/elementwise.cc ``RsqrtEvalQuantizedInt8``).
+"""Rsqrt (TFLite RSQRT), int8 and int16 (kernels/elementwise.cc).
+
+int16: ``LUTPopulate<int16_t>`` (float32 arithmetic) of ``1.0f / sqrtf(x)`` (``x <= 0``
+maps to ``32767 · s_out``), looked up with interpolation; inputs below the zero point
+are rejected, as TFLite does.
+
+int8 (``RsqrtEvalQuantizedInt8``):
 
 Prepare: ``M, shift = QuantizeMultiplier(1 / (sqrtf(s_in) · s_out))`` (the product in
 float32). Per value ``v = q − zp_in`` (negative ``v`` is an error, as in TFLite; ``v = 0``
@@ -13,7 +19,8 @@ import numpy as np
 
 from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
-    in_quant, out_quant, per_tensor, prepared, require_int, unsupported)
+    in_quant, out_quant, per_tensor, prepared, require_int, require_symmetric_int16, unsupported)
+from edgeq.interp.integer_ops._lut import lut_int16, lut_lookup_int16
 from edgeq.quantize.fixed_point import (
     INT32_MAX, count_leading_zeros_u32, multiply_by_quantized_multiplier,
     quantize_multiplier_scalar, rounding_divide_by_pot,
@@ -60,17 +67,31 @@ def _table(node, zp_in, s_in, zp_out, s_out):
     return table.astype(np.int8)
 
 
+def _rsqrt_f32(s_out):
+    def fn(v):
+        v = np.asarray(v, np.float32)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.float32(1.0) / np.sqrt(v)
+        return np.where(v <= 0, np.float32(32767) * np.float32(s_out), r).astype(np.float32)
+    return fn
+
+
 @INTEGER_OPS.register("Rsqrt")
 def rsqrt(node, inputs, ctx):
     x = inputs[0]
-    require_int(node, [x], (np.dtype(np.int8),))
+    require_int(node, [x], (np.dtype(np.int8), np.dtype(np.int16)))
     qi, qo = in_quant(ctx, node), out_quant(ctx, node)
-    if qo.dtype.numpy != np.int8:
-        raise unsupported(node, "output must be int8", [x])
+    if qo.dtype.numpy != x.dtype:
+        raise unsupported(node, f"output dtype {qo.dtype.value} must equal the input's", [x])
+    require_symmetric_int16(node, x, qi, qo)
     s_in, zp_in = per_tensor(node, qi, "the input")
     s_out, zp_out = per_tensor(node, qo, "the output")
     if np.any(x.astype(np.int64) < zp_in):
         raise unsupported(node, "Rsqrt of a negative value (input below its zero point); "
                                 "TFLite rejects it at run time")
+    if x.dtype == np.int16:
+        lut = prepared(ctx, node, lambda: lut_int16(s_in, zp_in, s_out, zp_out,
+                                                    _rsqrt_f32(s_out), np.float32))
+        return [lut_lookup_int16(x, lut)]
     table = prepared(ctx, node, lambda: _table(node, zp_in, s_in, zp_out, s_out))
     return [table[x.astype(np.int64) + 128]]

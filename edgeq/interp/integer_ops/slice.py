@@ -20,9 +20,10 @@ def slice_(node, inputs, ctx):
     steps = const_input(ctx, node, 4, "steps")
     axes = range(len(starts)) if axes is None else [int(a) % x.ndim for a in axes]
     steps = [1] * len(starts) if steps is None else [int(s) for s in steps]
-    index = [slice(None)] * x.ndim
+    y = x
     for a, s, e, st in zip(axes, starts, ends, steps):
         if st == 0:
             raise unsupported(node, "a slice step of 0 is invalid")
-        index[a] = slice(*slice(int(s), int(e), st).indices(x.shape[a]))
-    return [np.ascontiguousarray(x[tuple(index)])]
+        # Python's slice.indices clamps like ONNX; index arrays avoid the -1 stop ambiguity
+        y = np.take(y, np.arange(*slice(int(s), int(e), st).indices(x.shape[a])), axis=a)
+    return [np.ascontiguousarray(y)]
