@@ -232,24 +232,76 @@ class NodeSelection(Section):
         return not self.nodes and not self.op_types
 
 
+class FloatFallback(Section):
+    nodes: list[Regex] = Field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not self.nodes
+
+
 class AutoMixed(Section):
-    sqnr_db: Annotated[float, Field(gt=0)]
+    sqnr_db: Annotated[float, Field(gt=0, lt=200)]
+    max_int16_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+    eval_samples: PositiveInt | None = None
+
+
+def _quantizer_supports(option: str) -> bool:
+    from dataclasses import fields
+
+    from edgeq.quantize.options import QuantizeOptions
+
+    return option in {f.name for f in fields(QuantizeOptions)}
 
 
 class WeightsConfig(Section):
-    method: Literal["minmax", "mse"] | None = None
-    adaround: bool | None = None
+    clip: Literal["mse", "max"] | None = None
     bias_correction: bool | None = None
+    adaround: bool | None = None
     equalization: bool | None = None
+
+    @field_validator("adaround", "equalization")
+    @classmethod
+    def _supported(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        # a switch for an algorithm the installed quantizer lacks must not be silently ignored
+        if value and not _quantizer_supports(info.field_name):
+            raise ValueError("not supported by this version of edgeq's quantizer; remove the "
+                             "field or set it to false")
+        return value
 
 
 class QuantOverrides(Section):
     """The part of ``quantization`` that ``per_target`` may override."""
 
     int16: NodeSelection = Field(default_factory=NodeSelection)
+    int16_hints: bool | None = None
     auto_mixed: AutoMixed | None = None
-    float_fallback: NodeSelection = Field(default_factory=NodeSelection)
+    float_fallback: FloatFallback = Field(default_factory=FloatFallback)
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
+
+    def to_options(self) -> dict[str, Any]:
+        """Keyword options of ``edgeq.quantize`` (QuantizeOptions names) for what is set."""
+        opts: dict[str, Any] = {}
+        if self.int16.nodes:
+            opts["int16"] = list(self.int16.nodes)
+        if self.int16.op_types:
+            opts["int16_ops"] = list(self.int16.op_types)
+        if self.float_fallback.nodes:
+            opts["float_nodes"] = list(self.float_fallback.nodes)
+        if self.int16_hints is not None:
+            opts["int16_hints"] = self.int16_hints
+        if self.auto_mixed is not None:
+            opts["auto_mixed"] = self.auto_mixed.sqnr_db
+            for name in ("max_int16_fraction", "eval_samples"):
+                if getattr(self.auto_mixed, name) is not None:
+                    opts[name] = getattr(self.auto_mixed, name)
+        w = self.weights
+        for key, value in (("weight_clip", w.clip), ("bias_correction", w.bias_correction)):
+            if value is not None:
+                opts[key] = value
+        for key in ("adaround", "equalization"):  # `false` for an absent algorithm is a no-op
+            if getattr(w, key) is not None and _quantizer_supports(key):
+                opts[key] = getattr(w, key)
+        return opts
 
 
 class QuantizationConfig(QuantOverrides):
@@ -341,6 +393,23 @@ class EdgeqConfig(Section):
         if dup:
             raise ValueError(f"{', '.join(dup)} listed more than once")
         return targets
+
+    def quantize_options(self, target: str | None = None) -> dict[str, Any]:
+        """Keyword options for ``edgeq.quantize(model, calibration, **options)``: the
+        calibration settings plus ``quantization`` (with ``per_target[target]`` applied)."""
+        opts: dict[str, Any] = {}
+        cal = self.calibration
+        if cal is not None:
+            opts.update(num_samples=cal.num_samples, seed=cal.seed)
+            if cal.method is not None:
+                opts["method"] = cal.method
+            if cal.percentile is not None:
+                opts["percentile"] = cal.percentile
+            if cal.cache_dir is not None:
+                opts["cache_dir"] = str(cal.cache_dir)
+        quant = self.quantization.for_target(target) if target else self.quantization
+        opts.update(quant.to_options())
+        return opts
 
     @property
     def source(self) -> Path | None:

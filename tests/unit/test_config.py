@@ -36,11 +36,12 @@ quantization:
     nodes: ["^classifier", "attn.*softmax"]
     op_types: [Softmax]
   auto_mixed: {sqnr_db: 30}
-  weights: {method: mse, bias_correction: true}
+  weights: {clip: max, bias_correction: false}
   per_target:
     tflite:
-      weights: {adaround: true}
-      float_fallback: {op_types: [Erf]}
+      weights: {clip: mse}
+      float_fallback: {nodes: [erf]}
+      auto_mixed: {sqnr_db: 35, max_int16_fraction: 0.25}
 targets:
   - tflite
   - name: profiles/pixel8.yaml
@@ -93,12 +94,46 @@ def test_full_config_and_path_resolution(tmp_path, monkeypatch):
 def test_per_target_overrides_merge():
     cfg = load_config_text(FULL)
     q = cfg.quantization.for_target("tflite")
-    assert q.weights.adaround is True
-    assert q.weights.method == "mse" and q.weights.bias_correction is True  # kept from the section
-    assert q.float_fallback.op_types == ["Erf"]
+    assert q.weights.clip == "mse"
+    assert q.weights.bias_correction is False  # kept from the section
+    assert q.float_fallback.nodes == ["erf"]
     assert q.int16.nodes == ["^classifier", "attn.*softmax"]
     other = cfg.quantization.for_target("coreml")
-    assert other.weights.adaround is None and other.float_fallback.empty()
+    assert other.weights.clip == "max" and other.float_fallback.empty()
+
+
+def test_quantize_options_are_accepted_by_the_quantizer():
+    from edgeq.quantize.options import QuantizeOptions
+
+    cfg = load_config_text(FULL)
+    opts = cfg.quantize_options("tflite")
+    assert opts == {"num_samples": 256, "seed": 0, "method": "mse",
+                    "int16": ["^classifier", "attn.*softmax"], "int16_ops": ["Softmax"],
+                    "float_nodes": ["erf"], "auto_mixed": 35.0, "max_int16_fraction": 0.25,
+                    "weight_clip": "mse", "bias_correction": False}
+    q = QuantizeOptions.from_kwargs(opts)
+    assert (q.method, q.auto_mixed, q.weight_clip, q.bias_correction) == ("mse", 35.0, "mse", False)
+    base = QuantizeOptions.from_kwargs(cfg.quantize_options())
+    assert base.auto_mixed == 30.0 and base.weight_clip == "max" and base.float_nodes == []
+    # an empty config passes nothing: every API default applies
+    assert load_config_text("model: {path: m.onnx}").quantize_options("tflite") == {}
+
+
+def test_unsupported_weight_algorithm_is_an_error_not_ignored():
+    from dataclasses import fields
+
+    from edgeq.quantize.options import QuantizeOptions
+
+    text = "model: {path: m.onnx}\nquantization: {weights: {adaround: true}}\n"
+    off = load_config_text(text.replace("true", "false")).quantize_options()
+    if "adaround" in {f.name for f in fields(QuantizeOptions)}:
+        assert load_config_text(text).quantize_options()["adaround"] is True
+        assert off["adaround"] is False
+    else:
+        with pytest.raises(ConfigError, match="adaround: not supported"):
+            load_config_text(text)
+        assert "adaround" not in off
+    QuantizeOptions.from_kwargs(off)
 
 
 def load_config_text(text: str, base: Path | None = None) -> EdgeqConfig:
@@ -142,7 +177,7 @@ def error_of(tmp_path: Path, text: str) -> str:
     ("model: {path: m.onnx}\nquantization:\n  int16: {nodes: ['conv(']}\n",
      3, "quantization.int16.nodes[0]: invalid regular expression 'conv('"),
     ("model: {path: m.onnx}\nquantization:\n  auto_mixed: {sqnr_db: -3}\n",
-     3, "quantization.auto_mixed.sqnr_db: expected a number > 0, got -3"),
+     3, "quantization.auto_mixed.sqnr_db: expected a number > 0 and < 200, got -3"),
     ("model: {path: m.onnx}\ntargets:\n  - tflite\n  - name: t.yaml\n    options: {threads: 0}\n",
      5, "targets[1].options.threads: expected an integer >= 1, got 0"),
     ("model: {path: m.onnx}\ntargets: [tflite, tflite]\n",
