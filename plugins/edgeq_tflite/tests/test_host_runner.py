@@ -1,0 +1,64 @@
+"""The host runner: NCHW float feeds in, outputs back by name; profile statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeq.errors import UsageError
+from edgeq.interp.int_interp import run_quantized
+from edgeq.target import BuildOptions
+
+from edgeq_tflite.host_runner import HostRunner
+from edgeq_tflite.target import build_artifact
+from edgeq_tflite.tests.conftest import QModel
+
+
+@pytest.fixture(scope="module")
+def artifacts(cnn, tmp_path_factory):
+    root = tmp_path_factory.mktemp("art")
+    return {io: build_artifact(QModel(cnn.graph), root / io, BuildOptions(io_dtype=io))
+            for io in ("float32", "int8", "uint8")}
+
+
+@pytest.mark.parametrize("io", ["float32", "int8", "uint8"])
+def test_run_matches_simulator_for_every_io(io, artifacts, cnn):
+    got = HostRunner(delegate="reference").run(artifacts[io], cnn.feeds[1])
+    sim = run_quantized(cnn.graph, cnn.feeds[1])
+    for name, v in sim.items():
+        np.testing.assert_allclose(got[name], v, rtol=1e-6, atol=1e-7)
+
+
+def test_profile_statistics(artifacts, cnn):
+    refs = [run_quantized(cnn.graph, f) for f in cnn.feeds]
+    rep = HostRunner(threads=2).profile(artifacts["float32"], cnn.feeds, runs=20, warmup=3,
+                                        references=refs)
+    lat = rep.latency
+    assert lat.runs == 20 and len(lat.samples_ms) == 20
+    assert lat.min_ms <= lat.p50_ms <= lat.p90_ms <= lat.max_ms and lat.std_ms >= 0
+    assert lat.load_ms is not None and lat.load_ms > 0
+    assert rep.peak_memory_mb is not None and rep.peak_memory_mb >= 0
+    assert len(rep.outputs) == len(cnn.feeds)
+    assert rep.device["threads"] == 2 and rep.device["delegate"] == "xnnpack"
+    assert rep.accuracy["samples"] == len(cnn.feeds)
+    assert rep.accuracy["cosine_min"] > 0.999  # XNNPACK vs the simulator: ≤ 1 LSB per op
+
+
+def test_reference_delegate_is_bit_exact(artifacts, cnn):
+    rep = HostRunner(delegate="reference").profile(artifacts["int8"], cnn.feeds[:2], runs=2, warmup=0,
+                                                   references=[run_quantized(cnn.graph, f)
+                                                               for f in cnn.feeds[:2]])
+    assert rep.accuracy["max_abs_error"] == 0.0
+
+
+def test_bad_arguments(artifacts, cnn):
+    with pytest.raises(UsageError, match="delegate"):
+        HostRunner(delegate="tpu")
+    with pytest.raises(UsageError, match="threads"):
+        HostRunner(threads=0)
+    with pytest.raises(UsageError, match="missing input 'image'"):
+        HostRunner().run(artifacts["float32"], {"wrong": cnn.feeds[0]["image"]})
+    with pytest.raises(UsageError, match="shape"):
+        HostRunner().run(artifacts["float32"], {"image": np.zeros((1, 32, 32, 3), np.float32)})
+    with pytest.raises(UsageError, match="runs"):
+        HostRunner().profile(artifacts["float32"], cnn.feeds, runs=0)
