@@ -94,3 +94,42 @@ def test_fp16_export_stores_half_weights(cnn):
 def test_export_float_rejects_quantized_graph(cnn):
     with pytest.raises(UsageError, match="quantized"):
         export_float(cnn.graph)
+
+
+def _axis_ops_graph():
+    """Channel-axis ops after a conv, so every one of them sees an NHWC tensor."""
+    from edgeq_tflite.tests.models import FloatGraph
+
+    f = FloatGraph("axes")
+    x = f.input("x", (1, 3, 6, 6))
+    c = f.op("Conv", [x, f.w(4, 3, 1, 1), f.c(np.zeros(4, np.float32))], (1, 4, 6, 6),
+             kernel_shape=[1, 1], group=1)
+    p = f.op("Pad", [c, f.c(np.array([0, 1, 1, 0, 0, 0, 0, 2]))], (1, 5, 7, 8), mode="constant")
+    s = f.op("Slice", [p, f.c(np.array([1, 1, 1])), f.c(np.array([5, 7, 7])), f.c(np.array([1, 2, 3]))],
+             (1, 4, 6, 6))
+    cat = f.op("Concat", [s, c], (1, 8, 6, 6), axis=1)
+    g = f.op("Gather", [cat, f.c(np.array([7, 0, 3]))], (1, 3, 6, 6), axis=1)
+    a, b = f.t((1, 1, 6, 6)), f.t((1, 2, 6, 6))
+    from edgeq.ir.graph import Node
+
+    f.g.nodes.append(Node("split", "Split", [g, f.c(np.array([1, 2]))], [a, b], {"axis": 1}))
+    m = f.op("Mul", [a, b], (1, 2, 6, 6))
+    mean = f.op("ReduceMean", [m, f.c(np.array([1]))], (1, 6, 6), keepdims=0)
+    sm = f.op("Softmax", [mean], (1, 6, 6), axis=1)
+    mx = f.op("MaxPool", [cat], (1, 8, 3, 3), kernel_shape=[2, 2], strides=[2, 2])
+    flat = f.op("Reshape", [mx, f.c(np.array([1, 72]))], (1, 72))
+    f.g.outputs.append(sm)
+    return f.output(flat)
+
+
+def test_layout_conversion_keeps_axis_ops_exact():
+    g = _axis_ops_graph()
+    feed = {"x": np.random.default_rng(3).normal(size=(1, 3, 6, 6)).astype(np.float32)}
+    exp = export_float(g)
+    # one TRANSPOSE: the C·H·W flatten needs the NCHW element order; two more move the
+    # softmax axis (1 of a 3-D tensor) last for SOFTMAX and back
+    assert exp.transposes == 3
+    got = _run(exp, feed)
+    ref = run_graph(g, feed)
+    for name, v in ref.items():
+        np.testing.assert_allclose(got[name], v, rtol=1e-5, atol=1e-6)
