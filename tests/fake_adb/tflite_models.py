@@ -77,7 +77,7 @@ def build_mlp(path: Path, *, in_dim: int = 8, hidden: int = 16, classes: int = 5
         ops.append(o)
 
     in_quant = (0.05, 3) if int8_io else None
-    out_quant = (0.1, -2) if int8_io else None
+    out_quant = (0.6, -2) if int8_io else None
     graph_inputs, floats = [], []
     for n in names:
         if int8_io:
