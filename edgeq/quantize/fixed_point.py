@@ -111,11 +111,15 @@ def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
     """
     a = np.asarray(a, np.int64)
     b = np.asarray(b, np.int64)
-    overflow = (a == b) & (a == INT32_MIN)
     ab = a * b  # |ab| <= 2^62: exact in int64
-    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
-    high = c_div(ab + nudge, 1 << 31)
-    return np.where(overflow, INT32_MAX, high)
+    neg = ab < 0
+    t = ab + np.where(neg, 1 - (1 << 30), 1 << 30)  # t < 0 exactly when ab < 0
+    # C's truncating division by 2^31: bias negative numerators by 2^31 - 1, then shift
+    high = (t + neg * ((1 << 31) - 1)) >> 31
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    if np.any(overflow):
+        high = np.where(overflow, INT32_MAX, high)
+    return high
 
 
 def saturating_rounding_doubling_high_mul_int16(a, b) -> np.ndarray:

@@ -65,21 +65,28 @@ def accumulate(xs: np.ndarray, wf: np.ndarray, win, group: int) -> np.ndarray:
     """Σ over taps of the grouped convolution of ``xs`` (float64, offset already removed).
 
     ``xs``: [N, C, *spatial]; ``wf``: [O, C/group, *k] float64. Returns int64 [N, O, *out].
-    One batched matmul per tap (no im2col buffer).
+    One 2-D BLAS product per tap and group (no im2col buffer); depthwise taps are a
+    broadcast multiply.
     """
-    n, c = xs.shape[:2]
+    n = xs.shape[0]
     o, cg = wf.shape[:2]
     og = o // group
     xp = win.pad(xs, 0.0)
     p = int(np.prod(win.out))
-    acc = np.zeros((n, group, og, p), np.float64)
     wt = wf.reshape(group, og, cg, -1)
+    if cg == 1:  # depthwise: acc[n, g, j, p] += w[g, j, t] * x[n, g, p]
+        acc = np.zeros((n, group, og, p), np.float64)
+        for t, sl in win.taps():
+            xt = xp[(slice(None), slice(None)) + sl].reshape(n, group, 1, p)
+            acc += wt[None, :, :, 0, t, None] * xt
+        return np.rint(acc).astype(np.int64).reshape((n, o) + win.out)
+    acc = np.zeros((group, og, n * p), np.float64)
     for t, sl in win.taps():
         xt = xp[(slice(None), slice(None)) + sl].reshape(n, group, cg, p)
-        if cg == 1:  # depthwise: a broadcast multiply beats tiny matmuls
-            acc += wt[None, :, :, :, t] * xt
-        else:
-            acc += np.matmul(wt[:, :, :, t], xt)
+        for g in range(group):
+            cols = xt[:, g].transpose(1, 0, 2).reshape(cg, n * p) if n > 1 else xt[0, g]
+            acc[g] += wt[g, :, :, t] @ cols
+    acc = acc.reshape(group, og, n, p).transpose(2, 0, 1, 3)
     return np.rint(acc).astype(np.int64).reshape((n, o) + win.out)
 
 

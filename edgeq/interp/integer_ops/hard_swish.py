@@ -76,5 +76,7 @@ def hard_swish(node, inputs, ctx):
         raise unsupported(node, f"output dtype {qo.dtype.value} must be int8", [x])
     s_in, zp_in = per_tensor(node, qi, "the input")
     s_out, zp_out = per_tensor(node, qo, "the output")
-    params = prepared(ctx, node, lambda: _prepare(node, s_in, s_out))
-    return [hard_swish_int8(x, zp_in, zp_out, *params)]
+    # the kernel is a function of one int8 value: evaluate it once on all 256 of them
+    table = prepared(ctx, node, lambda: hard_swish_int8(
+        np.arange(-128, 128).astype(np.int8), zp_in, zp_out, *_prepare(node, s_in, s_out)))
+    return [table[x.astype(np.intp) + 128]]
