@@ -133,11 +133,51 @@ def _validate(proto: onnx.ModelProto, source: str) -> None:
 
 
 def _check(proto: onnx.ModelProto, source: str) -> None:
-    """onnx's structural checker (after external data is in memory)."""
+    """onnx's structural checker (after external data is in memory). Some exporters
+    write nodes out of order, which the checker rejects; they are sorted first."""
+    _toposort_proto(proto.graph)
     try:
         onnx.checker.check_model(proto, full_check=False)
     except onnx.checker.ValidationError as exc:
         raise ModelLoadError(f"{source}: invalid ONNX model: {_first_line(exc)}") from None
+
+
+def _used_names(node: onnx.NodeProto) -> set[str]:
+    """Explicit inputs plus the outer-scope names read inside subgraphs."""
+    names = {i for i in node.input if i}
+    for attr in node.attribute:
+        for sub in ([attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)):
+            for n in sub.node:
+                names |= _used_names(n)
+    return names
+
+
+def _toposort_proto(graph: onnx.GraphProto) -> None:
+    """Stable topological order of ``graph.node`` (unchanged if already ordered)."""
+    produced = {o for n in graph.node for o in n.output if o}
+    available = {vi.name for vi in graph.input} | {i.name for i in graph.initializer}
+    needs = [(_used_names(n) & produced) for n in graph.node]
+    seen = set(available)
+    for need, n in zip(needs, graph.node):
+        if not need <= seen:
+            break
+        seen.update(n.output)
+    else:
+        return  # already in order
+    pending, ordered = list(zip(needs, graph.node)), []
+    while pending:
+        rest = []
+        for need, n in pending:
+            if need <= available:
+                ordered.append(n)
+                available.update(n.output)
+            else:
+                rest.append((need, n))
+        if len(rest) == len(pending):
+            return  # a cycle or a dangling input: the checker reports it
+        pending = rest
+    del graph.node[:]
+    graph.node.extend(ordered)
 
 
 def _default_opset(proto: onnx.ModelProto) -> int:

@@ -167,3 +167,12 @@ def test_local_functions_are_inlined():
     model.functions.append(fn)
     g = imported_matches_ort(model)
     assert g.op_histogram() == {"Mul": 1, "Sigmoid": 1}
+
+
+def test_nodes_out_of_order_are_sorted():
+    nodes = [helper.make_node("Neg", ["r"], ["y"]), helper.make_node("Relu", ["x"], ["r"])]
+    graph = helper.make_graph(nodes, "unsorted", [helper.make_tensor_value_info("x", 1, [2, 3])],
+                              [helper.make_tensor_value_info("y", 1, [2, 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    g = imported_matches_ort(model)
+    assert [n.op_type for n in g.nodes] == ["Relu", "Neg"]
