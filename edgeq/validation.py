@@ -116,7 +116,6 @@ def _walk(model: type[BaseModel], loc: tuple) -> tuple[list, Any, type[BaseModel
     path: list = []
     ann: Any = model
     parent: type[BaseModel] | None = None
-    meta: list = []
     for key in loc:
         bare, _ = _unwrap(ann)
         if _is_union(bare):  # a discriminated union: pydantic puts the tag in loc
