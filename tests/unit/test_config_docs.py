@@ -86,3 +86,22 @@ def test_walker_sees_nested_and_union_fields():
             "quantization.per_target", "profile.data", "profile.gates"} <= paths
     assert "profile.data.path" not in paths  # datasets are documented once
     assert len(paths) > 60
+
+
+def _yaml_blocks(path: Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", path.read_text(), flags=re.S)
+
+
+def test_documented_examples_are_valid_configs(tmp_path):
+    """Every edgeq.yaml shown in the docs (those with a model section) validates."""
+    import yaml
+
+    from edgeq.config import parse_config
+
+    docs = DOC.parent
+    examples = [(p.name, b) for p in (docs / "config.md", docs / "getting-started.md")
+                for b in _yaml_blocks(p) if b.startswith(("model:", "version:"))]
+    assert len(examples) >= 2
+    for name, block in examples:
+        cfg = parse_config(yaml.safe_load(block), source=name, base_dir=tmp_path)
+        assert cfg.model.path.is_relative_to(tmp_path)

@@ -32,3 +32,16 @@ def test_hook_names_found_the_specs():
         fn = getattr(HookSpecs, name)
         assert inspect.getdoc(fn), name
         assert list(inspect.signature(fn).parameters) == ["self"], name
+
+
+def test_documented_profile_example_is_valid():
+    import yaml
+
+    from edgeq.targets import TargetProfile
+
+    blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), flags=re.S)
+    profiles = [yaml.safe_load(b) for b in blocks if b.startswith("name:")]
+    assert profiles
+    for data in profiles:
+        profile = TargetProfile.model_validate(data)
+        assert profile.target == "tflite" and profile.options.threads == 4
