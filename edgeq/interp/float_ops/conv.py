@@ -85,11 +85,13 @@ def conv(node, inputs, ctx):
         y = y.reshape((n, m) + win.out)
     else:
         xp = pad_spatial(x, win.pads_begin, win.pads_end)
-        if group == c and cg == 1:
+        if group == c > 1 and cg == 1:
             y = _depthwise(xp, w, win, n, c, m // c)
         else:
             cols = _im2col(xp, win, n, c)
-            cols = cols.reshape((n, group, cg * ksize, out_size))  # the one im2col copy
+            # the one im2col copy; ascontiguousarray because reshape may return the
+            # overlapping strided view itself, which numpy's matmul cannot hand to BLAS
+            cols = np.ascontiguousarray(cols.reshape((n, group, cg * ksize, out_size)))
             wg = w.reshape(group, m // group, cg * ksize)
             y = np.matmul(wg, cols).reshape((n, m) + win.out)
     if b is not None:
