@@ -14,6 +14,8 @@ expanded into standard ops:
   ``W``) followed by ``Add(B)``;
 * ``Silu(X)``: ``Mul(X, Sigmoid(X))``;
 * ``Gelu``: the ONNX ``Gelu`` op at opset >= 20, else its erf (or tanh) expansion;
+* ``LSTM`` with ``layout=1``: Transposes around a ``layout=0`` LSTM (onnxruntime's CPU
+  kernel supports only layout 0);
 * fused clamps ``act_min``/``act_max``: the node writes a temporary tensor and a ``Clip``
   produces the IR tensor, so the IR name still denotes the clamped value.
 """
@@ -165,7 +167,31 @@ def _emit_gelu(w: _Writer, node, out: str) -> None:
     w.node("Mul", [half, c("half", 0.5)], [out], node.name)
 
 
-_EXPANSIONS = {FULLY_CONNECTED: _emit_fully_connected, SILU: _emit_silu, GELU: _emit_gelu}
+def _emit_lstm(w: _Writer, node, out: str) -> None:
+    """LSTM with ``layout=1`` (batch-major) as Transposes around a ``layout=0`` LSTM:
+    onnxruntime's CPU LSTM implements only layout 0."""
+    attrs = _onnx_attrs(node)
+    if not attrs.get("layout", 0):
+        w.node("LSTM", node.inputs, [out] + list(node.outputs[1:]), node.name, **attrs)
+        return
+    attrs["layout"] = 0
+    inputs = list(node.inputs)
+    for i in (0, 5, 6):  # X [batch, seq, in] and initial_h/c [batch, dir, H]: swap axes 0, 1
+        if len(inputs) > i and inputs[i]:
+            t = w.fresh(f"{node.name}_in{i}_seq_major")
+            w.node("Transpose", [inputs[i]], [t], t, perm=[1, 0, 2])
+            inputs[i] = t
+    outputs = [out] + list(node.outputs[1:])
+    inner = [w.fresh(f"{node.name}_out{i}_seq_major") if o else "" for i, o in enumerate(outputs)]
+    w.node("LSTM", inputs, inner, node.name, **attrs)
+    for i, (o, t) in enumerate(zip(outputs, inner)):
+        if o:  # Y [seq, dir, batch, H] -> [batch, seq, dir, H]; Y_h/Y_c [dir, batch, H] -> [batch, dir, H]
+            w.node("Transpose", [t], [o], w.fresh(f"{node.name}_out{i}_batch_major"),
+                   perm=[2, 0, 1, 3] if i == 0 else [1, 0, 2])
+
+
+_EXPANSIONS = {FULLY_CONNECTED: _emit_fully_connected, SILU: _emit_silu, GELU: _emit_gelu,
+               "LSTM": _emit_lstm}
 
 
 def _emit_node(w: _Writer, node) -> None:

@@ -158,6 +158,32 @@ def test_conv_with_fused_clamp(channels, group, hw):
     _check_both(g, {"x": x}, {"y": np.clip(unclamped, 0, 6)})
 
 
+def test_lstm_batch_major_layout():
+    """layout=1 (onnxruntime has no CPU kernel for it) equals layout=0 on transposed data:
+    the interpreter against onnxruntime's layout-0 result, and the exporter's rewrite."""
+    rng = rng_for("lstm_layout1")
+    seq, batch, inp, hid = 5, 3, 4, 6
+    x = rng.uniform(-1, 1, (batch, seq, inp)).astype(np.float32)
+    h0 = rng.uniform(-0.5, 0.5, (batch, 2, hid)).astype(np.float32)
+    c0 = rng.uniform(-0.5, 0.5, (batch, 2, hid)).astype(np.float32)
+    wts = [rng.uniform(-0.6, 0.6, s).astype(np.float32) for s in ((2, 4 * hid, inp), (2, 4 * hid, hid), (2, 8 * hid))]
+    seq_major = Case("lstm_l0", "LSTM", [("x", x.transpose(1, 0, 2).copy(), False), ("w", wts[0], True),
+                                         ("r", wts[1], True), ("b", wts[2], True), ("lens", None, True),
+                                         ("h0", h0.transpose(1, 0, 2).copy(), False),
+                                         ("c0", c0.transpose(1, 0, 2).copy(), False)],
+                     {"hidden_size": hid, "direction": "bidirectional"}, n_outputs=3, opset=14)
+    ref = ort_run(seq_major.model(), seq_major.feeds)
+    tensors = [Tensor("x", np.float32, x.shape), Tensor("h0", np.float32, h0.shape), Tensor("c0", np.float32, c0.shape),
+               Tensor("w", np.float32, wts[0].shape, wts[0]), Tensor("r", np.float32, wts[1].shape, wts[1]),
+               Tensor("b", np.float32, wts[2].shape, wts[2]), Tensor("y", np.float32, (batch, seq, 2, hid)),
+               Tensor("yh", np.float32, (batch, 2, hid)), Tensor("yc", np.float32, (batch, 2, hid))]
+    node = Node("lstm", "LSTM", ["x", "w", "r", "b", "", "h0", "c0"], ["y", "yh", "yc"],
+                {"hidden_size": hid, "direction": "bidirectional", "layout": 1})
+    g = _graph([node], tensors, ["x", "h0", "c0"], ["y", "yh", "yc"])
+    want = {"y": ref["y0"].transpose(2, 0, 1, 3), "yh": ref["y1"].transpose(1, 0, 2), "yc": ref["y2"].transpose(1, 0, 2)}
+    _check_both(g, {"x": x, "h0": h0, "c0": c0}, want)
+
+
 # -- OrtRunner and errors ------------------------------------------------------------
 
 def _chain_graph():
