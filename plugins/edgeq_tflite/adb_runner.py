@@ -85,11 +85,20 @@ class AdbRunner(Runner):
     name = "adb"
     targets = ("tflite",)
 
-    def __init__(self, threads: int = 1, delegate: str = "xnnpack", device: str | None = None,
+    def __init__(self, threads: int | None = 1, delegate: str | None = "xnnpack", device: str | None = None,
                  runner_bin: str | os.PathLike | None = None, op_profiling: bool = False,
                  samples: int = 10, timeout: float = 600.0, adb_host: str | None = None,
                  adb_port: int | None = None, base_dir: str = DEFAULT_BASE_DIR, retries: int = 3,
-                 **_ignored) -> None:
+                 timeout_s: float | None = None, **_ignored) -> None:
+        """Options (``None`` means the default): ``threads`` (``--num_threads``, -1 for the
+        tool's own default), ``delegate`` xnnpack | gpu | nnapi | builtin, ``device`` a
+        serial or "all", ``runner_bin`` (see the module docstring), ``op_profiling``,
+        ``samples`` single-run invocations for p50/p90, ``timeout`` / ``timeout_s`` seconds
+        per device command, ``adb_host``/``adb_port`` of the adb server, ``base_dir`` for
+        the working directories, ``retries`` for transient connection losses."""
+        threads = 1 if threads is None else threads
+        delegate = delegate or "xnnpack"
+        timeout = timeout_s if timeout_s is not None else timeout
         if int(threads) < 1 and int(threads) != -1:
             raise UsageError(f"threads must be >= 1 (or -1 for the tool's default), got {threads}")
         if delegate not in DELEGATE_FLAGS:
@@ -235,11 +244,12 @@ class AdbRunner(Runner):
         facts = t.facts()
         steps = 2 + (2 if latency else 0) + bool(samples)
         with progress(f"{t.serial}: profiling", steps, enabled=show) as advance, t.session() as s:
-            # commands run in the working directory and name its files relatively
+            # commands run in the working directory and name its files relatively, except
+            # --graph: its absolute path lets a timeout find (pkill -f) the process
             def rel(path: str) -> str:
                 return "./" + posixpath.relpath(path, s.workdir)
 
-            model_remote = rel(s.push(model))
+            model_remote = s.push(model)
             if kind == "host":
                 exe = rel(s.push(binary, "benchmark_model", executable=True))
             else:
