@@ -15,6 +15,10 @@ Contract of :func:`run_quantized`:
   skipped) and an output is the integer tensor consumed by the final ``Dequantize``.
 * ``outputs=`` may name any tensors; intermediates are returned as stored (integer
   arrays for quantized tensors, float for float ones).
+* Float fallback: a node none of whose tensors carries QuantParams (a node a QuantSpec
+  left in float, between ``Dequantize`` and ``Quantize``, or shape arithmetic on plain
+  integers) runs with the float interpreter's kernel; every other node runs with its
+  integer kernel.
 * Missing/misshaped feeds raise :class:`~edgeq.errors.ShapeError`; an op without an
   integer kernel, or an unsupported dtype combination, raises
   :class:`~edgeq.errors.UnsupportedOpError` naming the node and dtypes.
@@ -27,8 +31,11 @@ from typing import Mapping
 import numpy as np
 
 from edgeq.errors import ShapeError
+from edgeq.interp.float_ops import FLOAT_OPS
 from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops.quantize import float_to_int
+
+_BOUNDARY = ("Quantize", "Dequantize")
 
 
 class Context:
@@ -55,6 +62,15 @@ def _boundaries(graph):
         if node is not None and node.op_type == "Dequantize":
             out_dq[name] = node
     return in_q, out_dq
+
+
+def kernel_for(graph, node):
+    """The integer kernel of ``node``, or the float one for an unquantized (fallback) node."""
+    if node.op_type in _BOUNDARY or any(
+            graph.tensors[n].quant is not None
+            for n in list(node.inputs) + list(node.outputs) if n and n in graph.tensors):
+        return INTEGER_OPS.lookup(node)
+    return FLOAT_OPS.lookup(node)
 
 
 def _check(name: str, arr: np.ndarray, tensor) -> np.ndarray:
@@ -107,7 +123,7 @@ def run_quantized(graph, feeds: Mapping[str, np.ndarray], outputs: list[str] | N
     for i, node in enumerate(graph.nodes):
         if id(node) in skip:
             continue
-        kernel = INTEGER_OPS.lookup(node)
+        kernel = kernel_for(graph, node)
         args = [values[name] if name else None for name in node.inputs]
         results = kernel(node, args, ctx)
         for name, value in zip(node.outputs, results):

@@ -113,3 +113,15 @@ def test_missing_quant_params_are_reported():
     g.tensors["y"].quant = None
     with pytest.raises(UnsupportedOpError, match="tensor 'y' has no quantization parameters"):
         run_quantized(g, {"x": X})
+
+
+def test_float_fallback_nodes_run_in_float():
+    # Quantize -> Conv (int8) -> Dequantize -> Exp (float, no quant params) : the float node
+    # runs with the float interpreter between the integer ones
+    g = _conv_graph(float_io=True)
+    g.tensors["z"] = Tensor("z", np.float32, (1, 1, 2, 2))
+    g.nodes.append(Node("exp", "Exp", ["y"], ["z"]))
+    g.outputs = ["z"]
+    out = run_quantized(g, {"x": X})["z"]
+    y = run_quantized(_conv_graph(float_io=True), {"x": X})["y"]
+    np.testing.assert_allclose(out, np.exp(y), rtol=1e-6)

@@ -100,3 +100,27 @@ def test_slice_negative_step_to_the_beginning():
     x = np.arange(8, dtype=np.int8).reshape(1, 8)
     y = run("Slice", [In(x, Q), c([-1]), c([-100]), c([1]), c([-2])], [None], [Q])[0]
     assert y.tolist() == [[7, 5, 3, 1]]
+
+
+def test_identity_expand_tile():
+    x = np.array([[1, -2, 3]], np.int8)
+    np.testing.assert_array_equal(run("Identity", [In(x, Q)], [None], [Q])[0], x)
+    y = run("Expand", [In(x, Q), c([2, 1, 3])], [None], [Q])[0]
+    np.testing.assert_array_equal(y, np.broadcast_to(x, (2, 1, 3)))
+    y = run("Tile", [In(x, Q), c([2, 2])], [None], [Q])[0]
+    np.testing.assert_array_equal(y, np.tile(x, (2, 2)))
+
+
+def test_tile_and_broadcast_to_match_litert():
+    rng = np.random.default_rng(3)
+    x = rng.integers(-128, 128, (2, 1, 3)).astype(np.int8)
+    reps = np.array([1, 4, 2], np.int32)
+    got = run("Tile", [In(x, Q), c(reps)], [None], [Q])[0]
+    model = lt.build("TILE", [T(x.shape, np.int8, 0.05, -3), T(reps.shape, np.int32, data=reps)],
+                     [T(got.shape, np.int8, 0.05, -3)], version=1)
+    np.testing.assert_array_equal(got, lt.run(model, [x])[0])
+    shape = np.array([2, 5, 3], np.int32)
+    got = run("Expand", [In(x, Q), c(shape)], [None], [Q])[0]
+    model = lt.build("BROADCAST_TO", [T(x.shape, np.int8, 0.05, -3), T(shape.shape, np.int32, data=shape)],
+                     [T(got.shape, np.int8, 0.05, -3)], version=2)
+    np.testing.assert_array_equal(got, lt.run(model, [x])[0])

@@ -24,7 +24,8 @@ from edgeq.quantize.fixed_point import (
     multiply_by_quantized_multiplier, quantize_multiplier_scalar, wrap_int32)
 
 
-def quantized_mean(node, x, qi, qo, axes, keepdims: bool) -> np.ndarray:
+def quantized_mean(node, x, qi, qo, axes, keepdims: bool, compute_sum: bool = False) -> np.ndarray:
+    """``QuantizedMeanOrSum``: the mean (or, with ``compute_sum``, the sum) over ``axes``."""
     require_int(node, [x], (np.dtype(np.int8), np.dtype(np.int16)))
     if qo.dtype.numpy != x.dtype:
         raise unsupported(node, f"output dtype {qo.dtype.value} must equal the input's", [x])
@@ -33,8 +34,8 @@ def quantized_mean(node, x, qi, qo, axes, keepdims: bool) -> np.ndarray:
     s_out, zp_out = per_tensor(node, qo, "the output")
     m, shift = quantize_multiplier_scalar(float(s_in) / float(s_out))
     n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    k = min(n.bit_length() - 1, 32, 31 + shift)
-    m2 = (m << k) // n
+    k = 0 if compute_sum else min(n.bit_length() - 1, 32, 31 + shift)
+    m2 = m if compute_sum else (m << k) // n
     total = wrap_int32(x.astype(np.int64).sum(axis=tuple(axes), keepdims=keepdims))
     shifted = wrap_int32(total - zp_in * n)
     y = multiply_by_quantized_multiplier(shifted, m2, shift - k) + zp_out
@@ -45,6 +46,13 @@ def quantized_mean(node, x, qi, qo, axes, keepdims: bool) -> np.ndarray:
 @INTEGER_OPS.register("ReduceMean")
 def reduce_mean(node, inputs, ctx):
     x = inputs[0]
+    axes = reduce_axes(ctx, node, x)
+    keepdims = bool(node.attrs.get("keepdims", 1))
+    return [quantized_mean(node, x, in_quant(ctx, node), out_quant(ctx, node), axes, keepdims)]
+
+
+def reduce_axes(ctx, node, x) -> list[int]:
+    """The reduced axes of a Reduce* node (constant input, legacy attribute, or all)."""
     axes = axes_input(ctx, node, 1, x.ndim)
     if axes is None:
         axes = node.attrs.get("axes")
@@ -53,8 +61,7 @@ def reduce_mean(node, inputs, ctx):
         if node.attrs.get("noop_with_empty_axes", 0):
             raise unsupported(node, "noop_with_empty_axes=1 is an identity; remove the node")
         axes = list(range(x.ndim))
-    keepdims = bool(node.attrs.get("keepdims", 1))
-    return [quantized_mean(node, x, in_quant(ctx, node), out_quant(ctx, node), axes, keepdims)]
+    return axes
 
 
 @INTEGER_OPS.register("GlobalAveragePool")
