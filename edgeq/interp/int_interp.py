@@ -102,7 +102,7 @@ def run_quantized(graph, feeds: Mapping[str, np.ndarray], outputs: list[str] | N
             skip.add(id(qnode))
         elif t.dtype.kind == "f":
             values[name] = _check(name, arr, t).astype(t.dtype, copy=False)
-        elif integer_io:
+        elif integer_io or t.quant is None:  # integer data inputs (token ids) pass through
             values[name] = _check(name, arr, t).astype(t.dtype, copy=False)
         else:  # integer-I/O graph fed with floats: quantize like TFLite QUANTIZE
             qp = t.quant

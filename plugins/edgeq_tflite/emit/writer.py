@@ -90,13 +90,37 @@ def _options_type(options) -> int:
     return getattr(schema.BuiltinOptions, name[:-1])
 
 
+class SharedQuantizationT(schema.QuantizationParametersT):
+    """``QuantizationParametersT`` whose scale / zero-point vectors are written once per
+    distinct content and shared (flatbuffers tables may reference the same vector).
+    Per-channel zero points are all 0, so every tensor with the same channel count
+    shares one vector instead of storing 8 bytes per channel again."""
+
+    def Pack(self, builder: flatbuffers.Builder) -> int:  # noqa: N802 - generated API name
+        cache = self.cache  # set by ModelWriter.finish, one dict per packed model
+
+        def vector(arr: np.ndarray) -> int:
+            key = (arr.dtype.str, arr.tobytes())
+            if key not in cache:
+                cache[key] = builder.CreateNumpyVector(arr)
+            return cache[key]
+
+        scale = vector(np.asarray(self.scale, np.float32))
+        zero_point = vector(np.asarray(self.zeroPoint, np.int64))
+        schema.QuantizationParametersStart(builder)
+        schema.QuantizationParametersAddScale(builder, scale)
+        schema.QuantizationParametersAddZeroPoint(builder, zero_point)
+        schema.QuantizationParametersAddQuantizedDimension(builder, self.quantizedDimension)
+        return schema.QuantizationParametersEnd(builder)
+
+
 def quantization_params(q: QuantParams | None, *, zero_point_shift: int = 0):
     """``QuantizationParametersT`` of ``q`` (``None`` for float tensors)."""
     if q is None:
         return None
-    qp = schema.QuantizationParametersT()
-    qp.scale = [float(s) for s in q.scale]
-    qp.zeroPoint = [int(z) + zero_point_shift for z in q.zero_point]
+    qp = SharedQuantizationT()
+    qp.scale = np.asarray(q.scale, np.float32)
+    qp.zeroPoint = np.asarray(q.zero_point, np.int64) + zero_point_shift
     qp.quantizedDimension = int(q.axis) if q.axis is not None else 0
     return qp
 
@@ -242,6 +266,10 @@ class ModelWriter:
                 md.append(m)
             model.metadata = md
 
+        shared: dict = {}
+        for t in self._tensor_t:
+            if t.quantization is not None:
+                t.quantization.cache = shared
         size_hint = 1024 + sum(len(b.data) + BUFFER_ALIGNMENT for b in self.buffers if b.data is not None)
         builder = flatbuffers.Builder(size_hint)
         builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
