@@ -148,3 +148,13 @@ def test_softmax_int16_matches_litert(s_in, shape):
     o = opts("SoftmaxOptions", beta=1.0)
     np.testing.assert_array_equal(act("Softmax", x, qp(s_in, 0, "int16"), qp(*qo, "int16")),
                                   litert_unary("SOFTMAX", x, (s_in, 0), qo, options=o, version=3))
+
+
+@pytest.mark.parametrize("s_in, zp", [(0.1, 0), (0.0625, -5), (0.03, 17), (0.5, 127), (1.3, -128)])
+@pytest.mark.parametrize("shape", [(4, 10), (2, 3, 300)])
+def test_log_softmax_int8_matches_litert(s_in, zp, shape):
+    rng = np.random.default_rng(len(shape) + int(s_in * 1000))
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    qo = (16 / 256, 127)
+    np.testing.assert_array_equal(act("LogSoftmax", x, qp(s_in, zp), qp(*qo)),
+                                  litert_unary("LOG_SOFTMAX", x, (s_in, zp), qo, version=2))

@@ -27,6 +27,7 @@ from edgeq.interp.integer_ops import (  # noqa: E402,F401
     hard_swish,
     identity,
     leaky_relu,
+    log_softmax,
     matmul,
     max_min,
     max_pool,

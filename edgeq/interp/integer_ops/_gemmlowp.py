@@ -97,3 +97,57 @@ def get_reciprocal(x, x_integer_digits: int):
     shifted = ((x & 0xFFFFFFFF) << headroom_plus_one) & 0xFFFFFFFF
     shifted_sum_minus_one = wrap_int32(shifted - (1 << 31))
     return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit
+
+
+def saturating_add(a, b):
+    """``SaturatingAddNonGemmlowp(int32, int32)``."""
+    return np.clip(np.asarray(a, np.int64) + b, -(1 << 31), INT32_MAX)
+
+
+def saturating_sub(a, b):
+    return np.clip(np.asarray(a, np.int64) - b, -(1 << 31), INT32_MAX)
+
+
+def saturating_multiply_by_pot_param(x, exponent):
+    """``SaturatingRoundingMultiplyByPOTParam`` with a run-time (non-negative) exponent:
+    a left shift saturating at the int32 limits (common.h)."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    threshold = (np.int64(1) << (31 - exponent)) - 1
+    y = wrap_int32(x << exponent)
+    y = np.where(x > threshold, INT32_MAX, y)
+    y = np.where(x < -threshold, -(1 << 31), y)
+    return np.where(exponent == 0, x, y)
+
+
+def log_x_for_x_greater_than_or_equal_to_1(x, output_bits: int, input_bits: int):
+    """``log_x_for_x_greater_than_or_equal_to_1_impl`` (common.h): log(x) of a
+    ``FixedPoint<int32, input_bits>`` as ``FixedPoint<int32, output_bits>``."""
+    accum_bits = output_bits + 1
+    log_2, sqrt_sqrt_half, sqrt_half = 1488522236, 1805811301, 1518500250
+    alpha_n, alpha_d, alpha_i, alpha_f = 117049297, 127690142, 1057819769, 638450708
+    shifted_quarter = rescale(536870912, 0, accum_bits)
+    z_a = np.asarray(x, np.int64)
+    z_a_headroom_plus_1 = count_leading_zeros_u32(z_a)
+    r_a_tmp = saturating_multiply_by_pot_param(z_a, z_a_headroom_plus_1 - 1)
+    r_a = saturating_multiply_by_pot_param(mul(r_a_tmp, sqrt_half), 1)
+    z_a_pow_2_adj = saturating_add(
+        saturating_multiply_by_pot_param(input_bits - z_a_headroom_plus_1, 31 - accum_bits),
+        shifted_quarter)
+    z_b = mul(z_a, sqrt_half)
+    z_b_headroom = count_leading_zeros_u32(z_b) - 1
+    r_b = saturating_multiply_by_pot_param(z_a, z_b_headroom)
+    z_b_pow_2_adj = saturating_sub(
+        saturating_multiply_by_pot_param(input_bits - z_b_headroom, 31 - accum_bits),
+        shifted_quarter)
+    r = np.minimum(r_a, r_b)
+    z_pow_2_adj = np.maximum(z_a_pow_2_adj, z_b_pow_2_adj)
+    p = rounding_half_sum(r, sqrt_sqrt_half)
+    q = sub(r, sqrt_sqrt_half)
+    q = add(q, q)
+    common_sq = mul(q, q)
+    num = add(mul(q, r), mul(mul(q, common_sq), alpha_n))
+    denom_minus_one = add(mul(p, add(add(alpha_i, q), mul(alpha_d, common_sq))), mul(alpha_f, q))
+    recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one)
+    num_scaled = rescale(num, 0, accum_bits)
+    return rescale(add(mul(z_pow_2_adj, log_2), mul(num_scaled, recip_denom)), accum_bits, output_bits)
