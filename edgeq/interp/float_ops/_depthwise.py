@@ -29,6 +29,7 @@ import math
 import threading
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 _BLOCK_BYTES = 1 << 19
 _scratch = threading.local()
@@ -83,15 +84,21 @@ def _planes(x: np.ndarray, pads_begin, strides, hq: int, wq: int, channels_last:
 
 
 def _channels_first(planes, taps, wk, bias, clamp, out, length, wq):
-    """Accumulate per channel block: rows are channels, each a contiguous wide row."""
+    """Accumulate per channel block: rows are channels, each a contiguous wide row.
+
+    ``acc`` and ``tmp`` are contiguous ``[cb, length]`` blocks, so ``acc += tmp`` runs as
+    one flat loop (numpy pays ~0.1 us per row of a strided operand); output row ``r`` of
+    channel ``ch`` is ``acc[ch, r * wq : r * wq + ow]``, read back through a strided view.
+    """
     n, c, oh, ow = out.shape
-    cb = min(c, max(1, _BLOCK_BYTES // (oh * wq * out.itemsize)))
-    wide = _buffer("wide", (cb, oh * wq), out.dtype)
-    tmp = _buffer("tmp", (cb, length), out.dtype)
+    cb = min(c, max(1, _BLOCK_BYTES // (length * out.itemsize)))
+    acc_buf = _buffer("wide", (cb, length), out.dtype)
+    tmp_buf = _buffer("tmp", (cb, length), out.dtype)
+    item = out.itemsize
     for b in range(n):
         for c0 in range(0, c, cb):
             c1 = min(c, c0 + cb)
-            acc, t = wide[:c1 - c0, :length], tmp[:c1 - c0]
+            acc, t = acc_buf[:c1 - c0], tmp_buf[:c1 - c0]
             for k, (pa, pb, off) in enumerate(taps):
                 window = planes[pa, pb, b, c0:c1, off:off + length]
                 coef = wk[k, c0:c1, None]
@@ -104,7 +111,8 @@ def _channels_first(planes, taps, wk, bias, clamp, out, length, wq):
                 acc += bias[c0:c1, None]
             if clamp is not None:
                 np.clip(acc, clamp[0], clamp[1], out=acc)
-            out[b, c0:c1] = wide[:c1 - c0].reshape(c1 - c0, oh, wq)[:, :, :ow]
+            out[b, c0:c1] = as_strided(acc, shape=(c1 - c0, oh, ow),
+                                       strides=(length * item, wq * item, item), writeable=False)
 
 
 def _channels_last(planes, taps, wk, bias, clamp, out, length, wq):
