@@ -151,9 +151,10 @@ class RestrictedUnpickler(pickle.Unpickler):
 def load_state_dict(path: str | Path) -> "collections.OrderedDict[str, np.ndarray]":
     """Read a torch ``.pth`` file (zip or legacy) into ``{name: np.ndarray}``.
 
-    Non-tensor values (e.g. BN ``num_batches_tracked`` is a tensor and is kept; ints or
-    strings are kept as they are). Raises :class:`ModelLoadError` naming the file for a
-    format it does not understand or a global it refuses.
+    Tensors become numpy arrays of their dtype (bfloat16 widened to float32); plain
+    values a state dict may hold (ints, strings) are kept as they are. Raises
+    :class:`ModelLoadError` naming the file for a format it does not understand or a
+    global it refuses.
     """
     path = Path(path)
     try:
