@@ -23,8 +23,15 @@ from edgeq.zoo import cache
 
 pytestmark = pytest.mark.slow
 
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
-                                  reason="needs Debian's espeak-ng (apt-get install espeak-ng)")
+ESPEAK_MARKS = [pytest.mark.needs_espeak,
+                pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                   reason="needs Debian's espeak-ng (apt-get install espeak-ng)")]
+
+
+def needs_espeak(test):
+    for mark in ESPEAK_MARKS:
+        test = mark(test)
+    return test
 
 #: torchvision MobileNetV2 (torch 2.13.0) on chelsea, Resize(256)+CenterCrop(224)
 CHELSEA_TOP5 = [285, 282, 281, 287, 728]
@@ -111,7 +118,7 @@ def test_silero_vad_finds_the_spoken_chunks():
 
 
 @pytest.mark.parametrize("name", ["mobilenet-v2", "minilm-l6", "ppocr-cls",
-                                  pytest.param("silero-vad", marks=needs_espeak)])
+                                  pytest.param("silero-vad", marks=ESPEAK_MARKS)])
 def test_feeds_fit_the_imported_model(name):
     model = edgeq.load(zoo.get(name))
     ds = zoo.dataset(name, "eval", n=4, seed=0)
