@@ -50,14 +50,16 @@ def test_relu_int16_matches_litert():
 
 # -- Max / Min ---------------------------------------------------------------------------
 @pytest.mark.parametrize("op, code", [("Max", "MAXIMUM"), ("Min", "MINIMUM")])
-def test_max_min_match_litert(op, code):
+@pytest.mark.parametrize("dtype, qv", [(np.int8, (0.02, 7)), (np.int16, (1e-3, 0))])
+def test_max_min_match_litert(op, code, dtype, qv):
     rng = np.random.default_rng(4)
-    a = rng.integers(-128, 128, (3, 1, 5)).astype(np.int8)
-    b = rng.integers(-128, 128, (4, 5)).astype(np.int8)
-    q = qp(0.02, 7)
+    info = np.iinfo(dtype)
+    a = rng.integers(info.min, info.max + 1, (3, 1, 5)).astype(dtype)
+    b = rng.integers(info.min, info.max + 1, (4, 5)).astype(dtype)
+    q = qp(*qv, np.dtype(dtype).name)
     got = run(op, [In(a, q), In(b, q)], [None], [q])[0]
-    model = lt.build(code, [T(a.shape, np.int8, 0.02, 7), T(b.shape, np.int8, 0.02, 7)],
-                     [T(got.shape, np.int8, 0.02, 7)], version=2)
+    model = lt.build(code, [T(a.shape, dtype, *qv), T(b.shape, dtype, *qv)],
+                     [T(got.shape, dtype, *qv)], version=4 if dtype == np.int16 else 2)
     np.testing.assert_array_equal(got, lt.run(model, [a, b])[0])
 
 

@@ -61,14 +61,17 @@ def test_same_scale_is_enforced(op, extra):
         run(op, ins, [None], [qp(0.05, 0)], axis=0)
 
 
-def test_concat_int8_matches_litert():
+@pytest.mark.parametrize("dtype, qv", [(np.int8, (0.05, -3)), (np.int16, (1e-3, 0))])
+def test_concat_matches_litert(dtype, qv):
     rng = np.random.default_rng(0)
-    a = rng.integers(-128, 128, (2, 3, 4)).astype(np.int8)
-    b = rng.integers(-128, 128, (2, 5, 4)).astype(np.int8)
-    got = run("Concat", [In(a, Q), In(b, Q)], [None], [Q], axis=1)[0]
-    model = lt.build("CONCATENATION", [T(a.shape, np.int8, 0.05, -3), T(b.shape, np.int8, 0.05, -3)],
-                     [T((2, 8, 4), np.int8, 0.05, -3)], options=opts("ConcatenationOptions", axis=1),
-                     version=2)
+    info = np.iinfo(dtype)
+    a = rng.integers(info.min, info.max + 1, (2, 3, 4)).astype(dtype)
+    b = rng.integers(info.min, info.max + 1, (2, 5, 4)).astype(dtype)
+    q = qp(*qv, np.dtype(dtype).name)
+    got = run("Concat", [In(a, q), In(b, q)], [None], [q], axis=1)[0]
+    model = lt.build("CONCATENATION", [T(a.shape, dtype, *qv), T(b.shape, dtype, *qv)],
+                     [T((2, 8, 4), dtype, *qv)], options=opts("ConcatenationOptions", axis=1),
+                     version=3 if dtype == np.int16 else 2)
     np.testing.assert_array_equal(got, lt.run(model, [a, b])[0])
 
 
