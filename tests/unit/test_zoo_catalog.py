@@ -173,3 +173,12 @@ def test_cli_list_and_unknown_model():
     from edgeq.cli import main
 
     assert main(["zoo", "get", "resnet"]) == 2
+
+
+def test_speech_without_espeak_says_how_to_install(tmp_path, monkeypatch):
+    from edgeq.errors import DownloadError
+    from edgeq.zoo.data_speech import make_speech
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no espeak-ng on this PATH
+    with pytest.raises(DownloadError, match="apt-get install espeak-ng"):
+        make_speech("calib", tmp_path)
