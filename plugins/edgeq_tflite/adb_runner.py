@@ -235,79 +235,102 @@ class AdbRunner(Runner):
         except DeviceError as exc:
             raise DeviceError(f"{exc}\n(the runner binary must be TFLite's benchmark_model: {HOW_TO_GET})") from None
 
+    def _install(self, t: AdbTransport, s: Session, model: Path, samples: list[list[bytes]],
+                 where: str) -> tuple[str, str, list[list[str]]]:
+        """Push model, binary and input files; returns (binary, model path, input files).
+
+        Commands run in the working directory and name its files relatively, except
+        ``--graph``: its absolute path lets a timeout find the process (``pkill -f``)."""
+        kind, binary = self.binary()
+        model_remote = s.push(model)
+        if kind == "host":
+            exe = "./" + posixpath.basename(s.push(binary, "benchmark_model", executable=True))
+        else:
+            exe = binary
+            if t.run(["test", "-x", exe], timeout=30, check=False).returncode != 0:
+                raise DeviceError(f"{where}: {exe} is not an executable file on the device: {HOW_TO_GET}")
+        files: list[list[str]] = []
+        if samples:
+            s.mkdir("inputs")
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, sample in enumerate(samples):
+                row = []
+                for j, raw in enumerate(sample):
+                    local = Path(tmp) / f"in{i}_{j}.bin"
+                    local.write_bytes(raw)
+                    s.push(local, subdir="inputs")
+                    row.append(f"./inputs/{local.name}")
+                files.append(row)
+        return exe, model_remote, files
+
+    def _latency(self, s: Session, base: list[str], inputs: list[str], runs: int, warmup: int,
+                 where: str) -> tuple[BenchmarkOutput, list[float]]:
+        """The bulk run, then the single-run invocations that give p50/p90."""
+        cmd = base + inputs + [f"--num_runs={runs}", f"--warmup_runs={warmup}", "--min_secs=0",
+                               "--warmup_min_secs=0"]
+        if self.op_profiling:
+            cmd.append("--enable_op_profiling=true")
+        res = s.run(cmd, timeout=self.timeout, check=False)
+        if res.returncode != 0:
+            self._failed(where, res.returncode, res.output)
+        bulk = self._parse(res.output, f"{where}: benchmark_model")
+        one = base + inputs + ["--num_runs=1", f"--warmup_runs={max(1, warmup)}", "--min_secs=0",
+                               "--warmup_min_secs=0"]
+        samples_ms = []
+        for block in self._script(s, "latency.sh", [one] * self.samples, where):
+            out = self._parse(block, f"{where}: benchmark_model (single run)")
+            samples_ms.append(out.inference.curr_us / 1e3 if out.inference else out.inference_avg_ms)
+        return bulk, samples_ms
+
+    def _outputs(self, s: Session, base: list[str], ins: list[dict], outs: list[dict],
+                 files: list[list[str]], artifact: Artifact, where: str) -> list[dict[str, np.ndarray]]:
+        """One invocation per sample with --output_filepath; pull and decode every file."""
+        s.mkdir("outputs")
+        cmds = [base + self._input_flags(ins, row) + [
+            "--num_runs=1", "--warmup_runs=0", "--min_secs=0", "--warmup_min_secs=0",
+            f"--output_filepath=./outputs/out{i}.bin"] for i, row in enumerate(files)]
+        blocks = self._script(s, "accuracy.sh", cmds, where)
+        outputs = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, block in enumerate(blocks):
+                try:
+                    local = s.pull(s.path("outputs", f"out{i}.bin"), Path(tmp) / f"out{i}.bin")
+                except DeviceError as exc:
+                    if "does not exist" not in str(exc):
+                        raise
+                    self._no_output(block, where, i)
+                outputs.append(self._decode(artifact, outs, local.read_bytes(), f"{where}, sample {i}"))
+        return outputs
+
     def _session(self, t: AdbTransport, artifact: Artifact, samples: list[list[bytes]], *,
-                 runs: int, warmup: int, latency: bool, show: bool) -> ProfileReport:
+                 runs: int, warmup: int, latency: bool, show: bool | None) -> ProfileReport:
+        """Everything on one device, in one working directory (removed at the end)."""
         model = self._model(artifact)
         ins, outs = _tensor_io(model)
-        kind, binary = self.binary()
         where = f"device {t.serial!r}"
         facts = t.facts()
-        steps = 2 + (2 if latency else 0) + bool(samples)
+        bulk, sample_ms, outputs = None, [], []
+        steps = 1 + (1 if latency else 0) + (1 if samples else 0)
         with progress(f"{t.serial}: profiling", steps, enabled=show) as advance, t.session() as s:
-            # commands run in the working directory and name its files relatively, except
-            # --graph: its absolute path lets a timeout find (pkill -f) the process
-            def rel(path: str) -> str:
-                return "./" + posixpath.relpath(path, s.workdir)
-
-            model_remote = s.push(model)
-            if kind == "host":
-                exe = rel(s.push(binary, "benchmark_model", executable=True))
-            else:
-                exe = binary
-                if t.run(["test", "-x", exe], timeout=30, check=False).returncode != 0:
-                    raise DeviceError(f"{where}: {exe} is not an executable file on the device: {HOW_TO_GET}")
-            files = []
-            if samples:
-                s.mkdir("inputs")
-            with tempfile.TemporaryDirectory() as tmp:
-                for i, sample in enumerate(samples):
-                    row = []
-                    for j, raw in enumerate(sample):
-                        local = Path(tmp) / f"in{i}_{j}.bin"
-                        local.write_bytes(raw)
-                        row.append(rel(s.push(local, subdir="inputs")))
-                    files.append(row)
+            exe, model_remote, files = self._install(t, s, model, samples, where)
             advance(1)
             base = [exe, *self._flags(model_remote)]
-            in0 = self._input_flags(ins, files[0]) if files else []
-            bulk, sample_ms, report_extra = None, [], {}
             if latency:
-                cmd = base + in0 + [f"--num_runs={runs}", f"--warmup_runs={warmup}", "--min_secs=0",
-                                    "--warmup_min_secs=0"] + (["--enable_op_profiling=true"] if self.op_profiling else [])
-                res = s.run(cmd, timeout=self.timeout, check=False)
-                if res.returncode != 0:
-                    self._failed(where, res.returncode, res.output)
-                bulk = self._parse(res.output, f"{where}: benchmark_model")
+                in0 = self._input_flags(ins, files[0]) if files else []
+                bulk, sample_ms = self._latency(s, base, in0, runs, warmup, where)
                 advance(1)
-                one = base + in0 + ["--num_runs=1", f"--warmup_runs={max(1, warmup)}", "--min_secs=0",
-                                    "--warmup_min_secs=0"]
-                for block in self._script(s, "latency.sh", [one] * self.samples, where):
-                    out = self._parse(block, f"{where}: benchmark_model (single run)")
-                    sample_ms.append(out.inference.curr_us / 1e3 if out.inference else out.inference_avg_ms)
-                advance(1)
-            outputs = []
             if samples:
-                s.mkdir("outputs")
-                cmds = [base + self._input_flags(ins, row) + [
-                    "--num_runs=1", "--warmup_runs=0", "--min_secs=0", "--warmup_min_secs=0",
-                    f"--output_filepath=./outputs/out{i}.bin"] for i, row in enumerate(files)]
-                blocks = self._script(s, "accuracy.sh", cmds, where)
-                with tempfile.TemporaryDirectory() as tmp:
-                    for i, block in enumerate(blocks):
-                        try:
-                            local = s.pull(s.path("outputs", f"out{i}.bin"), Path(tmp) / f"out{i}.bin")
-                        except DeviceError as exc:
-                            if "does not exist" not in str(exc):
-                                raise
-                            self._no_output(block, where, i)
-                        outputs.append(self._decode(artifact, outs, local.read_bytes(), f"{where}, sample {i}"))
+                outputs = self._outputs(s, base, ins, outs, files, artifact, where)
                 advance(1)
+        extra = {"options": {"threads": self.threads, "delegate": self.delegate, "runs": runs,
+                             "warmup": warmup, "samples": self.samples, "op_profiling": self.op_profiling,
+                             "runner_binary": self.binary()[1]}}
         if bulk is not None:
-            report_extra = {"benchmark": bulk.summary(),
-                            "latency_method": "mean/std/min/max/init from one benchmark_model run of "
-                                              f"{runs} runs after {warmup} warm-up; p50/p90 from "
-                                              f"{self.samples} single-run invocations",
-                            "delegates_applied": bulk.delegates, "warnings": bulk.warnings}
+            extra.update({"benchmark": bulk.summary(),
+                          "latency_method": "mean/std/min/max/init from one benchmark_model run of "
+                                            f"{runs} runs after {warmup} warm-up; p50/p90 from "
+                                            f"{self.samples} single-run invocations",
+                          "delegates_applied": bulk.delegates, "warnings": bulk.warnings})
         return ProfileReport(
             target="tflite", runner=self.name,
             latency=latency_from_benchmark(bulk, sample_ms) if bulk is not None else None,
@@ -316,10 +339,7 @@ class AdbRunner(Runner):
             artifact={"path": str(artifact.path), "model_file": model.name,
                       "size_bytes": model.stat().st_size},
             op_profile=[op.to_dict() for op in bulk.ops] if bulk is not None else [],
-            outputs=outputs,
-            extra={"options": {"threads": self.threads, "delegate": self.delegate, "runs": runs,
-                               "warmup": warmup, "samples": self.samples, "op_profiling": self.op_profiling,
-                               "runner_binary": binary}, **report_extra})
+            outputs=outputs, extra=extra)
 
     # -- Runner API ----------------------------------------------------------------------
 
@@ -341,6 +361,7 @@ class AdbRunner(Runner):
         if runs < 1 or warmup < 0:
             raise UsageError(f"runs must be >= 1 and warmup >= 0 (got runs={runs}, warmup={warmup})")
         self.binary()  # fail before touching devices
+        feeds = list(feeds)
         ins, _ = _tensor_io(self._model(artifact))
         samples = [self._encode(artifact, ins, f) for f in feeds]
         devices = self.transports()

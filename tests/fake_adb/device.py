@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,7 @@ class FakeDevice:
             (self.root / d).mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()
         self.commands: list[str] = []
+        self.started: list[float] = []  # time.monotonic() of every command
         self.write_props()
 
     def write_props(self) -> None:
@@ -140,6 +142,7 @@ class FakeDevice:
     def spawn(self, command: str, *, merge_stderr: bool) -> subprocess.Popen:
         with self.lock:
             self.commands.append(command)
+            self.started.append(time.monotonic())
         return subprocess.Popen(
             ["/bin/sh", "-c", self.rewrite(command)], cwd=self.root, env=self.env(),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

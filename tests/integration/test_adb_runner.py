@@ -158,6 +158,17 @@ def test_all_devices_one_section_each(lab):
     assert lab.device.workdirs() == [] and second.workdirs() == []
 
 
+def test_all_devices_run_in_parallel_and_fail_together(lab):
+    second = lab.server.add_device("FAKE02")
+    lab.runner(device="all").profile(lab.artifact, lab.feeds[:2], runs=3, warmup=1)
+    a, b = lab.device.started, second.started
+    assert a[0] < b[-1] and b[0] < a[-1]  # the two sessions overlapped in time
+    second.faults.benchmark = "exit"
+    with pytest.raises(DeviceError, match=r"profiling failed on 1 of 2 devices: device 'FAKE02'"):
+        lab.runner(device="all").profile(lab.artifact, lab.feeds[:2], runs=3, warmup=1)
+    assert lab.device.workdirs() == [] and second.workdirs() == []
+
+
 def test_delegate_and_threads_reach_the_tool(lab):
     rep = lab.runner(delegate="gpu", threads=4).profile(lab.artifact, [], runs=3, warmup=1)
     assert any("GPU" in d for d in rep.extra["delegates_applied"])

@@ -254,6 +254,15 @@ def test_device_disappears_mid_command(server):
         t.run(["true"], timeout=10)
 
 
+def test_device_goes_offline_mid_session(server):
+    dev = server.add_device("FAKE01")
+    t = _transport(server)
+    with pytest.raises(DeviceError, match="offline: reconnect"):
+        with t.session():
+            dev.state = "offline"
+            t.run(["true"], timeout=10)
+
+
 def test_pull_missing_file(server, tmp_path):
     server.add_device("FAKE01")
     with _transport(server).session() as s:
