@@ -269,3 +269,36 @@ def test_pull_missing_file(server, tmp_path):
         with pytest.raises(DeviceError, match="does not exist"):
             s.pull("nothing.bin", tmp_path / "x.bin")
     assert not (tmp_path / "x.bin").exists() and not (tmp_path / "x.bin.part").exists()
+
+
+# -- the fake server itself, driven by plain adbutils ------------------------------------
+
+def test_fake_server_speaks_what_adbutils_sends(server, monkeypatch):
+    import adbutils
+
+    import fake_adb.server as fake_server
+
+    server.add_device("FAKE01")
+    server.add_device("FAKE02", state="offline")
+    c = adbutils.AdbClient(host="127.0.0.1", port=server.port)
+    assert c.server_version() == 41
+    assert [(i.serial, i.state, i.tags.get("model")) for i in c.list(extended=True)] == [
+        ("FAKE01", "device", "Pixel_8"), ("FAKE02", "offline", "Pixel_8")]
+    d = c.device("FAKE01")
+    assert d.shell("echo v1; echo err >&2") == "v1\nerr"
+    r = d.shell2("echo out; echo err >&2; exit 3", v2=True)
+    assert (r.returncode, r.stdout, r.stderr) == (3, "out\n", "err\n")
+    d.sync.push(b"payload", "/data/local/tmp/new/dir/f.txt", 0o600)
+    st = d.sync.stat("/data/local/tmp/new/dir/f.txt")
+    assert (st.size, st.mode & 0o777) == (7, 0o600)
+    assert d.sync.read_bytes("/data/local/tmp/new/dir/f.txt") == b"payload"
+    assert [f.path for f in d.sync.list("/data/local/tmp/new/dir")] == [".", "..", "f.txt"]
+    assert d.sync.stat("/data/local/tmp/missing").mtime is None
+    with pytest.raises(adbutils.AdbError, match="No such file"):
+        d.sync.read_bytes("/data/local/tmp/missing")
+    with pytest.raises(adbutils.AdbError, match="device offline"):
+        c.device("FAKE02").shell("true")
+    # adb servers before 1.0.41 only know host:transport:<serial>
+    monkeypatch.setattr(fake_server, "ADB_SERVER_VERSION", 40)
+    assert d.shell("echo old") == "old"
+    assert "host:transport:FAKE01" in server.requests
