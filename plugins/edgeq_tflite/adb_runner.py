@@ -198,7 +198,8 @@ class AdbRunner(Runner):
             script = Path(tmp) / name
             script.write_text(text)
             s.push(script)
-        res = s.run(["sh", f"./{name}"], timeout=self.timeout, check=False)
+        # the timeout bounds each benchmark_model invocation, so a script gets one per command
+        res = s.run(["sh", f"./{name}"], timeout=self.timeout * len(commands), check=False)
         blocks, start = [], 0
         for m in _MARK.finditer(res.stdout):
             block = res.stdout[start:m.start()]
