@@ -105,20 +105,17 @@ def quantize_multiplier_scalar(real: float) -> tuple[int, int]:
 def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
     """gemmlowp ``SaturatingRoundingDoublingHighMul`` on int32 (ARM ``VQRDMULH``).
 
-    ``(a·b + nudge) / 2^31`` with C truncating division, the nudge ``2^30`` for a
-    non-negative product and ``1 − 2^30`` for a negative one (so ties go away from
-    zero), and ``INT32_MIN · INT32_MIN`` saturating to ``INT32_MAX``.
+    gemmlowp computes ``(a·b + nudge) / 2^31`` with C's truncating division and a nudge of
+    ``2^30`` for a non-negative product, ``1 − 2^30`` for a negative one. Both cases equal
+    ``floor((a·b + 2^30) / 2^31)`` — round to nearest with ties toward +inf — which is what
+    is computed here with an arithmetic shift; ``INT32_MIN · INT32_MIN`` saturates to
+    ``INT32_MAX``.
     """
     a = np.asarray(a, np.int64)
     b = np.asarray(b, np.int64)
-    ab = a * b  # |ab| <= 2^62: exact in int64
-    neg = ab < 0
-    t = ab + np.where(neg, 1 - (1 << 30), 1 << 30)  # t < 0 exactly when ab < 0
-    # C's truncating division by 2^31: bias negative numerators by 2^31 - 1, then shift
-    high = (t + neg * ((1 << 31) - 1)) >> 31
-    overflow = (a == INT32_MIN) & (b == INT32_MIN)
-    if np.any(overflow):
-        high = np.where(overflow, INT32_MAX, high)
+    high = (a * b + (1 << 30)) >> 31  # |a·b| <= 2^62: exact in int64
+    if np.any(b == INT32_MIN):  # multipliers are never INT32_MIN: skip the check then
+        high = np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, high)
     return high
 
 
@@ -137,18 +134,18 @@ def saturating_rounding_doubling_high_mul_int16(a, b) -> np.ndarray:
 def rounding_divide_by_pot(x, exponent) -> np.ndarray:
     """gemmlowp ``RoundingDivideByPOT``: ``x / 2^exponent`` rounded, ties away from zero.
 
-    ``remainder = x & mask``; ``threshold = mask >> 1`` plus one for negative ``x``;
-    the arithmetic shift is incremented when ``remainder > threshold``. ``exponent`` in
+    gemmlowp adds one to the arithmetic shift when ``x & mask`` exceeds
+    ``(mask >> 1) + (x < 0)``; for ``exponent >= 1`` that equals
+    ``(x + 2^(exponent−1) − (x < 0)) >> exponent``, computed here. ``exponent`` in
     ``[0, 31]`` (may be an array, e.g. per-channel shifts).
     """
     x = np.asarray(x, np.int64)
     exponent = np.asarray(exponent, np.int64)
     if np.any(exponent < 0) or np.any(exponent > 63):
         raise ValueError(f"RoundingDivideByPOT: exponent out of range: {exponent}")
-    mask = (np.int64(1) << exponent) - 1
-    remainder = x & mask  # low bits of two's complement: same in int64 as in int32
-    threshold = (mask >> 1) + (x < 0)
-    return (x >> exponent) + (remainder > threshold)
+    positive = exponent > 0
+    half = np.where(positive, np.int64(1) << np.maximum(exponent - 1, 0), 0)
+    return (x + half - ((x < 0) & positive)) >> exponent
 
 
 def saturating_rounding_multiply_by_pot(x, exponent: int, bits: int = 32) -> np.ndarray:
@@ -173,16 +170,16 @@ def multiply_by_quantized_multiplier(x, multiplier, shift) -> np.ndarray:
     """``MultiplyByQuantizedMultiplier(int32 x, int32 M, int shift)`` (double rounding).
 
     ``left = max(shift, 0)``, ``right = max(-shift, 0)``;
-    ``RoundingDivideByPOT(SRDHM(x · 2^left, M), right)``. ``x · 2^left`` wraps like the
-    C int32 multiplication it ports. ``multiplier``/``shift`` broadcast against ``x``
+    ``RoundingDivideByPOT(SRDHM(x · 2^left, M), right)``. ``x`` holds int32 values;
+    ``x · 2^left`` wraps like the C int32 multiplication it ports. ``multiplier``/``shift`` broadcast against ``x``
     (per-channel requantization passes them shaped for the channel axis).
     """
     x = np.asarray(x, np.int64)
     shift = np.asarray(shift, np.int64)
-    left = np.maximum(shift, 0)
-    right = np.maximum(-shift, 0)
-    return rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(wrap_int32(x << left), multiplier), right)
+    if np.any(shift > 0):
+        x = wrap_int32(x << np.maximum(shift, 0))
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier),
+                                  np.maximum(-shift, 0))
 
 
 def multiply_by_quantized_multiplier_int64(x, multiplier, shift) -> np.ndarray:

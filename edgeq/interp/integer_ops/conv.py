@@ -19,7 +19,9 @@ a per-tensor weight scale is broadcast to every output channel the same way.
 Layout is edgeq's NCHW (any number of spatial axes): ``X[N, C, ...]``,
 ``W[O, C/group, k...]`` (depthwise: ``W[C·m, 1, k...]``, output channel ``o`` reads input
 channel ``o // m`` exactly as TFLite's ``oc = ic · m + j``), ``B[O]``. Accumulation uses
-float64 BLAS on integer-valued arrays, exact while ``|acc| < 2^53``.
+BLAS on integer-valued floats: float32 when ``max|x − zp| · max_o Σ|w[o]| < 2^24`` (then
+every partial sum, in any order, is an exactly representable integer), float64 otherwise
+(exact below 2^53).
 """
 
 import numpy as np
@@ -49,16 +51,24 @@ def channel_multipliers(node, qx, qw, qo, n_out: int):
     return quantize_multiplier(np.float64(s_in) * ws / np.float64(s_out))
 
 
-def requantize_acc(acc: np.ndarray, acc64: bool, m, shift, axis: int) -> np.ndarray:
+def requantize_acc(acc: np.ndarray, acc64: bool, m, shift, axis: int, wrap: bool = True) -> np.ndarray:
     """``acc64``: MBQM(int64) (16x8 kernels with int64 bias); otherwise the accumulator is
-    the C ``int32_t`` (wrapped) and MBQM(int32), double rounding."""
+    the C ``int32_t`` (wrapped; ``wrap=False`` when it provably fits) and MBQM(int32),
+    double rounding."""
     shape = [1] * acc.ndim
     shape[axis] = -1
     m = np.asarray(m).reshape(shape)
     shift = np.asarray(shift).reshape(shape)
     if acc64:
         return multiply_by_quantized_multiplier_int64(acc, m, shift)
-    return multiply_by_quantized_multiplier(wrap_int32(acc), m, shift)
+    if wrap:
+        acc = wrap_int32(acc)
+    return multiply_by_quantized_multiplier(acc, m, shift)
+
+
+def exact_float_type(max_abs_x: int, w_abs_sum_max: int):
+    """float32 when every partial sum stays below 2^24 (exact), else float64."""
+    return np.float32 if max_abs_x * w_abs_sum_max < (1 << 24) else np.float64
 
 
 def accumulate(xs: np.ndarray, wf: np.ndarray, win, group: int) -> np.ndarray:
@@ -74,13 +84,14 @@ def accumulate(xs: np.ndarray, wf: np.ndarray, win, group: int) -> np.ndarray:
     xp = win.pad(xs, 0.0)
     p = int(np.prod(win.out))
     wt = wf.reshape(group, og, cg, -1)
+    ftype = xs.dtype
     if cg == 1:  # depthwise: acc[n, g, j, p] += w[g, j, t] * x[n, g, p]
-        acc = np.zeros((n, group, og, p), np.float64)
+        acc = np.zeros((n, group, og, p), ftype)
         for t, sl in win.taps():
             xt = xp[(slice(None), slice(None)) + sl].reshape(n, group, 1, p)
             acc += wt[None, :, :, 0, t, None] * xt
         return np.rint(acc).astype(np.int64).reshape((n, o) + win.out)
-    acc = np.zeros((group, og, n * p), np.float64)
+    acc = np.zeros((group, og, n * p), ftype)
     for t, sl in win.taps():
         xt = xp[(slice(None), slice(None)) + sl].reshape(n, group, cg, p)
         for g in range(group):
@@ -112,12 +123,17 @@ def conv(node, inputs, ctx):
 
     def prepare():
         m, shift = channel_multipliers(node, qx, qw, qo, o)
-        return m, shift, w.astype(np.float64), fused_range(node, qo)
+        w_abs_sum = int(np.abs(w.astype(np.int64)).reshape(o, -1).sum(axis=1).max())
+        return (m, shift, {np.float32: w.astype(np.float32), np.float64: w.astype(np.float64)},
+                w_abs_sum, fused_range(node, qo))
 
-    m, shift, wf, (lo, hi) = prepared(ctx, node, prepare)
+    m, shift, wfs, w_abs_sum, (lo, hi) = prepared(ctx, node, prepare)
     zp_in = int(qx.zero_point[0])
     win = _window.resolve(node, x.shape[2:], w.shape[2:])
-    acc = accumulate(x.astype(np.float64) - zp_in, wf, win, group)
+    xi = x.astype(np.int32) - zp_in
+    max_x = int(np.abs(xi).max(initial=0))
+    ftype = exact_float_type(max_x, w_abs_sum)
+    acc = accumulate(xi.astype(ftype), wfs[ftype], win, group)
     if b is not None:
         acc += b.astype(np.int64).reshape((1, o) + (1,) * len(win.out))
     # 16x8: CONV_2D's accumulator type follows the bias type (conv.cc
@@ -128,5 +144,7 @@ def conv(node, inputs, ctx):
         raise unsupported(node, "a 16x8 depthwise conv needs an int64 bias (TFLite "
                                 "depthwise_conv.cc rejects int32)", [x, w, b])
     acc64 = x.dtype == np.int16 and (depthwise or b is None or b.dtype == np.int64)
-    y = requantize_acc(acc, acc64, m, shift, axis=1) + int(qo.zero_point[0])
+    max_b = int(np.abs(b.astype(np.int64)).max(initial=0)) if b is not None else 0
+    wrap = max_x * w_abs_sum + max_b >= (1 << 31)  # only then can the int32 sum wrap
+    y = requantize_acc(acc, acc64, m, shift, axis=1, wrap=wrap) + int(qo.zero_point[0])
     return [clamp_cast(y, lo, hi, x.dtype)]
