@@ -232,7 +232,7 @@ class AdbTransport(Transport):
                     raise _state_error(self._serial, state) from exc
                 if attempt == self.retry.attempts:
                     raise DeviceError(
-                        f"device {self._serial!r}: connection lost during {what} ({exc or type(exc).__name__}) "
+                        f"device {self._serial!r}: connection lost during {what} ({str(exc) or type(exc).__name__}) "
                         f"{attempt} times; check the USB cable and hub, then run again") from exc
                 delay = self.retry.backoff_s * 2 ** (attempt - 1)
                 log.warning("device %s: connection lost during %s (%s); retry %d/%d in %.2fs",
@@ -261,8 +261,9 @@ class AdbTransport(Transport):
                 conn.close()  # adbd ends the remote command when its socket closes
 
         t0 = time.monotonic()
+        shown = cmd if len(cmd) <= 300 else cmd[:300] + "…"
         try:
-            out = self._call(f"command {cmd!r}", once)
+            out = self._call(f"command {shown!r}", once)
         except DeviceError:
             if cwd:
                 self._kill_leftovers(cwd)
