@@ -3,9 +3,9 @@
 Contract: ``OrtRunner(graph, outputs=None, threads=1).run(feeds)`` returns a dict keyed by
 IR tensor names: ``outputs`` (default ``graph.outputs``) may name any tensor of the graph
 (intermediates, graph inputs, constants). The graph is exported with
-:func:`edgeq.ir.onnx_export.to_onnx` (IR names preserved), the requested intermediates
-become ONNX graph outputs, and one ``InferenceSession`` is built at construction and
-reused for every ``run``. Feeds are validated like the float interpreter's
+:func:`edgeq.ir.onnx_export.to_onnx` (IR names preserved; ``to_onnx(graph, outputs=...)``
+reproduces the exact model), the requested intermediates become ONNX graph outputs, and
+one ``InferenceSession`` is built at construction and reused for every ``run``. Feeds are validated like the float interpreter's
 (:func:`edgeq.interp.float_interp.check_feeds`).
 
 This is the fast float path for calibration (see docs/interpreter.md for the measured
@@ -50,10 +50,16 @@ class OrtRunner:
         self._direct = [n for n in self.outputs if n in graph.inputs or graph.is_constant(n)]
         computed = [n for n in dict.fromkeys(self.outputs) if n not in self._direct]
         self._session_outputs = computed
-        self.model = to_onnx(graph, outputs=computed or None) if computed else None
         self.session = None
-        if self.model is not None:
+        self._model_bytes = None
+        if computed:
+            # the ModelProto is not kept: onnxruntime reads the serialized bytes in place
+            # (use_ort_model_bytes_directly / _for_initializers), so the weights exist once
+            # in the IR and once in onnxruntime, not also in a proto and a copy of it
+            self._model_bytes = to_onnx(graph, outputs=computed).SerializeToString()
             opts = ort.SessionOptions()
+            opts.add_session_config_entry("session.use_ort_model_bytes_directly", "1")
+            opts.add_session_config_entry("session.use_ort_model_bytes_for_initializers", "1")
             opts.intra_op_num_threads = int(threads)
             opts.inter_op_num_threads = 1
             opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -61,7 +67,7 @@ class OrtRunner:
             if not optimize:
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             try:
-                self.session = ort.InferenceSession(self.model.SerializeToString(), opts,
+                self.session = ort.InferenceSession(self._model_bytes, opts,
                                                     providers=["CPUExecutionProvider"])
             except Exception as exc:  # onnxruntime raises its own exception types
                 message = str(exc)

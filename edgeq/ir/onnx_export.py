@@ -247,8 +247,11 @@ def to_onnx(graph, *, outputs: list[str] | None = None, opset: int | None = None
                value=numpy_helper.from_array(graph.tensors[name].data, name))
     for node in graph.nodes:
         _emit_node(w, node)
+    # only constants some emitted node reads (an expanded FullyConnected reads a transposed
+    # copy of its weight, not the IR tensor)
+    used = {i for n in w.nodes for i in n.input}
     initializers = [numpy_helper.from_array(t.data, t.name) for t in graph.constants()
-                    if t.name not in const_outputs]
+                    if t.name in used and t.name not in const_outputs]
     onnx_graph = helper.make_graph(
         w.nodes, graph.name or "graph",
         [_value_info(graph, n) for n in graph.inputs],
