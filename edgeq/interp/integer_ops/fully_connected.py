@@ -22,6 +22,7 @@ from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_int,
     require_symmetric_int16, unsupported)
+from edgeq.interp.integer_ops.conv import exact_float_type
 from edgeq.quantize.fixed_point import round_half_away, wrap_int32
 
 _ACT = (np.dtype(np.int8), np.dtype(np.int16))
@@ -67,11 +68,15 @@ def fully_connected(node, inputs, ctx):
 
     def prepare():
         eff, zp_w = effective_scales(node, qx, qw, qo, n_out)
-        return eff, (w.astype(np.float64) - zp_w).T.copy(), fused_range(node, qo)
+        wi = w.astype(np.int64) - zp_w
+        wt = {np.float32: wi.T.astype(np.float32), np.float64: wi.T.astype(np.float64)}
+        return eff, wt, int(np.abs(wi).sum(axis=1).max(initial=0)), fused_range(node, qo)
 
-    eff, wt, (lo, hi) = prepared(ctx, node, prepare)
-    xs = x.reshape(-1, x.shape[-1]).astype(np.float64) - int(qx.zero_point[0])
-    acc = np.rint(xs @ wt).astype(np.int64)  # exact: integer products, |acc| < 2^53
+    eff, wts, w_abs_sum, (lo, hi) = prepared(ctx, node, prepare)
+    xi = x.reshape(-1, x.shape[-1]).astype(np.int32) - int(qx.zero_point[0])
+    # exact BLAS: float32 while every partial sum stays below 2^24, else float64 (2^53)
+    ftype = exact_float_type(int(np.abs(xi).max(initial=0)), w_abs_sum)
+    acc = np.rint(xi.astype(ftype) @ wts[ftype]).astype(np.int64)
     if b is not None:
         acc += b.astype(np.int64)
     # the accumulator is BiasType: int32 except for 16x8 with an int64 (or no) bias

@@ -12,6 +12,7 @@ storage range (BATCH_MATMUL has no fused activation). int16 requires zero points
 import numpy as np
 
 from edgeq.interp.integer_ops import INTEGER_OPS
+from edgeq.interp.integer_ops.conv import exact_float_type
 from edgeq.interp.integer_ops._common import (
     clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_int,
     require_symmetric_int16, unsupported)
@@ -38,7 +39,12 @@ def matmul(node, inputs, ctx):
         return quantize_multiplier_scalar(real), fused_range(node, qo)
 
     (m, shift), (lo, hi) = prepared(ctx, node, prepare)
-    acc = np.rint(np.matmul(a.astype(np.float64) - zp_a, b.astype(np.float64) - zp_b)).astype(np.int64)
+    ai = a.astype(np.int32) - zp_a
+    bi = b.astype(np.int32) - zp_b
+    # exact BLAS: float32 while |partial sums| <= max|a|·max|b|·K < 2^24, else float64
+    bound = int(np.abs(ai).max(initial=0)) * int(np.abs(bi).max(initial=0)) * a.shape[-1]
+    ftype = exact_float_type(bound, 1)
+    acc = np.rint(np.matmul(ai.astype(ftype), bi.astype(ftype))).astype(np.int64)
     if a.dtype == np.int8:
         y = multiply_by_quantized_multiplier(wrap_int32(acc), m, shift)
     else:
