@@ -3,7 +3,9 @@
 * :func:`export_quantized` - a QuantizedGraph (docs/quantization.md) to a full-integer
   model, with float / int8 / uint8 I/O.
 * :func:`export_float` - a float graph to an FP32 model, or FP16 (float16 weights +
-  DEQUANTIZE, the converter's float16 quantization, for GPU delegates).
+  DEQUANTIZE, the converter's float16 quantization, for GPU delegates); the graph is
+  first lowered with ``edgeq.quantize.lower.lower`` (LSTM unrolled into cell ops, L2
+  normalisation, Pow, … in builtin ops).
 
 Both convert the layout to NHWC (edgeq.ir.passes.convert_layout), lower every node
 (all failures reported together), add ``min_runtime_version`` and edgeq metadata, and
@@ -155,6 +157,11 @@ def export_float(graph: Graph, *, precision: str = "fp32", metadata: dict | None
     for name in graph.inputs:
         if graph.tensors[name].dtype not in (np.float32, np.int64, np.int32, np.bool_):
             raise UsageError(f"input '{name}' has dtype {graph.tensors[name].dtype}")
-    return _serialize(graph, graph, fp16=precision == "fp16",
+    # the core's lowering passes express LSTM, L2 normalisation, Pow, HardSigmoid … in
+    # ops that have TFLite builtins (the same graph the quantizer works on)
+    from edgeq.quantize.lower import lower
+
+    lowered = lower(graph)
+    return _serialize(lowered, graph, fp16=precision == "fp16",
                       description=f"edgeq {precision} model", info=_info(metadata, precision=precision,
                                                                         io_dtype="float32"))
