@@ -107,6 +107,8 @@ def conv_cases() -> list[Case]:
         ("conv2d_same_upper", (1, 3, 10, 10), (5, 3, 4, 4), {"auto_pad": "SAME_UPPER", "strides": [3, 3]}, True),
         ("conv1d_strided", (1, 2, 64), (6, 2, 8), {"strides": [4]}, True),
         ("conv1d_pad", (3, 4, 20), (5, 4, 3), {"pads": [1, 1]}, True),
+        ("conv1d_depthwise", (2, 6, 30), (6, 1, 5), {"group": 6, "strides": [2], "pads": [2, 1]}, True),
+        ("conv3d", (1, 2, 5, 6, 7), (3, 2, 3, 2, 3), {"pads": [1, 0, 1, 1, 1, 1], "strides": [1, 2, 2]}, True),
     ]
     for name, xs, ws, attrs, bias in specs:
         rng = rng_for(name)
@@ -164,6 +166,9 @@ def pool_cases() -> list[Case]:
         Case("globalmaxpool", "GlobalMaxPool", [("x", x, False)], **TIGHT),
         Case("maxpool_3x3s2", "MaxPool", [("x", x, False)], {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, **TIGHT),
         Case("maxpool_ceil", "MaxPool", [("x", x, False)], {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}, **TIGHT),
+        Case("maxpool_dilated", "MaxPool", [("x", x, False)], {"kernel_shape": [2, 3], "dilations": [2, 2], "pads": [1, 1, 0, 2]}, **TIGHT),
+        Case("avgpool_1d", "AveragePool", [("x", x[0], False)], {"kernel_shape": [4], "strides": [3], "pads": [2, 2]},
+             rtol=1e-5, atol=1e-6),
         Case("avgpool_exclude_pad", "AveragePool", [("x", x, False)],
              {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, rtol=1e-5, atol=1e-6),
         Case("avgpool_include_pad", "AveragePool", [("x", x, False)],
