@@ -21,6 +21,8 @@ _LAZY = {
     "QuantizedModel": ("edgeq.quantize.api", "QuantizedModel"),
     "compare": ("edgeq.quantize.compare", "compare"),
     "sensitivity": ("edgeq.quantize.mixed", "sensitivity"),
+    "build": ("edgeq.build", "build"),
+    "profile": ("edgeq.profile.api", "profile"),
 }
 
 

@@ -43,6 +43,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("inspect", "inspect"),
     ("config", "config"),
     ("zoo", "zoo"),
+    ("build", "build"),
+    ("profile", "profile"),
 ]
 
 

@@ -9,3 +9,19 @@
   ``raise_for_failures``;
 - :mod:`edgeq.profile.terminal` — rich tables (``print_report``) and ``progress``.
 """
+
+import sys as _sys
+import types as _types
+
+
+class _CallableModule(_types.ModuleType):
+    """``edgeq.profile(...)`` is :func:`edgeq.profile.api.profile`, also after this package
+    was imported (as ``edgeq.quantize`` is both a package and a function)."""
+
+    def __call__(self, artifact_dir, **kwargs):
+        from edgeq.profile.api import profile
+
+        return profile(artifact_dir, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,393 @@
+"""``edgeq.build``: from an FP32 ONNX model to deployable artifacts for one or more targets.
+
+::
+
+    arts = edgeq.build("model.onnx", targets=["tflite"], calibration="data/calib",
+                       output_dir="build", method="mse")
+    arts["tflite"].path          # build/tflite: model.tflite, manifest.json, build_report.json
+
+Steps (timed; the timings go into ``build_report.json``):
+
+1. resolve every target (:func:`edgeq.targets.get_target`, options applied) and check
+   its SDK is installed;
+2. load the model (:func:`edgeq.load`) with ``input_shapes``;
+3. quantize **once per distinct (QuantSpec, quantize options)** among the int8 targets:
+   targets that agree share one QuantizedModel; the calibration statistics are
+   collected once and reused from the quantizer's cache by every later quantization
+   (when the caller disabled the cache, a build-private cache directory is used so the
+   data still passes through the model once). fp32/fp16 targets need no calibration;
+4. per target: ``check`` (node placement; an unsupported node stops the build, naming
+   every such node), ``emit`` into a staging directory, write ``build_report.json``,
+   complete ``manifest.json`` (source model path + sha256 + input shapes, zoo model,
+   calibration, edgeq/tool versions, files with sha256);
+5. commit: rename every staging directory into ``OUT/<target name>/`` (see
+   :mod:`edgeq.buildout`); any failure before leaves nothing behind and an earlier
+   build untouched.
+
+The module is callable (``edgeq.build(...)`` works even after ``import edgeq.build``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import sys
+import tempfile
+import time
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from edgeq.errors import UnsupportedOpError, UsageError
+
+log = logging.getLogger(__name__)
+
+BUILD_REPORT = "build_report.json"
+BUILD_REPORT_SCHEMA = "edgeq.build-report"
+BUILD_REPORT_VERSION = 1
+#: calibration samples drawn when build() makes the data set itself (as edgeq.yaml's default)
+DEFAULT_CALIBRATION_SAMPLES = 128
+#: calibration samples on which the per-layer SQNR of the build report is measured
+DEFAULT_LAYER_SQNR_SAMPLES = 2
+
+
+@dataclass
+class _Job:
+    """One target of a build."""
+
+    resolved: Any  # edgeq.targets.ResolvedTarget
+    options: Any  # edgeq.target.BuildOptions
+    quantize_options: dict[str, Any]
+    spec: Any = None  # QuantSpec for int8, None for float builds
+    group: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.resolved.name
+
+
+@dataclass
+class _Group:
+    """Targets quantized by one call of edgeq.quantize."""
+
+    spec: Any
+    options: dict[str, Any]
+    targets: list[str] = field(default_factory=list)
+    qmodel: Any = None
+    seconds: float = 0.0
+    layers: list[dict[str, Any]] | None = None
+    layer_seconds: float = 0.0
+
+
+def _resolve_targets(targets, target_options: Mapping[str, Any] | None) -> list[_Job]:
+    from edgeq.targets import ResolvedTarget, get_target
+
+    if isinstance(targets, (str, Path, ResolvedTarget)) or (
+            isinstance(targets, tuple) and len(targets) == 2 and isinstance(targets[1], Mapping)):
+        targets = [targets]
+    jobs: list[_Job] = []
+    for entry in targets or ():
+        overrides = dict(target_options or {})
+        if isinstance(entry, ResolvedTarget):
+            resolved = entry.with_options(overrides)
+        else:
+            if isinstance(entry, tuple):
+                entry, extra = entry
+                overrides.update(extra)
+            elif hasattr(entry, "option_overrides"):  # an edgeq.yaml targets[] entry
+                overrides.update(entry.option_overrides())
+                entry = entry.name
+            resolved = get_target(entry, overrides)
+        resolved.require_sdk()
+        opts = resolved.build_options()
+        # the profile's switches are also handed to the plugin through `extra`, where
+        # targets read their own options (e.g. TFLite's float_fallback)
+        opts.extra.setdefault("float_fallback", resolved.profile.options.float_fallback)
+        opts.extra.setdefault("profile", resolved.name)
+        jobs.append(_Job(resolved, opts, {}))
+    if not jobs:
+        raise UsageError("no target to build; give at least one (--target NAME, 'edgeq targets' "
+                         "lists them)")
+    names = [j.name for j in jobs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UsageError(f"target(s) {', '.join(dup)} given more than once; each target builds "
+                         "into OUT/<name>/, so give each name once (copy a profile YAML under "
+                         "another name for a variant)")
+    return jobs
+
+
+def _load_model(model, input_shapes):
+    from edgeq.model import Model, load
+
+    if isinstance(model, Model):
+        if input_shapes:
+            raise UsageError("input_shapes apply when loading; pass them to edgeq.load instead")
+        return model
+    if isinstance(model, str) and model.startswith("zoo:"):
+        from edgeq import zoo
+
+        model = zoo.get(model[len("zoo:"):])
+    return load(model, input_shapes=input_shapes or None)
+
+
+def _plan_groups(jobs: list[_Job], base_options: dict[str, Any],
+                 per_target: Mapping[str, Mapping[str, Any]] | None) -> list[_Group]:
+    groups: list[_Group] = []
+    for job in jobs:
+        if job.options.precision != "int8":
+            continue
+        job.spec = job.resolved.spec
+        job.quantize_options = {**base_options, **dict((per_target or {}).get(job.name, {}))}
+        for i, g in enumerate(groups):  # QuantSpec holds dicts: compare, don't hash
+            if g.spec == job.spec and g.options == job.quantize_options:
+                break
+        else:
+            groups.append(_Group(job.spec, job.quantize_options))
+            i = len(groups) - 1
+        job.group = i
+        groups[i].targets.append(job.name)
+    return groups
+
+
+def _quantize(model, dataset, groups: list[_Group], progress: bool, layer_samples: int) -> None:
+    from edgeq.quantize.api import quantize
+
+    private_cache = None
+    if len(groups) > 1 and any(g.options.get("use_cache") is False for g in groups):
+        private_cache = tempfile.TemporaryDirectory(prefix="edgeq-calib-")
+    try:
+        for g in groups:
+            opts = dict(g.options)
+            if private_cache is not None:
+                opts.update(use_cache=True, cache_dir=private_cache.name)
+            opts.setdefault("progress", progress)
+            t0 = time.perf_counter()
+            g.qmodel = quantize(model, dataset, spec=g.spec, **opts)
+            g.seconds = time.perf_counter() - t0
+            if layer_samples > 0:
+                t0 = time.perf_counter()
+                g.layers = _layer_sqnr(g.qmodel, dataset, layer_samples)
+                g.layer_seconds = time.perf_counter() - t0
+    finally:
+        if private_cache is not None:
+            private_cache.cleanup()
+
+
+def _layer_sqnr(qmodel, dataset, samples: int) -> list[dict[str, Any]]:
+    """SQNR of every quantized activation against the float graph on a few samples."""
+    from edgeq.quantize.compare import compare
+
+    feeds = [dataset[i] for i in range(min(samples, len(dataset)))]
+    rep = compare(None, qmodel, feeds, per_layer=True, layer_samples=len(feeds))
+    return [{"name": node, "tensor": tensor, "op_type": op, "dtype": dtype, "sqnr_db": s}
+            for tensor, node, op, dtype, s in rep.layers]
+
+
+def _placement(job: _Job, graph) -> dict[str, Any]:
+    places = job.resolved.target.check(graph)
+    bad = [p for p in places if p.where == "unsupported"]
+    if bad:
+        listing = "; ".join(f"{p.node} ({p.op_type}): {p.reason}" for p in bad[:20])
+        raise UnsupportedOpError(
+            f"target {job.name!r} cannot run {len(bad)} node(s) of the quantized model: {listing}"
+            + (" …" if len(bad) > 20 else "") + ". Keep them in float where the target allows "
+            "it (profile option float_fallback: true), or change the model",
+            op_type=bad[0].op_type, nodes=[p.node for p in bad])
+    counts: dict[str, int] = {}
+    for p in places:
+        counts[p.where] = counts.get(p.where, 0) + 1
+    return {"counts": counts,
+            "float_nodes": [{"node": p.node, "op_type": p.op_type, "reason": p.reason}
+                            for p in places if p.where == "float"],
+            "nodes": [{"node": p.node, "op_type": p.op_type, "where": p.where, "reason": p.reason}
+                      for p in places]}
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _source(model) -> dict[str, Any]:
+    """What ``edgeq.profile`` needs to find and feed the FP32 reference."""
+    import json
+
+    from edgeq.datasource import PREPROCESSING_KEYS, zoo_name_of
+
+    path = Path(model.path).resolve() if model.path is not None else None
+    pre = None
+    for key in PREPROCESSING_KEYS:
+        if key in model.graph.metadata:
+            try:
+                pre = json.loads(model.graph.metadata[key])
+            except (TypeError, ValueError):
+                continue
+            break
+    return {"model": str(path) if path else None, "sha256": model.sha256, "name": model.name,
+            "bytes": path.stat().st_size if path and path.is_file() else None,
+            "input_shapes": {s.name: list(s.shape) for s in model.input_specs},
+            "inputs": [s.to_dict() for s in model.input_specs],
+            "outputs": [s.to_dict() for s in model.output_specs],
+            "zoo": zoo_name_of(model.graph), "preprocessing": pre}
+
+
+def _quant_summary(group: _Group | None, shared: list[str]) -> dict[str, Any] | None:
+    if group is None:
+        return None
+    qm = group.qmodel
+    keep = ("spec", "options", "calibration_samples", "int16_nodes", "float_nodes", "ops",
+            "timings", "build_s", "auto_mixed")
+    out = {k: v for k, v in qm.report.items() if k in keep}
+    out.update(calibration_fingerprint=qm.calibration_fingerprint, nodes=len(qm.graph.nodes),
+               shared_with=[t for t in shared], quantize_s=round(group.seconds, 3))
+    if group.layers is not None:
+        out["per_layer_sqnr"] = group.layers
+    return out
+
+
+def _finish(job: _Job, artifact, group: _Group | None, placement, calib_info,
+            source: dict[str, Any]) -> None:
+    """Write build_report.json and complete manifest.json inside the staging directory."""
+    import json
+
+    import edgeq
+    from edgeq.profile.report import jsonable
+
+    files = {f.relative_to(artifact.path).as_posix(): f.stat().st_size
+             for f in sorted(artifact.path.rglob("*")) if f.is_file() and f.name != "manifest.json"}
+    model_file = artifact.manifest.get("model_file")
+    main_bytes = files.get(model_file) if model_file else sum(files.values())
+    sizes = {"files": files, "artifact_bytes": sum(files.values()), "model_bytes": main_bytes,
+             "source_bytes": source["bytes"],
+             "ratio_to_source": (main_bytes / source["bytes"]) if main_bytes and source["bytes"] else None}
+    report = {
+        "schema": BUILD_REPORT_SCHEMA, "schema_version": BUILD_REPORT_VERSION,
+        "edgeq_version": edgeq.__version__, "created_utc": _now(),
+        "target": job.name, "plugin_target": job.resolved.target.name,
+        "plugin": job.resolved.plugin, "profile_source": job.resolved.source,
+        "options": {"precision": job.options.precision, "io_dtype": job.options.io_dtype,
+                    "chip": job.options.chip, "extra": job.options.extra},
+        "source": source, "calibration": calib_info if group is not None else None,
+        "quantization": _quant_summary(group, [t for t in (group.targets if group else [])
+                                               if t != job.name]),
+        "placement": placement, "sizes": sizes, "timings_s": dict(job.timings),
+        "tool_versions": artifact.manifest.get("tool_versions", {}),
+    }
+    (artifact.path / BUILD_REPORT).write_text(json.dumps(jsonable(report), indent=2) + "\n")
+    m = artifact.manifest
+    m.setdefault("edgeq_version", edgeq.__version__)
+    m.setdefault("profile", job.name)
+    if group is not None:
+        m.setdefault("calibration_fingerprint", group.qmodel.calibration_fingerprint)
+    m["source"] = source
+    m["build"] = {"profile": job.name, "profile_source": job.resolved.source,
+                  "precision": job.options.precision, "io_dtype": job.options.io_dtype,
+                  "created_utc": report["created_utc"], "report": BUILD_REPORT,
+                  "calibration": calib_info if group is not None else None}
+    artifact.write_manifest()  # hashes every file, build_report.json included
+
+
+def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None,
+          output_dir: str | Path = "build", input_shapes: Mapping[str, Any] | None = None,
+          target_options: Mapping[str, Any] | None = None,
+          per_target: Mapping[str, Mapping[str, Any]] | None = None,
+          calibration_kind: str | None = None, calibration_options: Mapping[str, Any] | None = None,
+          layer_sqnr_samples: int = DEFAULT_LAYER_SQNR_SAMPLES, progress: bool | None = None,
+          **quantize_options) -> dict[str, Any]:
+    """Build ``model`` for every target; returns ``{target name: Artifact}``.
+
+    ``model``: an ONNX path, ``"zoo:NAME"`` or a Model. ``targets``: names or profile
+    paths (or ``(name, {option: value})`` pairs, ResolvedTargets, edgeq.yaml entries).
+    ``calibration``: anything :func:`edgeq.datasource.resolve` takes — a directory
+    (kind detected from content, or ``calibration_kind``; options from the model plus
+    ``calibration_options``), ``"zoo:NAME"``, a dataset or an iterable of feed dicts;
+    ``None`` uses the zoo's calibration split for a zoo model and is an error otherwise
+    (unless every target is fp32/fp16). ``target_options``: profile options for every
+    target (``io_dtype``, ``precision``, ``int16``, ``float_fallback``, ``threads`` …);
+    ``per_target``: quantize options per target name. ``quantize_options``: keyword
+    options of :func:`edgeq.quantize` (``method``, ``int16``, ``auto_mixed`` …;
+    ``num_samples`` (default 128) and ``seed`` select the calibration samples).
+    ``layer_sqnr_samples``: calibration samples for the per-layer SQNR in the build
+    report (0 skips it). Raises an EdgeqError; nothing is written then.
+    """
+    from edgeq import datasource
+    from edgeq.buildout import Staging
+    from edgeq.profile.terminal import progress as progress_bar
+
+    t_start = time.perf_counter()
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    jobs = _resolve_targets(targets, target_options)
+    num_samples = quantize_options.pop("num_samples", DEFAULT_CALIBRATION_SAMPLES)
+    seed = quantize_options.get("seed", 0)
+    t0 = time.perf_counter()
+    m = _load_model(model, input_shapes)
+    load_s = time.perf_counter() - t0
+    groups = _plan_groups(jobs, quantize_options, per_target)
+    dataset, calib_info = None, None
+    if groups:
+        if calibration is None:
+            zoo_name = datasource.zoo_name_of(m.graph)
+            if zoo_name is None:
+                raise UsageError(f"{m.path or m.name}: int8 targets need calibration data "
+                                 "(--calib DIR or zoo:NAME; calibration= in Python)")
+            log.info("calibrating on the zoo's calibration split of %s", zoo_name)
+            calibration = f"zoo:{zoo_name}:calib"
+        dataset = datasource.resolve(calibration, m.graph, split="calib", kind=calibration_kind,
+                                     options=calibration_options, num_samples=num_samples,
+                                     seed=seed, what="calibration data")
+        dataset.validate(m.graph)
+        _quantize(m, dataset, groups, show, int(layer_sqnr_samples))
+        calib_info = {**datasource.describe(dataset),
+                      "cached": bool(groups[0].qmodel.report.get("timings", {}).get("calibration_cached")),
+                      "seconds": groups[0].qmodel.report.get("timings", {}).get("calibration_s")}
+    staging = Staging(output_dir)
+    staging.prepare()
+    source = _source(m)
+    artifacts: dict[str, Any] = {}
+    try:
+        with progress_bar("building", len(jobs), enabled=show) as advance:
+            for job in jobs:
+                group = groups[job.group] if job.group is not None else None
+                job.timings["load_s"] = round(load_s, 3)
+                if group is not None:
+                    job.timings["quantize_s"] = round(group.seconds, 3)
+                    job.timings["calibration_s"] = group.qmodel.report.get("timings", {}).get("calibration_s")
+                    if group.layers is not None:
+                        job.timings["layer_sqnr_s"] = round(group.layer_seconds, 3)
+                t = time.perf_counter()
+                if group is not None:
+                    placement = _placement(job, group.qmodel.graph)
+                else:
+                    placement = {"counts": {"float": len(m.graph.nodes)}, "float_nodes": [],
+                                 "nodes": [], "precision": job.options.precision}
+                job.timings["check_s"] = round(time.perf_counter() - t, 3)
+                out = staging.new(job.name)
+                t = time.perf_counter()
+                art = job.resolved.target.emit(group.qmodel if group else m, out, job.options)
+                job.timings["emit_s"] = round(time.perf_counter() - t, 3)
+                job.timings["elapsed_s"] = round(time.perf_counter() - t_start, 3)
+                _finish(job, art, group, placement, calib_info, source)
+                artifacts[job.name] = art
+                advance(1)
+        final = staging.commit()
+    except BaseException as exc:
+        staging.discard()
+        if isinstance(exc, OSError):
+            from edgeq.buildout import _oserror
+
+            raise _oserror(staging.output_dir, exc, "write the build") from exc
+        raise
+    for name, art in artifacts.items():
+        art.path = final[name]
+    log.info("built %s in %.1f s", ", ".join(artifacts), time.perf_counter() - t_start)
+    return artifacts
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, model, **kwargs):
+        return build(model, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
