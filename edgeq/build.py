@@ -308,80 +308,105 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
     target (``io_dtype``, ``precision``, ``int16``, ``float_fallback``, ``threads`` …);
     ``per_target``: quantize options per target name. ``quantize_options``: keyword
     options of :func:`edgeq.quantize` (``method``, ``int16``, ``auto_mixed`` …;
-    ``num_samples`` (default 128) and ``seed`` select the calibration samples).
+    ``num_samples`` (default: all, at most 128) and ``seed`` select the calibration
+    samples).
     ``layer_sqnr_samples``: calibration samples for the per-layer SQNR in the build
     report (0 skips it). Raises an EdgeqError; nothing is written then.
     """
-    from edgeq import datasource
-    from edgeq.buildout import Staging
-    from edgeq.profile.terminal import progress as progress_bar
+    from edgeq.buildout import Staging, _oserror
 
     t_start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else bool(progress)
     jobs = _resolve_targets(targets, target_options)
-    num_samples = quantize_options.pop("num_samples", DEFAULT_CALIBRATION_SAMPLES)
-    seed = quantize_options.get("seed", 0)
-    t0 = time.perf_counter()
-    m = _load_model(model, input_shapes)
-    load_s = time.perf_counter() - t0
-    groups = _plan_groups(jobs, quantize_options, per_target)
-    dataset, calib_info = None, None
-    if groups:
-        if calibration is None:
-            zoo_name = datasource.zoo_name_of(m.graph)
-            if zoo_name is None:
-                raise UsageError(f"{m.path or m.name}: int8 targets need calibration data "
-                                 "(--calib DIR or zoo:NAME; calibration= in Python)")
-            log.info("calibrating on the zoo's calibration split of %s", zoo_name)
-            calibration = f"zoo:{zoo_name}:calib"
-        dataset = datasource.resolve(calibration, m.graph, split="calib", kind=calibration_kind,
-                                     options=calibration_options, num_samples=num_samples,
-                                     seed=seed, what="calibration data")
-        dataset.validate(m.graph)
-        _quantize(m, dataset, groups, show, int(layer_sqnr_samples))
-        calib_info = {**datasource.describe(dataset),
-                      "cached": bool(groups[0].qmodel.report.get("timings", {}).get("calibration_cached")),
-                      "seconds": groups[0].qmodel.report.get("timings", {}).get("calibration_s")}
     staging = Staging(output_dir)
-    staging.prepare()
-    source = _source(m)
-    artifacts: dict[str, Any] = {}
+    staging.prepare()  # an unwritable output fails before minutes of calibration
     try:
-        with progress_bar("building", len(jobs), enabled=show) as advance:
-            for job in jobs:
-                group = groups[job.group] if job.group is not None else None
-                job.timings["load_s"] = round(load_s, 3)
-                if group is not None:
-                    job.timings["quantize_s"] = round(group.seconds, 3)
-                    job.timings["calibration_s"] = group.qmodel.report.get("timings", {}).get("calibration_s")
-                    if group.layers is not None:
-                        job.timings["layer_sqnr_s"] = round(group.layer_seconds, 3)
-                t = time.perf_counter()
-                if group is not None:
-                    placement = _placement(job, group.qmodel.graph)
-                else:
-                    placement = {"counts": {"float": len(m.graph.nodes)}, "float_nodes": [],
-                                 "nodes": [], "precision": job.options.precision}
-                job.timings["check_s"] = round(time.perf_counter() - t, 3)
-                out = staging.new(job.name)
-                t = time.perf_counter()
-                art = job.resolved.target.emit(group.qmodel if group else m, out, job.options)
-                job.timings["emit_s"] = round(time.perf_counter() - t, 3)
-                job.timings["elapsed_s"] = round(time.perf_counter() - t_start, 3)
-                _finish(job, art, group, placement, calib_info, source)
-                artifacts[job.name] = art
-                advance(1)
+        t0 = time.perf_counter()
+        m = _load_model(model, input_shapes)
+        load_s = time.perf_counter() - t0
+        num_samples = quantize_options.pop("num_samples", None)
+        groups = _plan_groups(jobs, quantize_options, per_target)
+        calib_info = None
+        if groups:
+            dataset = _calibration_data(m, calibration, calibration_kind, calibration_options,
+                                        num_samples, quantize_options.get("seed", 0))
+            _quantize(m, dataset, groups, show, int(layer_sqnr_samples))
+            timings = groups[0].qmodel.report.get("timings", {})
+            calib_info = {**_describe(dataset), "cached": bool(timings.get("calibration_cached")),
+                          "seconds": timings.get("calibration_s")}
+        artifacts = _emit_all(jobs, groups, m, staging, calib_info, load_s, t_start, show)
         final = staging.commit()
     except BaseException as exc:
         staging.discard()
         if isinstance(exc, OSError):
-            from edgeq.buildout import _oserror
-
             raise _oserror(staging.output_dir, exc, "write the build") from exc
         raise
     for name, art in artifacts.items():
         art.path = final[name]
     log.info("built %s in %.1f s", ", ".join(artifacts), time.perf_counter() - t_start)
+    return artifacts
+
+
+def _describe(dataset) -> dict[str, Any]:
+    from edgeq.datasource import describe
+
+    return describe(dataset)
+
+
+def _calibration_data(m, calibration, kind, options, num_samples, seed):
+    """The calibration dataset (validated against the model); see build()'s docstring."""
+    from edgeq import datasource
+
+    if calibration is None:
+        zoo_name = datasource.zoo_name_of(m.graph)
+        if zoo_name is None:
+            raise UsageError(f"{m.path or m.name}: int8 targets need calibration data "
+                             "(--calib DIR or zoo:NAME; calibration= in Python)")
+        log.info("calibrating on the zoo's calibration split of %s", zoo_name)
+        calibration = f"zoo:{zoo_name}:calib"
+
+    def make(n):
+        return datasource.resolve(calibration, m.graph, split="calib", kind=kind, options=options,
+                                  num_samples=n, seed=seed, what="calibration data")
+
+    dataset = make(num_samples)
+    if num_samples is None and len(dataset) > DEFAULT_CALIBRATION_SAMPLES and \
+            getattr(dataset, "num_samples", None) is None:
+        dataset = make(DEFAULT_CALIBRATION_SAMPLES)
+    dataset.validate(m.graph)
+    return dataset
+
+
+def _emit_all(jobs, groups, m, staging, calib_info, load_s, t_start, show) -> dict[str, Any]:
+    """check + emit + reports of every target into its staging directory."""
+    from edgeq.profile.terminal import progress as progress_bar
+
+    source = _source(m)
+    artifacts: dict[str, Any] = {}
+    with progress_bar("building", len(jobs), enabled=show) as advance:
+        for job in jobs:
+            group = groups[job.group] if job.group is not None else None
+            job.timings["load_s"] = round(load_s, 3)
+            if group is not None:
+                job.timings["quantize_s"] = round(group.seconds, 3)
+                job.timings["calibration_s"] = group.qmodel.report.get("timings", {}).get("calibration_s")
+                if group.layers is not None:
+                    job.timings["layer_sqnr_s"] = round(group.layer_seconds, 3)
+            t = time.perf_counter()
+            if group is not None:
+                placement = _placement(job, group.qmodel.graph)
+            else:
+                placement = {"counts": {"float": len(m.graph.nodes)}, "float_nodes": [],
+                             "nodes": [], "precision": job.options.precision}
+            job.timings["check_s"] = round(time.perf_counter() - t, 3)
+            out = staging.new(job.name)
+            t = time.perf_counter()
+            art = job.resolved.target.emit(group.qmodel if group else m, out, job.options)
+            job.timings["emit_s"] = round(time.perf_counter() - t, 3)
+            job.timings["elapsed_s"] = round(time.perf_counter() - t_start, 3)
+            _finish(job, art, group, placement, calib_info, source)
+            artifacts[job.name] = art
+            advance(1)
     return artifacts
 
 
