@@ -1,0 +1,70 @@
+"""Whole zoo models through the TFLite target (slow: downloads from the package registry
+on first use, quantizes, emits, runs). LiteRT's reference kernels must equal edgeq's
+integer simulator bit for bit on evaluation data, end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeq.errors import EdgeqError
+
+pytestmark = pytest.mark.slow
+
+MODELS = ["mobilenet-v2", "ppocr-cls", "minilm-l6", "silero-vad"]
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def zoo_case(request):
+    import edgeq
+    import edgeq.zoo as zoo
+    from edgeq.quantize.spec import TFLITE_INT8_FALLBACK
+
+    from edgeq_tflite.target import TFLiteTarget
+
+    name = request.param
+    try:
+        path = zoo.get(name)
+    except EdgeqError as exc:
+        pytest.skip(f"zoo model {name} unavailable: {exc}")
+    model = edgeq.load(path)
+    calib = zoo.feeds(name, split="calib", n=8)
+    try:
+        qm = edgeq.quantize(model, calib, spec=TFLiteTarget().spec)
+        fallback = False
+    except EdgeqError:  # e.g. MiniLM's attention-mask Cast has no integer kernel
+        qm = edgeq.quantize(model, calib, spec=TFLITE_INT8_FALLBACK)
+        fallback = True
+    return name, model, qm, zoo.feeds(name, split="eval", n=2), fallback
+
+
+def test_zoo_model_bitexact_with_simulator(zoo_case):
+    from edgeq.interp.int_interp import run_quantized
+
+    from edgeq_tflite.emit.export import export_quantized
+    from edgeq_tflite.tests.harness import litert
+
+    name, model, qm, feeds, fallback = zoo_case
+    exp = export_quantized(qm.graph, allow_float_fallback=fallback)
+    if name == "mobilenet-v2":
+        assert exp.transposes == 0
+        assert exp.op_versions["CONV_2D"] == 3 and exp.op_versions["DEPTHWISE_CONV_2D"] == 3
+    for feed in feeds:
+        ref = litert(exp.model, feed, exp.inputs, exp.outputs, reference=True)
+        xnn = litert(exp.model, feed, exp.inputs, exp.outputs, reference=False)
+        sim = run_quantized(qm.graph, feed)
+        for out, v in sim.items():
+            np.testing.assert_array_equal(ref[out], v, err_msg=f"{name}: {out}")
+            assert np.all(np.isfinite(xnn[out]))
+
+
+def test_zoo_model_float_export(zoo_case):
+    from edgeq_tflite.emit.export import export_float
+    from edgeq_tflite.tests.harness import litert
+
+    name, model, _, feeds, _ = zoo_case
+    exp = export_float(model.graph)
+    got = litert(exp.model, feeds[0], exp.inputs, exp.outputs, reference=False)
+    ref = model.run(feeds[0])
+    for out, v in ref.items():
+        np.testing.assert_allclose(got[out], v, rtol=1e-3, atol=1e-4, err_msg=f"{name}: {out}")
