@@ -469,6 +469,96 @@ def split():
     return b, (-4.0, 4.0)
 
 
+@_case
+def concat_16x8():
+    b = QGraph("concat")
+    q = qp(0.0002, 0, I16)
+    x = b.input((1, 2, 3, 4), q, "a")
+    y = b.input((1, 1, 3, 4), q, "b")
+    b.output(b.op("Concat", [x, y], (1, 3, 3, 4), q, axis=1))
+    return b, (-4.0, 4.0)
+
+
+@_case
+def reshape_16x8():
+    return _same("Reshape", (2, 3, 8), (6, 8), np.array([6, 8], np.int64), q=qp(0.0002, 0, I16))
+
+
+@_case
+def transpose_16x8():
+    return _same("Transpose", (2, 3, 4), (3, 4, 2), perm=[1, 2, 0], q=qp(0.0002, 0, I16))
+
+
+@_case
+def pad_16x8():
+    return _same("Pad", (1, 3, 5), (1, 4, 8), np.array([0, 1, 2, 0, 0, 1], np.int64), q=qp(0.0002, 0, I16))
+
+
+@_case
+def slice_16x8():
+    return _same("Slice", (2, 6, 8), (2, 3, 5), np.array([1, 2]), np.array([4, -1]), np.array([1, 2]),
+                 q=qp(0.0002, 0, I16))
+
+
+@_case
+def gather_16x8():
+    return _same("Gather", (3, 10), (3, 4), np.array([9, 0, 2, 2], np.int64), axis=1, q=qp(0.0002, 0, I16))
+
+
+@_case
+def split_16x8():
+    b = QGraph("split")
+    q = qp(0.0002, 0, I16)
+    x = b.input((4, 6), q)
+    y1, y2 = b.act((2, 6), q), b.act((2, 6), q)
+    b.node("Split", [x, b.const(np.array([2, 2], np.int64))], [y1, y2], axis=0)
+    b.output(y1, "y1")
+    b.output(y2, "y2")
+    return b, (-4.0, 4.0)
+
+
+@_case
+def max_pool_same_16x8():
+    return _pool("MaxPool", (1, 2, 5, 5), (1, 2, 3, 3), dtype=I16, kernel_shape=[3, 3], strides=[2, 2],
+                 pads=[1, 1, 1, 1])
+
+
+@_case
+def quantize_int16_requant():
+    b = QGraph()
+    x = b.input((1, 32), qp(0.0001, 0, I16))
+    b.output(b.op("Quantize", [x], (1, 32), qp(0.00013, 0, I16)))
+    return b, (-2.0, 2.0)
+
+
+@_case
+def leaky_relu_16x8():
+    return _unary("LeakyRelu", dtype=I16, alpha=0.2)
+
+
+@_case
+def max_16x8():
+    b = QGraph("max")
+    q = qp(0.0002, 0, I16)
+    x = b.input((2, 12), q, "a")
+    y = b.input((2, 12), q, "b")
+    b.output(b.op("Max", [x, y], (2, 12), q))
+    return b, (-3.0, 3.0)
+
+
+@_case
+def relu6_fused_into_add():
+    return _binary("Add", (1, 4, 5, 5), (1, 4, 5, 5), (1, 4, 5, 5), q_out=qp(6 / 255, -128),
+                   act_min=0.0, act_max=6.0)
+
+
+@_case
+def clamp_not_fusable():
+    # a Clip(-1, 2) fused into a Conv: emitted as CONV_2D + MAXIMUM/MINIMUM
+    return _conv((1, 3, 6, 6), (4, 3, 3, 3), (1, 4, 6, 6), pads=[1, 1, 1, 1], group=1,
+                 act_min=-1.0, act_max=2.0)
+
+
 # -- tests -------------------------------------------------------------------------------
 
 NAMES = sorted(CASES)
@@ -516,3 +606,81 @@ def test_close_to_float(name):
         got = (lite.astype(np.float64) - zp) * scale
         tol = 4 * scale + 0.02 * np.abs(ref[out]).max()
         np.testing.assert_allclose(got, ref[out], atol=tol, err_msg=f"{name}: output {out}")
+
+
+# -- rounding: where LiteRT's own kernels differ ----------------------------------------
+# On exact ties of the requantization (real multiplier 0.5 or 0.25 below) the kernels
+# disagree, each by design:
+# * BUILTIN_REF FULLY_CONNECTED: the float-scale overload of
+#   reference_integer_ops::FullyConnected (tensorflow/lite/kernels/internal/reference/
+#   integer_ops/fully_connected.h, chosen by fully_connected.cc for kReference) computes
+#   ``round(double(acc) · s_in·s_w/s_out)`` - ONE rounding, half away from zero;
+# * BUILTIN_REF CONV_2D: ``MultiplyByQuantizedMultiplier`` (kernels/internal/common.h) -
+#   SaturatingRoundingDoublingHighMul then RoundingDivideByPOT, TWO roundings;
+# * XNNPACK (the default delegate): its "fp32" requantization - the int32 accumulator
+#   times a float32 scale, rounded to nearest EVEN (XNNPACK src/qs8-gemm, fp32 params).
+# The simulator follows BUILTIN_REF; every path stays within 1 LSB of it.
+
+
+def _tie_model(op: str):
+    """x = every int8 value, one input channel, weights [1, 3] with scales that make the
+    effective multiplier exactly 0.5 (channel 0) and 0.25 (channel 1): many exact ties."""
+    from edgeq_tflite.emit.schema import BuiltinOperator as B
+    from edgeq_tflite.emit.lowering._common import opts
+    from edgeq_tflite.emit.writer import ModelWriter
+    from edgeq.types import QDType, QuantParams
+
+    w = ModelWriter()
+    n = 256
+    wq = QuantParams(np.array([2.0, 1.0], np.float32), np.zeros(2), QDType.INT8, 0)
+    bq = QuantParams(np.array([0.5, 0.25], np.float32), np.zeros(2), QDType.INT32, 0)
+    weights = np.array([[1], [3]], np.int8)
+    if op == "fc":
+        x = w.add_tensor("x", np.int8, (n, 1), quant=qp(0.25, 0))
+        f = w.add_tensor("w", np.int8, (2, 1), quant=wq, data=weights)
+        b = w.add_tensor("b", np.int32, (2,), quant=bq, data=np.zeros(2, np.int32))
+        y = w.add_tensor("y", np.int8, (n, 2), quant=qp(1.0, 0))
+        w.add_operator(B.FULLY_CONNECTED, [x.index, f.index, b.index], [y.index],
+                       options=opts("FullyConnectedOptions"), version=4)
+    else:
+        x = w.add_tensor("x", np.int8, (1, 1, n, 1), quant=qp(0.25, 0))
+        f = w.add_tensor("w", np.int8, (2, 1, 1, 1), quant=wq, data=weights.reshape(2, 1, 1, 1))
+        b = w.add_tensor("b", np.int32, (2,), quant=bq, data=np.zeros(2, np.int32))
+        y = w.add_tensor("y", np.int8, (1, 1, n, 2), quant=qp(1.0, 0))
+        w.add_operator(B.CONV_2D, [x.index, f.index, b.index], [y.index], version=3,
+                       options=opts("Conv2DOptions", padding=1, strideH=1, strideW=1,
+                                    dilationHFactor=1, dilationWFactor=1))
+    w.inputs, w.outputs = [x.index], [y.index]
+    acc = np.arange(-128, 128, dtype=np.int64)[:, None] * weights[:, 0].astype(np.int64)
+    return w.finish(), acc, np.array([0.5, 0.25])
+
+
+def _run_tie(model, resolver):
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_content=model, experimental_op_resolver_type=resolver)
+    it.allocate_tensors()
+    d = it.get_input_details()[0]
+    it.set_tensor(d["index"], np.arange(-128, 128, dtype=np.int8).reshape(d["shape"]))
+    it.invoke()
+    return it.get_tensor(it.get_output_details()[0]["index"]).reshape(256, 2).astype(np.int64)
+
+
+@pytest.mark.parametrize("op", ["fc", "conv"])
+def test_rounding_on_ties(op):
+    from ai_edge_litert.interpreter import OpResolverType
+
+    from edgeq.quantize.fixed_point import (multiply_by_quantized_multiplier, quantize_multiplier,
+                                            round_half_away)
+
+    model, acc, eff = _tie_model(op)
+    single = np.clip(round_half_away(acc * eff), -128, 127).astype(np.int64)
+    m0, shift = quantize_multiplier(eff)
+    double = np.clip(multiply_by_quantized_multiplier(acc, m0, shift), -128, 127)
+    fp32_even = np.clip(np.rint(acc.astype(np.float32) * eff.astype(np.float32)), -128, 127)
+    assert (single != double).sum() > 50  # the tie set separates the two roundings
+    ref = _run_tie(model, OpResolverType.BUILTIN_REF)
+    np.testing.assert_array_equal(ref, single if op == "fc" else double)
+    xnn = _run_tie(model, OpResolverType.AUTO)
+    np.testing.assert_array_equal(xnn, fp32_even)
+    assert np.abs(xnn - ref).max() == 1
