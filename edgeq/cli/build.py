@@ -18,7 +18,7 @@ from edgeq.cli.profile import _kv, profile_kwargs, profile_options, run_profile
 _IO = {"float": "float32", "float32": "float32", "int8": "int8", "uint8": "uint8"}
 
 
-def _from_config(config, flags: dict[str, Any]) -> dict[str, Any]:
+def _from_config(config) -> dict[str, Any]:
     """edgeq.build arguments from an edgeq.yaml (before the flags are applied)."""
     kw: dict[str, Any] = {"model": str(config.model.path),
                           "input_shapes": dict(config.model.inputs),
@@ -27,9 +27,8 @@ def _from_config(config, flags: dict[str, Any]) -> dict[str, Any]:
     if config.calibration is not None:
         kw["calibration"] = config.calibration.dataset
     kw["quantize_options"] = opts
-    names = [t.name for t in config.targets] + list(flags.get("targets") or ())
-    kw["per_target"] = {n: config.quantize_options(n) for n in names
-                        if n in config.quantization.per_target}
+    # per_target keys are target (profile) names, as edgeq.build names its targets
+    kw["per_target"] = {n: config.quantize_options(n) for n in config.quantization.per_target}
     return kw
 
 
@@ -37,7 +36,7 @@ def build_kwargs(model: str | None, config, flags: dict[str, Any]) -> dict[str, 
     """Keyword arguments of :func:`edgeq.build` from the config and the flags."""
     from edgeq.errors import UsageError
 
-    kw = _from_config(config, flags) if config is not None else {
+    kw = _from_config(config) if config is not None else {
         "model": None, "input_shapes": {}, "targets": [], "output_dir": "build",
         "quantize_options": {}, "per_target": {}}
     if model is not None:
@@ -108,7 +107,7 @@ def _summary(arts: dict[str, Any], console) -> None:
         where.append(f"{escape(name)}: {escape(str(art.path / (art.manifest.get('model_file') or '')))}")
     console.print(t)
     for line in where:
-        console.print(line)
+        console.print(line, soft_wrap=True)
 
 
 def _per_target(kw: dict[str, Any], name: str, count: int) -> dict[str, Any]:

@@ -101,6 +101,9 @@ def profile_kwargs(flags: dict[str, Any], config=None) -> dict[str, Any]:
         if flags.get(flag) is not None:
             kw[key] = flags[flag]
     kw.setdefault("runner", "host")
+    from edgeq.profile.gates import parse_gates
+
+    parse_gates(kw.get("gates"))  # a malformed gate is a usage error before any work
     return kw
 
 
@@ -123,7 +126,7 @@ def _where(console, paths) -> None:
 
     for fmt in ("html", "md", "json", "junit"):
         if fmt in paths:
-            console.print(f"{fmt:5} report: {escape(str(paths[fmt]))}")
+            console.print(f"{fmt:5} report: {escape(str(paths[fmt]))}", soft_wrap=True)
 
 
 @click.command("profile", short_help="Measure latency and accuracy of a built artifact; gates.")
