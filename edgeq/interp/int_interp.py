@@ -8,7 +8,8 @@ Contract of :func:`run_quantized`:
   are float32. A graph with float I/O converts at its own boundary ``Quantize`` /
   ``Dequantize`` nodes; a graph with integer I/O has its float feeds quantized with the
   input tensors' QuantParams (TFLite QUANTIZE rounding) and its integer outputs
-  dequantized.
+  dequantized. Integer inputs without QuantParams (token ids, indices) are passed
+  through unchanged in either mode.
 * ``integer_io=True``: feeds and outputs are the integer values at the boundary. With an
   integer-I/O graph they pass through unchanged. With a float-I/O graph, a feed is the
   integer tensor produced by the input's boundary ``Quantize`` node (that node is

@@ -125,3 +125,19 @@ def test_float_fallback_nodes_run_in_float():
     out = run_quantized(g, {"x": X})["z"]
     y = run_quantized(_conv_graph(float_io=True), {"x": X})["y"]
     np.testing.assert_allclose(out, np.exp(y), rtol=1e-6)
+
+
+def test_unquantized_integer_inputs_pass_through():
+    # token ids feeding an int8 embedding table: no QuantParams on the ids, so they are
+    # neither quantized nor dequantized
+    g = Graph("emb")
+    table = np.arange(12, dtype=np.int8).reshape(4, 3)
+    g.tensors["ids"] = Tensor("ids", np.int64, (2,))
+    g.tensors["table"] = Tensor("table", np.int8, (4, 3), table, QX)
+    g.tensors["e"] = Tensor("e", np.int8, (2, 3), quant=QX)
+    g.nodes.append(Node("gather", "Gather", ["table", "ids"], ["e"], {"axis": 0}))
+    g.inputs, g.outputs = ["ids"], ["e"]
+    ids = np.array([3, 1], np.int64)
+    np.testing.assert_array_equal(run_quantized(g, {"ids": ids}, integer_io=True)["e"], table[[3, 1]])
+    y = run_quantized(g, {"ids": ids})["e"]
+    np.testing.assert_array_equal(y, QX.dequantize(table[[3, 1]]))
