@@ -28,9 +28,10 @@ test-fast: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
+# build a zoo model for tflite on the zoo's own calibration data, profile it on this
+# machine against the FP32 model, print the report (edgeq/demo.py)
 demo: $(STAMP)
-	@model="$$($(EDGEQ) zoo get $(DEMO_MODEL))" && echo "edgeq inspect $$model" && $(EDGEQ) inspect "$$model"
-	$(EDGEQ) targets
+	$(PY) -m edgeq.demo --model $(DEMO_MODEL)
 
 bench: $(STAMP)
 	$(PY) benchmarks/float_interp.py
