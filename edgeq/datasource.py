@@ -142,6 +142,8 @@ def default_options(kind: str, graph) -> dict[str, Any]:
             channels = a if nchw else c
             opts.update(input_name=name, size=[b, c] if nchw else [a, b],
                         layout="NCHW" if nchw else "NHWC", color="L" if channels == 1 else "RGB")
+            if channels == 1:  # edgeq.data.images' default mean/std have 3 entries
+                opts.update(mean=[0.0], std=[1.0])
     elif kind == "audio" and inputs:
         name, shape = max(inputs, key=lambda ns: _numel(ns[1]))
         opts.update(input_name=name, window=_numel(shape), shape=list(shape))
