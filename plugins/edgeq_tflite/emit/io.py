@@ -39,7 +39,7 @@ def _to_integer(g: Graph) -> None:
     consumers = g.consumers()
     producers = g.producers()
     for name in list(g.inputs):
-        if g.tensors[name].quant is not None:
+        if g.tensors[name].dtype.kind != "f":  # already integer (quantized, or token ids)
             continue
         users = consumers.get(name, [])
         if len(users) != 1 or users[0].op_type != "Quantize" or name in g.outputs:
@@ -52,7 +52,7 @@ def _to_integer(g: Graph) -> None:
         g.inputs = [q.outputs[0] if i == name else i for i in g.inputs]
         rename_tensor(g, q.outputs[0], name)
     for name in list(g.outputs):
-        if g.tensors[name].quant is not None:
+        if g.tensors[name].dtype.kind != "f":  # already integer (quantized, or indices)
             continue
         node = producers.get(name)
         if node is None or node.op_type != "Dequantize":
