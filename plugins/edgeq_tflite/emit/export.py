@@ -22,7 +22,7 @@ import numpy as np
 
 from edgeq.errors import UsageError
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes.convert_layout import convert_layout, count_transposes
+from edgeq.ir.passes.convert_layout import convert_layout
 
 from edgeq_tflite.emit.io import apply_io_dtype
 from edgeq_tflite.emit.lower import lower_graph
