@@ -40,7 +40,7 @@ INTEGER_OPS = frozenset({
     "Flatten", "Identity", "Expand", "Tile",
 })
 #: ops whose TFLite kernel has an int8 but no int16 (16x8) version
-INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax", "Tile"})
+INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax"})
 #: ops TFLite runs only in float (usable as float fallback)
 FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "Silu", "HardSigmoid",
                             "LayerNormalization", "BatchNormalization", "Cast"})

@@ -563,3 +563,13 @@ def argmax():
     b.node("ArgMax", [x], ["idx"], axis=1, keepdims=1)
     b.int_output("idx")
     return b, (-4.0, 4.0)
+
+
+@_case
+def tile_16x8():
+    return _same("Tile", (2, 3), (2, 6), np.array([1, 2], np.int64), q=qp(0.0002, 0, I16))
+
+
+@_case
+def expand():
+    return _same("Expand", (1, 3, 1), (2, 3, 4), np.array([2, 3, 4], np.int64))

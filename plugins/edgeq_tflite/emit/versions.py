@@ -162,6 +162,12 @@ def op_version(builtin: int, inputs: list, outputs: list, options=None) -> int:
         return 3 if I8 in (i0, o0) else 1
     if builtin == B.TILE:
         return 3 if i0 == I8 else 1
+    if builtin == B.BROADCAST_TO:  # version 1 was withdrawn (op_version.cc)
+        return 3 if i0 in (I8, I16) else 2
+    if builtin in (B.ARG_MAX, B.ARG_MIN):
+        return 2 if i0 == I8 else 1
+    if builtin in (B.EXP, B.LOG):
+        return 2 if i0 in (I8, I16) else 1
     return 1
 
 
@@ -219,7 +225,10 @@ _RUNTIME = {
     (B.EXP, 1): "1.7.0", (B.NEG, 1): "1.9.0", (B.POW, 1): "1.10.0", (B.LOG, 1): "1.14.0",
     (B.SQRT, 1): "1.10.0", (B.RSQRT, 1): "1.10.0", (B.RSQRT, 2): "2.5.0",
     (B.ABS, 1): "1.13.0", (B.HARD_SWISH, 1): "1.15.0",
-    (B.GELU, 1): "2.9.0", (B.GELU, 2): "2.9.0", (B.DEPTH_TO_SPACE, 1): "2.1.0",
+    (B.GELU, 1): "2.9.0", (B.GELU, 2): "2.9.0",
+    (B.BROADCAST_TO, 2): "2.5.0", (B.BROADCAST_TO, 3): "2.5.0",
+    (B.ARG_MAX, 1): "1.9.0", (B.ARG_MAX, 2): "1.14.0", (B.ARG_MIN, 1): "1.9.0", (B.ARG_MIN, 2): "1.14.0",
+    (B.DEPTH_TO_SPACE, 1): "2.1.0",
     (B.DEPTH_TO_SPACE, 2): "2.5.0",
 }
 

@@ -71,6 +71,6 @@ def lower_tile(ctx, node) -> None:
         raise ctx.unsupported(node, "Tile repeats must be constant")
     if x.quant is not None:
         require_same_quant(ctx, node, x, y, "TILE")
-        if x.dtype != np.int8:
+        if x.dtype not in (np.int8, np.int16):
             raise ctx.unsupported(node, f"TFLite TILE has no {x.dtype} kernel")
     ctx.op(B.TILE, [x, ctx.int32_vector(f"{node.name}_multiples", reps)], [y])
