@@ -139,7 +139,7 @@ def _per_target(kw: dict[str, Any], name: str, count: int) -> dict[str, Any]:
 @click.option("--calib-opt", multiple=True, metavar="KEY=VALUE",
               help="Option of the calibration data set as in edgeq.yaml (e.g. mean=[0.5,0.5,0.5]), "
                    "repeatable. Defaults fit the model's input shape.")
-@click.option("--calib-samples", type=click.IntRange(min=1), help="Calibration samples (default 128).")
+@click.option("--calib-samples", type=click.IntRange(min=1), help="Calibration samples (default: all, at most 128).")
 @click.option("-o", "--output", metavar="OUT", help="Output root; each target goes to OUT/<target>/ "
                                                      "(default: build).")
 @input_option

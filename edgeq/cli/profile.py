@@ -34,8 +34,13 @@ def _kv(values: tuple[str, ...], flag: str) -> dict[str, Any]:
     return out
 
 
-def profile_options(func):
-    """The profiling flags; the command receives them as keyword arguments."""
+def profile_options(func=None, *, report_dir_short: bool = False):
+    """The profiling flags; the command receives them as keyword arguments.
+    ``report_dir_short`` adds ``-o`` for ``--report-dir`` (``edgeq profile``; ``edgeq build``
+    uses ``-o`` for its output root)."""
+    if func is None:
+        return lambda f: profile_options(f, report_dir_short=report_dir_short)
+    report_dir_flags = ("-o", "--report-dir") if report_dir_short else ("--report-dir",)
     options = [
         click.option("--runner", help="Runner: host (this machine) or adb (an Android device). "
                                       "Default: profile.runner, else host."),
@@ -61,7 +66,7 @@ def profile_options(func):
                      help="Pass/fail condition, e.g. 'latency_p50_ms<=12' (repeatable; replaces "
                           "profile.gates). A failed gate exits 3."),
         click.option("--junit", metavar="FILE", help="Write the gates as JUnit XML."),
-        click.option("--report-dir", metavar="DIR", help="Where report.json/.md/.html go "
+        click.option(*report_dir_flags, "report_dir", metavar="DIR", help="Where report.json/.md/.html go "
                                                          "(default: the artifact directory)."),
         click.option("--baseline", metavar="fp32|DIR",
                      help="Compare with a baseline: fp32 (the source model as an FP32 artifact of "
@@ -133,7 +138,7 @@ def _where(console, paths) -> None:
 @click.argument("artifact", metavar="ARTIFACT_DIR")
 @click.option("--config", "config_path", metavar="EDGEQ_YAML",
               help="Take the profile section (runner, data, gates …) from an edgeq.yaml.")
-@profile_options
+@profile_options(report_dir_short=True)
 def profile(artifact: str, config_path: str | None, **flags: Any) -> None:
     """Profile the artifact in ARTIFACT_DIR (e.g. build/tflite) with a runner: latency
     (p50/p90/min/max/std, load time), peak memory, and accuracy against the FP32 ONNX
