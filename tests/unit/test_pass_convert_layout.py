@@ -152,3 +152,41 @@ def test_pad_and_slice_axes_remapped():
                                               ((1, 1, 4, 4), (0, 2, 3, 1), True)])
 def test_unit_moves_only(shape, q, expected):
     assert unit_moves_only(shape, q) is expected
+
+
+def test_conv1d_chain_through_squeeze_unsqueeze_has_no_transpose():
+    # Conv1d as the quantizer lowers it: Unsqueeze -> Conv2d (H = 1) -> Squeeze, twice
+    g = _g(["x"],
+           [("Unsqueeze", ["x", "ax2"], ["u1"], {}),
+            ("Conv", ["u1", "w1", ""], ["c1"], {"kernel_shape": [1, 3], "pads": [0, 1, 0, 1], "group": 1}),
+            ("Squeeze", ["c1", "ax2"], ["s1"], {}),
+            ("Relu", ["s1"], ["r"], {}),
+            ("Unsqueeze", ["r", "ax2"], ["u2"], {}),
+            ("Conv", ["u2", "w2", ""], ["c2"], {"kernel_shape": [1, 3], "pads": [0, 1, 0, 1], "group": 1}),
+            ("Squeeze", ["c2", "ax2"], ["y"], {})],
+           {"x": (2, 4, 16), "u1": (2, 4, 1, 16), "c1": (2, 6, 1, 16), "s1": (2, 6, 16),
+            "r": (2, 6, 16), "u2": (2, 6, 1, 16), "c2": (2, 5, 1, 16), "y": (2, 5, 16)},
+           ["y"], {"ax2": np.array([2]), "w1": np.ones((6, 4, 1, 3), np.float32),
+                   "w2": np.ones((5, 6, 1, 3), np.float32)})
+    out = convert_layout(g)
+    # the 3-D input becomes NWC; only the 3-D graph output goes back to NCW
+    assert json.loads(out.metadata["input_layouts"]) == {"x": "NWC"}
+    assert count_transposes(out) == 1
+    assert out.tensors["r"].shape == (2, 16, 6)  # the ReLU runs channels-last
+    assert {n.op_type for n in out.nodes} == {"Reshape", "Conv", "Relu", "Transpose"}
+
+
+def test_transposes_are_lazy_and_materialised_once():
+    # a transposed tensor read by two MatMuls: one TRANSPOSE, shared
+    g = _g(["a", "b"],
+           [("Transpose", ["a"], ["t"], {"perm": [0, 2, 1]}),
+            ("MatMul", ["t", "b"], ["m1"], {}),
+            ("MatMul", ["t", "b"], ["m2"], {}),
+            ("Add", ["m1", "m2"], ["y"], {})],
+           {"a": (2, 4, 3), "b": (2, 4, 5), "t": (2, 3, 4), "m1": (2, 3, 5), "m2": (2, 3, 5),
+            "y": (2, 3, 5)}, ["y"])
+    out = convert_layout(g)
+    assert count_transposes(out) == 1
+    (t,) = [n for n in out.nodes if n.op_type == "Transpose"]
+    assert t.attrs["perm"] == [0, 2, 1]
+    assert sum(1 for n in out.nodes if t.outputs[0] in n.inputs) == 2

@@ -14,10 +14,12 @@ Contract of :func:`convert_layout`:
   layout; their constant inputs are broadcast to full rank and permuted.
 * Axis-carrying ops are remapped instead of transposed: Concat, Softmax/LogSoftmax,
   Reduce*/ArgMax (axes, keepdims), Gather, Split, Slice, Pad, Resize (scales/sizes).
-  Transpose nodes are composed with the stored permutation and disappear when the
-  composition is the identity. Reshape/Flatten/Squeeze/Unsqueeze of a permuted tensor
-  become a plain Reshape when the permutation only moves size-1 axes (the element
-  order is unchanged), else a Transpose back to the original layout is inserted.
+  Transpose nodes disappear: their output is the input's storage under a new stored
+  permutation, and data moves only where a consumer needs another layout (once per
+  tensor and layout; a Reshape when only size-1 axes move). Reshape/Flatten/Squeeze/Unsqueeze of a permuted tensor
+  that only add or remove size-1 axes become a Reshape of the stored tensor (its output
+  keeps a layout with the same element order: original, else channels-last); a reshape
+  that regroups axes gets a Transpose back to the original layout first.
 * Any other op gets its inputs back in the original layout (a Transpose is inserted).
 * Graph inputs that feed a spatial op through layout-transparent ops become NHWC;
   graph outputs are returned in their original layout. ``graph.metadata`` records
@@ -92,6 +94,8 @@ class _Converter:
         self.orig: dict[str, tuple[int, ...]] = {k: t.shape for k, t in graph.tensors.items()}
         #: Identity nodes standing for cancelled transposes
         self.cancelled: set[str] = set()
+        #: (tensor, layout) -> the tensor already holding it
+        self._made: dict[tuple[str, tuple[int, ...]], str] = {}
         self._const_memo: dict[tuple[str, tuple], str] = {}
 
     # -- helpers -------------------------------------------------------------------
@@ -108,23 +112,34 @@ class _Converter:
             self.perm[name] = tuple(q)
 
     def transposed(self, name: str, want: tuple[int, ...]) -> str:
-        """Name of a tensor holding ``name`` stored in permutation ``want``."""
+        """Name of a tensor holding ``name`` stored in permutation ``want`` (made at most
+        once per tensor and layout; a Reshape when only size-1 axes move)."""
         have = self.q(name)
-        if have == tuple(want):
+        want = tuple(want)
+        if have == want:
             return name
         if self.g.is_constant(name):
             return self.permute_const(name, want)
+        if (name, want) in self._made:
+            return self._made[(name, want)]
         # stored_have -> orig -> stored_want: stored_have.transpose(inv(have)[want])
         p = tuple(_inv(have)[i] for i in want)
         t = self.g.tensors[name]
-        out = self.g.unique_name(f"{name}_{_layout_name(tuple(want)).lower()}")
+        out = self.g.unique_name(f"{name}_{_layout_name(want).lower()}")
         shape = tuple(self.orig_shape(name)[i] for i in want)
         self.g.tensors[out] = Tensor(out, t.dtype, shape, None, t.quant)
         self.orig[out] = self.orig[name]
-        self.g.nodes.append(Node(self.g.unique_name(f"{out}_transpose"), "Transpose", [name],
-                                 [out], {"perm": list(p)}))
-        if tuple(want) != _identity(len(want)):
-            self.perm[out] = tuple(want)
+        if unit_moves_only(t.shape, p):
+            shape_c = self.g.add_constant(f"{out}_shape", np.array(shape, np.int64))
+            self.orig[shape_c] = (len(shape),)
+            self.g.nodes.append(Node(self.g.unique_name(f"{out}_reshape"), "Reshape",
+                                     [name, shape_c], [out]))
+        else:
+            self.g.nodes.append(Node(self.g.unique_name(f"{out}_transpose"), "Transpose", [name],
+                                     [out], {"perm": list(p)}))
+        if want != _identity(len(want)):
+            self.perm[out] = want
+        self._made[(name, want)] = out
         return out
 
     def permute_const(self, name: str, want: tuple[int, ...], rank: int | None = None) -> str:
@@ -200,7 +215,8 @@ class _Converter:
             for n in consumers.get(cur, []):
                 if n.op_type in SPATIAL_OPS:
                     return True
-                if (n.op_type in ELEMENTWISE_OPS or n.op_type in {"Pad", "Slice", "Concat"}) \
+                if (n.op_type in ELEMENTWISE_OPS or n.op_type in {"Pad", "Slice", "Concat",
+                                                                  "Squeeze", "Unsqueeze"}) \
                         and n.name not in seen:
                     seen.add(n.name)
                     todo.extend(o for o in n.outputs if o)
@@ -255,11 +271,15 @@ class _Converter:
 
     def _elementwise(self, node: Node) -> None:
         rank = len(self.orig_shape(node.outputs[0]))
+        # the layout most full-rank activation inputs already have (ties: the first
+        # non-original one), so that the fewest of them move
+        perms = [self.q(i) for i in node.inputs
+                 if i and not self.g.is_constant(i) and len(self.orig_shape(i)) == rank]
         target = _identity(rank)
-        for i in node.inputs:
-            if i and not self.g.is_constant(i) and len(self.orig_shape(i)) == rank and self.q(i) != target:
-                target = self.q(i)
-                break
+        if perms:
+            ranked = sorted(set(perms), key=lambda q: (-perms.count(q), q == _identity(rank),
+                                                       perms.index(q)))
+            target = ranked[0]
         ident = target == _identity(rank)
         for k, i in enumerate(node.inputs):
             if not i:
@@ -369,27 +389,43 @@ class _Converter:
         self.set_out(node.outputs[0], q)
 
     def _transpose(self, node: Node) -> None:
+        """A Transpose costs nothing: its output is the input's storage, described by a
+        new stored permutation; the data moves only where a consumer needs a layout."""
         x, out = node.inputs[0], node.outputs[0]
         rank = len(self.q(x))
         p = tuple(int(i) for i in node.attrs.get("perm", range(rank - 1, -1, -1)))
-        composite = tuple(_inv(self.q(x))[i] for i in p)
-        node.attrs["perm"] = list(composite)
-        self.set_out(out, _identity(rank))
-        if composite == _identity(rank):
-            node.op_type = "Identity"
-            node.attrs = {}
-            self.cancelled.add(node.name)
+        # out = orig_in.transpose(p), stored_in = orig_in.transpose(q) = out.transpose(inv(p)[q])
+        s = tuple(_inv(p)[i] for i in self.q(x))
+        node.op_type, node.attrs = "Identity", {}
+        self.cancelled.add(node.name)
+        self.set_out(out, s)
 
     def _reshape(self, node: Node) -> None:
-        x = node.inputs[0]
+        """A reshape that only adds/removes size-1 axes (Squeeze, Unsqueeze, the Flatten
+        after global pooling …) keeps the stored element order in any layout: it becomes
+        a Reshape of the stored tensor, and its output gets the layout (original, else
+        channels-last, else derived) whose non-unit axes keep that order."""
+        x, out = node.inputs[0], node.outputs[0]
         q = self.q(x)
-        out = node.outputs[0]
-        if q != _identity(len(q)) and unit_moves_only(self.orig_shape(x), q):
-            shape_c = self.g.add_constant(f"{out}_shape", np.array(self.orig_shape(out), np.int64))
-            node.op_type, node.inputs, node.attrs = "Reshape", [x, shape_c], {}
-            self.set_out(out, _identity(len(self.orig_shape(out))))
+        if q == _identity(len(q)):
+            self._to_identity(node)
             return
-        self._to_identity(node)
+        in_shape, out_shape = self.orig_shape(x), self.orig_shape(out)
+        in_big = [a for a in range(len(in_shape)) if in_shape[a] != 1]
+        out_big = [a for a in range(len(out_shape)) if out_shape[a] != 1]
+        if [in_shape[a] for a in in_big] != [out_shape[a] for a in out_big]:
+            self._to_identity(node)  # a real reshape: needs the original element order
+            return
+        to_out = dict(zip(in_big, out_big))
+        stored = [to_out[a] for a in q if in_shape[a] != 1]
+        rank = len(out_shape)
+        derived = tuple(stored + [a for a in range(rank) if out_shape[a] == 1])
+        candidates = [_identity(rank)] + ([channels_last(rank)] if rank >= 3 else []) + [derived]
+        p = next(c for c in candidates if [a for a in c if out_shape[a] != 1] == stored)
+        shape_c = self.g.add_constant(f"{out}_shape", np.array([out_shape[a] for a in p], np.int64))
+        self.orig[shape_c] = (rank,)
+        node.op_type, node.inputs, node.attrs = "Reshape", [x, shape_c], {}
+        self.set_out(out, p)
 
 
 def convert_layout(graph: Graph) -> Graph:
