@@ -195,3 +195,37 @@ def test_python_api_returns_report_and_raises_gate_failure(built, art):
 def test_unknown_runner(capsys, art):
     rc, _, err = run(capsys, "profile", art, "--runner", "quantum")
     assert rc == 1 and "no runner 'quantum'" in err and "host" in err
+
+
+def test_adb_runner_same_report_as_host(capsys, built, art, tmp_path, monkeypatch):
+    """`--runner adb` through a fake adb server (real wire protocol) whose device runs a
+    benchmark_model stand-in in LiteRT: the report has the host report's format and the
+    same accuracy, since both run the same .tflite on the same inputs."""
+    pytest.importorskip("adbutils")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ holds fake_adb
+    from fake_adb import FakeAdbServer, write_benchmark_model
+
+    binary = write_benchmark_model(tmp_path / "tools" / "benchmark_model")
+    host_dir, adb_dir = tmp_path / "host", tmp_path / "adb"
+    rc, _, err = run(capsys, "profile", art, "--data", built["eval"], "--runs", 3, "-o", host_dir)
+    assert rc == 0, err
+    monkeypatch.delenv("ANDROID_SERIAL", raising=False)
+    with FakeAdbServer(tmp_path / "devices") as server:
+        server.add_device("FAKE01")
+        monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(server.port))
+        rc, out, err = run(capsys, "profile", art, "--runner", "adb", "--device", "FAKE01",
+                           "--runner-bin", binary, "--data", built["eval"], "--runs", 3,
+                           "--warmup", 1, "-o", adb_dir, "--gate", "top1_agreement>=0.5")
+    assert rc == 0, err
+    host, adb = load_report(host_dir / "report.json"), load_report(adb_dir / "report.json")
+    assert adb["runner"] == "adb" and host["runner"] == "host"
+    assert set(adb) == set(host) and set(adb["sections"][0]) == set(host["sections"][0])
+    assert adb["sections"][0]["device"]["serial"] == "FAKE01"
+    ha, aa = host["sections"][0]["accuracy"], adb["sections"][0]["accuracy"]
+    assert aa["samples"] == ha["samples"] == 8
+    for key in ("sqnr_db", "top1_agreement", "max_abs_error"):
+        assert aa[key] == pytest.approx(ha[key], abs=1e-9)
+    assert adb["gates"][0]["passed"] is True
