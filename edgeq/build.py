@@ -29,7 +29,6 @@ The module is callable (``edgeq.build(...)`` works even after ``import edgeq.bui
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import sys
 import tempfile
@@ -43,9 +42,6 @@ from edgeq.errors import UnsupportedOpError, UsageError
 
 log = logging.getLogger(__name__)
 
-BUILD_REPORT = "build_report.json"
-BUILD_REPORT_SCHEMA = "edgeq.build-report"
-BUILD_REPORT_VERSION = 1
 #: calibration samples drawn when build() makes the data set itself (as edgeq.yaml's default)
 DEFAULT_CALIBRATION_SAMPLES = 128
 #: calibration samples on which the per-layer SQNR of the build report is measured
@@ -206,89 +202,6 @@ def _placement(job: _Job, graph) -> dict[str, Any]:
                       for p in places]}
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _source(model) -> dict[str, Any]:
-    """What ``edgeq.profile`` needs to find and feed the FP32 reference."""
-    import json
-
-    from edgeq.datasource import PREPROCESSING_KEYS, zoo_name_of
-
-    path = Path(model.path).resolve() if model.path is not None else None
-    pre = None
-    for key in PREPROCESSING_KEYS:
-        if key in model.graph.metadata:
-            try:
-                pre = json.loads(model.graph.metadata[key])
-            except (TypeError, ValueError):
-                continue
-            break
-    return {"model": str(path) if path else None, "sha256": model.sha256, "name": model.name,
-            "bytes": path.stat().st_size if path and path.is_file() else None,
-            "input_shapes": {s.name: list(s.shape) for s in model.input_specs},
-            "inputs": [s.to_dict() for s in model.input_specs],
-            "outputs": [s.to_dict() for s in model.output_specs],
-            "zoo": zoo_name_of(model.graph), "preprocessing": pre}
-
-
-def _quant_summary(group: _Group | None, shared: list[str]) -> dict[str, Any] | None:
-    if group is None:
-        return None
-    qm = group.qmodel
-    keep = ("spec", "options", "calibration_samples", "int16_nodes", "float_nodes", "ops",
-            "timings", "build_s", "auto_mixed")
-    out = {k: v for k, v in qm.report.items() if k in keep}
-    out.update(calibration_fingerprint=qm.calibration_fingerprint, nodes=len(qm.graph.nodes),
-               shared_with=[t for t in shared], quantize_s=round(group.seconds, 3))
-    if group.layers is not None:
-        out["per_layer_sqnr"] = group.layers
-    return out
-
-
-def _finish(job: _Job, artifact, group: _Group | None, placement, calib_info,
-            source: dict[str, Any]) -> None:
-    """Write build_report.json and complete manifest.json inside the staging directory."""
-    import json
-
-    import edgeq
-    from edgeq.profile.report import jsonable
-
-    files = {f.relative_to(artifact.path).as_posix(): f.stat().st_size
-             for f in sorted(artifact.path.rglob("*")) if f.is_file() and f.name != "manifest.json"}
-    model_file = artifact.manifest.get("model_file")
-    main_bytes = files.get(model_file) if model_file else sum(files.values())
-    sizes = {"files": files, "artifact_bytes": sum(files.values()), "model_bytes": main_bytes,
-             "source_bytes": source["bytes"],
-             "ratio_to_source": (main_bytes / source["bytes"]) if main_bytes and source["bytes"] else None}
-    report = {
-        "schema": BUILD_REPORT_SCHEMA, "schema_version": BUILD_REPORT_VERSION,
-        "edgeq_version": edgeq.__version__, "created_utc": _now(),
-        "target": job.name, "plugin_target": job.resolved.target.name,
-        "plugin": job.resolved.plugin, "profile_source": job.resolved.source,
-        "options": {"precision": job.options.precision, "io_dtype": job.options.io_dtype,
-                    "chip": job.options.chip, "extra": job.options.extra},
-        "source": source, "calibration": calib_info if group is not None else None,
-        "quantization": _quant_summary(group, [t for t in (group.targets if group else [])
-                                               if t != job.name]),
-        "placement": placement, "sizes": sizes, "timings_s": dict(job.timings),
-        "tool_versions": artifact.manifest.get("tool_versions", {}),
-    }
-    (artifact.path / BUILD_REPORT).write_text(json.dumps(jsonable(report), indent=2) + "\n")
-    m = artifact.manifest
-    m.setdefault("edgeq_version", edgeq.__version__)
-    m.setdefault("profile", job.name)
-    if group is not None:
-        m.setdefault("calibration_fingerprint", group.qmodel.calibration_fingerprint)
-    m["source"] = source
-    m["build"] = {"profile": job.name, "profile_source": job.resolved.source,
-                  "precision": job.options.precision, "io_dtype": job.options.io_dtype,
-                  "created_utc": report["created_utc"], "report": BUILD_REPORT,
-                  "calibration": calib_info if group is not None else None}
-    artifact.write_manifest()  # hashes every file, build_report.json included
-
-
 def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None,
           output_dir: str | Path = "build", input_shapes: Mapping[str, Any] | None = None,
           target_options: Mapping[str, Any] | None = None,
@@ -313,7 +226,7 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
     ``layer_sqnr_samples``: calibration samples for the per-layer SQNR in the build
     report (0 skips it). Raises an EdgeqError; nothing is written then.
     """
-    from edgeq.buildout import Staging, _oserror
+    from edgeq.buildout import Staging, output_error
 
     t_start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else bool(progress)
@@ -339,7 +252,7 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
     except BaseException as exc:
         staging.discard()
         if isinstance(exc, OSError):
-            raise _oserror(staging.output_dir, exc, "write the build") from exc
+            raise output_error(staging.output_dir, exc, "write the build") from exc
         raise
     for name, art in artifacts.items():
         art.path = final[name]
@@ -379,9 +292,10 @@ def _calibration_data(m, calibration, kind, options, num_samples, seed):
 
 def _emit_all(jobs, groups, m, staging, calib_info, load_s, t_start, show) -> dict[str, Any]:
     """check + emit + reports of every target into its staging directory."""
+    from edgeq.buildout import finish, source_info
     from edgeq.profile.terminal import progress as progress_bar
 
-    source = _source(m)
+    source = source_info(m)
     artifacts: dict[str, Any] = {}
     with progress_bar("building", len(jobs), enabled=show) as advance:
         for job in jobs:
@@ -404,7 +318,7 @@ def _emit_all(jobs, groups, m, staging, calib_info, load_s, t_start, show) -> di
             art = job.resolved.target.emit(group.qmodel if group else m, out, job.options)
             job.timings["emit_s"] = round(time.perf_counter() - t, 3)
             job.timings["elapsed_s"] = round(time.perf_counter() - t_start, 3)
-            _finish(job, art, group, placement, calib_info, source)
+            finish(job, art, group, placement, calib_info, source)
             artifacts[job.name] = art
             advance(1)
     return artifacts

@@ -1,4 +1,5 @@
-"""The all-or-nothing output of ``edgeq.build``: staging directories, commit, rollback.
+"""The output of ``edgeq.build``: staging directories, commit and rollback (all or
+nothing), and the manifest / ``build_report.json`` of every target.
 
 Every target is emitted into its own staging directory *next to* its final place
 (``OUT/.<name>.<random>.tmp``, same file system, so renames are atomic). Only when every
@@ -11,19 +12,26 @@ build created, so a failed build leaves the file system as it found it.
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
 import logging
 import os
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from edgeq.errors import BuildError
 
 log = logging.getLogger(__name__)
 
+BUILD_REPORT = "build_report.json"
+BUILD_REPORT_SCHEMA = "edgeq.build-report"
+BUILD_REPORT_VERSION = 1
 
-def _oserror(path: Path, exc: OSError, doing: str) -> BuildError:
+
+def output_error(path: Path, exc: OSError, doing: str) -> BuildError:
     return BuildError(f"{path}: cannot {doing} ({exc.strerror or exc}); choose a writable "
                       "output directory with -o / output_dir, or check permissions and free space")
 
@@ -46,7 +54,7 @@ class Staging:
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _oserror(self.output_dir, exc, "create the output directory") from exc
+            raise output_error(self.output_dir, exc, "create the output directory") from exc
         self._created = list(reversed(missing))
         if not os.access(self.output_dir, os.W_OK | os.X_OK):
             self.discard()
@@ -60,7 +68,7 @@ class Staging:
         try:
             path = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=self.output_dir))
         except OSError as exc:
-            raise _oserror(self.output_dir, exc, "create a staging directory") from exc
+            raise output_error(self.output_dir, exc, "create a staging directory") from exc
         self._staged[name] = path
         return path
 
@@ -90,7 +98,7 @@ class Staging:
                 if old is not None:
                     os.replace(old, final)
             self.discard()
-            raise _oserror(self.output_dir, exc, "move the build into place") from exc
+            raise output_error(self.output_dir, exc, "move the build into place") from exc
         for _, old in moved:
             if old is not None:
                 _remove(old)
@@ -120,3 +128,84 @@ def _remove(path: Path) -> None:
             path.unlink()
         except OSError as exc:
             log.warning("could not remove the previous build %s: %s", path, exc)
+
+
+# -- manifest and build report ------------------------------------------------------
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def source_info(model) -> dict[str, Any]:
+    """What ``edgeq.profile`` needs to find and feed the FP32 reference."""
+    from edgeq.datasource import PREPROCESSING_KEYS, zoo_name_of
+
+    path = Path(model.path).resolve() if model.path is not None else None
+    pre = None
+    for key in PREPROCESSING_KEYS:
+        if key in model.graph.metadata:
+            try:
+                pre = json.loads(model.graph.metadata[key])
+            except (TypeError, ValueError):
+                continue
+            break
+    return {"model": str(path) if path else None, "sha256": model.sha256, "name": model.name,
+            "bytes": path.stat().st_size if path and path.is_file() else None,
+            "input_shapes": {s.name: list(s.shape) for s in model.input_specs},
+            "inputs": [s.to_dict() for s in model.input_specs],
+            "outputs": [s.to_dict() for s in model.output_specs],
+            "zoo": zoo_name_of(model.graph), "preprocessing": pre}
+
+
+def _quant_summary(group, shared: list[str]) -> dict[str, Any] | None:
+    if group is None:
+        return None
+    qm = group.qmodel
+    keep = ("spec", "options", "calibration_samples", "int16_nodes", "float_nodes", "ops",
+            "timings", "build_s", "auto_mixed")
+    out = {k: v for k, v in qm.report.items() if k in keep}
+    out.update(calibration_fingerprint=qm.calibration_fingerprint, nodes=len(qm.graph.nodes),
+               shared_with=[t for t in shared], quantize_s=round(group.seconds, 3))
+    if group.layers is not None:
+        out["per_layer_sqnr"] = group.layers
+    return out
+
+
+def finish(job, artifact, group, placement, calib_info,
+            source: dict[str, Any]) -> None:
+    """Write build_report.json and complete manifest.json in the staging directory of
+    ``job`` (an edgeq.build target); ``group`` is its quantization (None for float)."""
+    import edgeq
+    from edgeq.profile.report import jsonable
+
+    files = {f.relative_to(artifact.path).as_posix(): f.stat().st_size
+             for f in sorted(artifact.path.rglob("*")) if f.is_file() and f.name != "manifest.json"}
+    model_file = artifact.manifest.get("model_file")
+    main_bytes = files.get(model_file) if model_file else sum(files.values())
+    sizes = {"files": files, "artifact_bytes": sum(files.values()), "model_bytes": main_bytes,
+             "source_bytes": source["bytes"],
+             "ratio_to_source": (main_bytes / source["bytes"]) if main_bytes and source["bytes"] else None}
+    report = {
+        "schema": BUILD_REPORT_SCHEMA, "schema_version": BUILD_REPORT_VERSION,
+        "edgeq_version": edgeq.__version__, "created_utc": _now(),
+        "target": job.name, "plugin_target": job.resolved.target.name,
+        "plugin": job.resolved.plugin, "profile_source": job.resolved.source,
+        "options": {"precision": job.options.precision, "io_dtype": job.options.io_dtype,
+                    "chip": job.options.chip, "extra": job.options.extra},
+        "source": source, "calibration": calib_info if group is not None else None,
+        "quantization": _quant_summary(group, [t for t in (group.targets if group else [])
+                                               if t != job.name]),
+        "placement": placement, "sizes": sizes, "timings_s": dict(job.timings),
+        "tool_versions": artifact.manifest.get("tool_versions", {}),
+    }
+    (artifact.path / BUILD_REPORT).write_text(json.dumps(jsonable(report), indent=2) + "\n")
+    m = artifact.manifest
+    m.setdefault("edgeq_version", edgeq.__version__)
+    m.setdefault("profile", job.name)
+    if group is not None:
+        m.setdefault("calibration_fingerprint", group.qmodel.calibration_fingerprint)
+    m["source"] = source
+    m["build"] = {"profile": job.name, "profile_source": job.resolved.source,
+                  "precision": job.options.precision, "io_dtype": job.options.io_dtype,
+                  "created_utc": report["created_utc"], "report": BUILD_REPORT,
+                  "calibration": calib_info if group is not None else None}
+    artifact.write_manifest()  # hashes every file, build_report.json included

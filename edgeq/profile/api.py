@@ -168,9 +168,10 @@ def _eval_feeds(artifact: Artifact, graph, data, *, num_samples, seed, data_kind
 
 
 def _attach_layers(report: ProfileReport, artifact: Artifact) -> None:
+    from edgeq.buildout import BUILD_REPORT
     from edgeq.profile.report import sections
 
-    path = artifact.path / (artifact.manifest.get("build") or {}).get("report", "build_report.json")
+    path = artifact.path / (artifact.manifest.get("build") or {}).get("report", BUILD_REPORT)
     try:
         build = json.loads(path.read_text())
     except (OSError, ValueError):
