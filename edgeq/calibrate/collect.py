@@ -29,10 +29,11 @@ import numpy as np
 
 from edgeq.calibrate.stats import DEFAULT_BINS, TensorStats
 from edgeq.errors import CalibrationError
+from edgeq.quantize.gptq import accumulate
 
 log = logging.getLogger(__name__)
 
-STATS_VERSION = 1
+STATS_VERSION = 5
 
 
 @dataclass
@@ -42,6 +43,11 @@ class Calibration:
     stats: dict[str, TensorStats]
     #: input tensor of a Conv/FullyConnected -> mean per input channel
     channel_means: dict[str, np.ndarray] = field(default_factory=dict)
+    #: same inputs -> min / max per input channel (cross-layer equalization)
+    channel_min: dict[str, np.ndarray] = field(default_factory=dict)
+    channel_max: dict[str, np.ndarray] = field(default_factory=dict)
+    #: GPTQ input statistics: hessian key -> sum of patch outer products [g, K, K]
+    hessians: dict[str, np.ndarray] = field(default_factory=dict)
     num_samples: int = 0
     key: str = ""
     data_fingerprint: str = ""
@@ -51,7 +57,8 @@ class Calibration:
     def to_arrays(self) -> dict[str, np.ndarray]:
         names = sorted(self.stats)
         means = sorted(self.channel_means)
-        index = {"names": names, "means": means, "num_samples": self.num_samples,
+        hess = sorted(self.hessians)
+        index = {"names": names, "means": means, "hessians": hess, "num_samples": self.num_samples,
                  "data_fingerprint": self.data_fingerprint, "version": STATS_VERSION}
         out = {"index": np.frombuffer(json.dumps(index).encode(), np.uint8)}
         for i, n in enumerate(names):
@@ -59,6 +66,10 @@ class Calibration:
                 out[f"s{i}_{k}"] = v
         for i, n in enumerate(means):
             out[f"m{i}"] = self.channel_means[n]
+            out[f"lo{i}"] = self.channel_min[n]
+            out[f"hi{i}"] = self.channel_max[n]
+        for i, n in enumerate(hess):
+            out[f"h{i}"] = self.hessians[n].astype(np.float32)
         return out
 
     @classmethod
@@ -69,7 +80,11 @@ class Calibration:
         stats = {n: TensorStats.from_arrays({k: arrays[f"s{i}_{k}"] for k in ("counts", "meta", "minmax")})
                  for i, n in enumerate(index["names"])}
         means = {n: np.asarray(arrays[f"m{i}"]) for i, n in enumerate(index["means"])}
-        return cls(stats, means, int(index["num_samples"]), key, index["data_fingerprint"], cached=True)
+        lo = {n: np.asarray(arrays[f"lo{i}"]) for i, n in enumerate(index["means"])}
+        hi = {n: np.asarray(arrays[f"hi{i}"]) for i, n in enumerate(index["means"])}
+        hess = {n: np.asarray(arrays[f"h{i}"], np.float64) for i, n in enumerate(index.get("hessians", []))}
+        return cls(stats, means, lo, hi, hess, int(index["num_samples"]), key, index["data_fingerprint"],
+                   cached=True)
 
 
 def cache_dir_for(cache_dir=None) -> Path:
@@ -126,10 +141,23 @@ class _Runner:
         return run_graph(self.graph, feed, outputs=self.names)
 
 
+def hessian_keys(graph) -> dict[str, tuple[str, dict]]:
+    """GPTQ statistics to collect: key -> (input tensor, patch geometry)."""
+    from edgeq.quantize.gptq import geometry, hessian_key
+
+    keys = {}
+    for node in graph.nodes:
+        key = hessian_key(node, graph)
+        if key is not None:
+            keys[key] = (node.inputs[0], geometry(node, graph))
+    return keys
+
+
 def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool = True,
             backend: str = "auto", threads: int | None = None, progress: bool = True,
-            num_bins: int = DEFAULT_BINS, lowering_version: int = 0) -> Calibration:
-    """Statistics of every float activation of ``graph`` over ``dataset`` (see module doc)."""
+            num_bins: int = DEFAULT_BINS, lowering_version: int = 0, hessians: bool = True) -> Calibration:
+    """Statistics of every float activation of ``graph`` over ``dataset`` (see module doc);
+    with ``hessians``, also the GPTQ input statistics of every Conv/FullyConnected."""
     fingerprint = dataset.fingerprint()
     key = cache_key(model_hash, fingerprint, lowering_version, num_bins)
     path = cache_dir_for(cache_dir) / f"{key}.npz"
@@ -138,6 +166,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
             with np.load(path, allow_pickle=False) as z:
                 calib = Calibration.from_arrays({k: z[k] for k in z.files}, key)
             missing = [n for n in observed_tensors(graph) if n not in calib.stats]
+            missing += [k for k in hessian_keys(graph) if hessians and k not in calib.hessians]
             if not missing:
                 log.info("calibration statistics from cache %s", path)
                 return calib
@@ -150,13 +179,19 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
         found = _mean_axes(graph, node) if node.op_type in ("Conv", "FullyConnected") else None
         if found and not graph.is_constant(found[0]):
             mean_inputs[found[0]] = found[1]
+    hkeys = hessian_keys(graph) if hessians else {}
+    hsum: dict[str, np.ndarray | None] = dict.fromkeys(hkeys)
     runner = _Runner(graph, names, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
     sums = {n: np.zeros(graph.tensors[n].shape[ax], np.float64) for n, ax in mean_inputs.items()}
     counts = dict.fromkeys(mean_inputs, 0)
+    cmin = {n: np.full(graph.tensors[n].shape[ax], np.inf) for n, ax in mean_inputs.items()}
+    cmax = {n: np.full(graph.tensors[n].shape[ax], -np.inf) for n, ax in mean_inputs.items()}
     t0 = time.perf_counter()
     n_done = 0
-    with _progress(progress, len(dataset), "calibrating") as advance:
+    from edgeq.quantize._blas import single_threaded
+
+    with _progress(progress, len(dataset), "calibrating") as advance, single_threaded():
         for feed in dataset:
             values = runner.run(feed)
             for n in names:
@@ -165,13 +200,18 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
                 v = np.asarray(values[n])
                 other = tuple(i for i in range(v.ndim) if i != ax)
                 sums[n] += v.sum(axis=other, dtype=np.float64)
+                cmin[n] = np.minimum(cmin[n], v.min(axis=other))
+                cmax[n] = np.maximum(cmax[n], v.max(axis=other))
                 counts[n] += v.size // v.shape[ax]
+            for k, (x, geo) in hkeys.items():
+                hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
             n_done += 1
             advance()
     if n_done == 0:
         raise CalibrationError("the calibration data set yielded no samples; give at least one")
     means = {n: (sums[n] / max(counts[n], 1)).astype(np.float32) for n in sums}
-    calib = Calibration(stats, means, n_done, key, fingerprint, time.perf_counter() - t0)
+    calib = Calibration(stats, means, cmin, cmax, {k: v for k, v in hsum.items() if v is not None}, n_done,
+                        key, fingerprint, time.perf_counter() - t0)
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

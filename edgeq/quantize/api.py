@@ -137,7 +137,7 @@ def quantize(model, calibration, *, spec=None, **options) -> QuantizedModel:
     lowered = lower(m.graph)
     calib = collect(lowered, dataset, model_hash=m.sha256, cache_dir=opts.cache_dir,
                     use_cache=opts.use_cache, progress=opts.progress, threads=opts.threads,
-                    lowering_version=LOWERING_VERSION)
+                    lowering_version=LOWERING_VERSION, hessians=opts.weight_rounding == "gptq")
     t_calib = time.perf_counter() - t0
     qm = build_from_calibration(m.graph, lowered, Hints(lowered), calib, spec, opts, dataset=dataset)
     qm.report["timings"] = {"calibration_s": round(t_calib, 3),

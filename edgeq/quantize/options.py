@@ -36,7 +36,11 @@ class QuantizeOptions:
     max_int16_fraction: float = 0.5
     #: weight clipping: "mse" (per-channel search) or "max"
     weight_clip: str = "mse"
+    #: weight rounding: "gptq" (data-aware, edgeq/quantize/gptq.py) or "nearest"
+    weight_rounding: str = "gptq"
     bias_correction: bool = True
+    #: cross-layer equalization of activation ranges (edgeq/quantize/equalize.py)
+    equalize: bool = True
     #: apply the lowering passes' int16 hints (LSTM cell state, power spectra)
     int16_hints: bool = True
     num_samples: int | None = None
@@ -67,6 +71,8 @@ class QuantizeOptions:
                 raise UsageError(f"bad regular expression {pattern!r}: {exc}") from None
         if opts.weight_clip not in ("mse", "max"):
             raise UsageError(f"weight_clip must be 'mse' or 'max', got {opts.weight_clip!r}")
+        if opts.weight_rounding not in ("gptq", "nearest"):
+            raise UsageError(f"weight_rounding must be 'gptq' or 'nearest', got {opts.weight_rounding!r}")
         if opts.auto_mixed is not None and not 0 < float(opts.auto_mixed) < 200:
             raise UsageError(f"auto_mixed is a target SQNR in dB (e.g. 30), got {opts.auto_mixed!r}")
         return opts

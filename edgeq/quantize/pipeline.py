@@ -27,8 +27,14 @@ class Builder:
 
     def __init__(self, float_graph, lowered, hints, calib, spec, opts: QuantizeOptions) -> None:
         self.float_graph = float_graph
-        self.lowered = lowered
         self.hints = hints
+        self.equalized: dict[str, float] = {}
+        self.static_overrides: dict = {}
+        if opts.equalize:
+            from edgeq.quantize.equalize import equalize
+
+            lowered, calib, self.static_overrides, self.equalized = equalize(lowered, calib)
+        self.lowered = lowered
         self.calib = calib
         self.spec = spec
         self.opts = opts
@@ -47,9 +53,15 @@ class Builder:
             log.warning("spec '%s' has no int16 activations; int16 requests are ignored", spec.name)
         self.bias_report: dict[str, float] = {}
         self.graph_for_build = lowered
+        self.gptq_weights = 0
+        if opts.weight_rounding == "gptq" and calib.hessians:
+            from edgeq.quantize.gptq import gptq_weights
+
+            self.gptq_weights = gptq_weights(self.lowered, calib.hessians, per_channel_ops=spec.per_channel_ops,
+                                             weight_clip=opts.weight_clip, weight_cache=self.weight_cache)
         if opts.bias_correction:
             self.graph_for_build, self.bias_report = correct_biases(
-                lowered, calib.channel_means, per_channel_ops=spec.per_channel_ops,
+                self.lowered, calib.channel_means, per_channel_ops=spec.per_channel_ops,
                 weight_clip=opts.weight_clip, weight_cache=self.weight_cache)
 
     def dtype_fn(self, int16_nodes):
@@ -65,7 +77,8 @@ class Builder:
 
     def build(self, int16_nodes=None):
         int16_nodes = set(self.base_int16 if int16_nodes is None else int16_nodes)
-        overrides = hinted_ranges(self.lowered, self.hints, self.chooser, self.dtype_fn(int16_nodes))
+        overrides = dict(self.static_overrides)
+        overrides.update(hinted_ranges(self.lowered, self.hints, self.chooser, self.dtype_fn(int16_nodes)))
         return build_quantized_graph(self.graph_for_build, self.chooser, self.spec,
                                      int16_nodes=int16_nodes, float_nodes=self.float_nodes,
                                      weight_clip=self.opts.weight_clip, range_overrides=overrides,
@@ -83,6 +96,8 @@ def make_model(builder: Builder, result, extra_report: dict | None = None):
         "int16_nodes": int16,
         "float_nodes": [{"node": n, "op_type": o, "reason": r} for n, o, r in result.fallback],
         "bias_correction": {k: round(v, 6) for k, v in builder.bias_report.items()},
+        "gptq_weights": builder.gptq_weights,
+        "equalized": {k: round(v, 3) for k, v in builder.equalized.items()},
         "ops": result.graph.op_histogram(),
     }
     report.update(extra_report or {})

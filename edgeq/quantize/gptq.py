@@ -1,0 +1,188 @@
+"""Data-aware weight rounding: GPTQ (Frantar et al. 2022, *GPTQ: Accurate
+Post-Training Quantization for Generative Pre-trained Transformers*, Algorithm 1; the
+Optimal Brain Quantization update of Frantar & Alistarh 2022).
+
+Round-to-nearest minimises each weight's own error; what matters is the layer output
+error ``E||(W - Ŵ) x||² = tr((W - Ŵ) H (W - Ŵ)ᵀ)`` with ``H = E[x xᵀ]`` the second
+moment of the layer's input patches. GPTQ quantizes the input columns one at a time and
+moves each column's rounding error onto the columns not yet quantized, weighted by the
+inverse of ``H`` (via its upper Cholesky factor), which keeps the output error close to
+the minimum over the integer grid. Scales (per output channel, symmetric, [-127, 127])
+are chosen first (``weight_params``), so the result is an ordinary int8 weight tensor.
+
+On MobileNetV2 this lifts weight-only int8 from 12.5 dB / 0.66 top-1 agreement (RTN)
+to 25.6 dB / 0.93 on the zoo's evaluation crops: depthwise 3×3 filters that compute
+small differences of large taps are where rounding errors add up.
+
+Input statistics: :func:`patch_matrix` turns a layer input into its ``[groups, K, M]``
+patch matrix (im2col for Conv, rows for FullyConnected) and calibration accumulates
+``P Pᵀ`` per (input tensor, geometry) key (:func:`hessian_key`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+
+from edgeq.quantize import scheme
+
+log = logging.getLogger(__name__)
+
+#: dampening added to H's diagonal, as a fraction of its mean (GPTQ §4 uses 1%)
+DAMP = 0.01
+#: patches per sample that enter H: larger feature maps use every k-th output row, the
+#: phase moving from sample to sample (an estimate of E[x xᵀ] from 64 samples x 2048
+#: patches is far tighter than the 8-bit grid; it also bounds the time per sample)
+MAX_PATCHES = 2048
+#: columns per lazy-update block (GPTQ §4 "lazy batch-updates")
+BLOCK = 32
+
+
+def geometry(node, graph) -> dict | None:
+    """The patch geometry of a Conv/FullyConnected node (None for other ops)."""
+    if node.op_type == "FullyConnected":
+        return {"op": "fc"}
+    if node.op_type != "Conv":
+        return None
+    w = graph.const(node.inputs[1])
+    if w is None or w.ndim != 4:
+        return None
+    return {"op": "conv", "k": [int(w.shape[2]), int(w.shape[3])], "group": int(node.attr("group", 1)),
+            "pads": [int(p) for p in node.attr("pads", [0, 0, 0, 0])],
+            "strides": [int(s) for s in node.attr("strides", [1, 1])],
+            "dilations": [int(d) for d in node.attr("dilations", [1, 1])]}
+
+
+def hessian_key(node, graph) -> str | None:
+    geo = geometry(node, graph)
+    if geo is None or graph.is_constant(node.inputs[0]):
+        return None
+    return f"{node.inputs[0]}|{json.dumps(geo, sort_keys=True)}"
+
+
+def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | None = None) -> np.ndarray:
+    """``[groups, K, M]`` patches of input ``x`` (K = C/g·kh·kw, M <= N·Ho·Wo): all of
+    them, or with ``max_patches`` every k-th output row starting at ``phase % k``."""
+    x = np.asarray(x, np.float32)
+    if geo["op"] == "fc":
+        rows = x.reshape(-1, x.shape[-1])
+        if max_patches and rows.shape[0] > max_patches:
+            k = -(-rows.shape[0] // max_patches)
+            rows = rows[phase % k::k]
+        return rows.T[None]
+    (kh, kw), g = geo["k"], geo["group"]
+    t, l, b, r = geo["pads"]
+    sh, sw = geo["strides"]
+    dh, dw = geo["dilations"]
+    n, c = x.shape[:2]
+    if (kh, kw, sh, sw, t, l, b, r) == (1, 1, 1, 1, 0, 0, 0, 0):
+        if max_patches and x.shape[2] * x.shape[3] * n > max_patches:
+            k = -(-x.shape[2] * x.shape[3] * n // max_patches)
+            x = x[:, :, phase % k::k] if x.shape[2] >= k else x
+        return x.reshape(n, g, c // g, -1).transpose(1, 2, 0, 3).reshape(g, c // g, -1)
+    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # [N, C, Ho, Wo, kh, kw]
+    if max_patches and win.shape[2] * win.shape[3] * n > max_patches:
+        k = min(win.shape[2], -(-win.shape[2] * win.shape[3] * n // max_patches))
+        win = win[:, :, phase % k::k]
+    ho, wo = win.shape[2:4]
+    win = win.reshape(n, g, c // g, ho * wo, kh * kw).transpose(1, 2, 4, 0, 3)
+    return win.reshape(g, (c // g) * kh * kw, n * ho * wo)
+
+
+def accumulate(h: np.ndarray | None, x: np.ndarray, geo: dict, phase: int = 0) -> np.ndarray:
+    """``h + P Pᵀ / M`` for (a subsample of) the patches of ``x``: the mean outer product
+    per sample (float32 products, float64 running sum); GPTQ only needs H up to scale."""
+    p = patch_matrix(x, geo, phase, MAX_PATCHES)
+    pp = np.matmul(p, p.transpose(0, 2, 1)).astype(np.float64) / max(p.shape[2], 1)
+    return pp if h is None else h + pp
+
+
+def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = scheme.WEIGHT_QMAX,
+               damp: float = DAMP) -> np.ndarray:
+    """Integer weights for ``w2d[g, O_g, K]`` with per-row ``scale[g, O_g]`` and shared
+    ``h[g, K, K]`` per group (GPTQ, batched over groups)."""
+    w = np.array(w2d, np.float64)
+    g, _, k = w.shape
+    hd = np.array(h, np.float64)
+    diag = np.einsum("gii->gi", hd)
+    dead = diag <= 0
+    idx = np.arange(k)
+    hd[:, idx, idx] += damp * np.maximum(diag.mean(axis=1, keepdims=True), 1e-12) + dead
+    w[np.broadcast_to(dead[:, None, :], w.shape)] = 0.0
+    try:
+        u = np.linalg.cholesky(np.linalg.inv(hd)).transpose(0, 2, 1)  # upper factor of H^-1
+    except np.linalg.LinAlgError:
+        log.info("GPTQ: singular input statistics, rounding to nearest")
+        return np.clip(scheme.round_half_away(w / scale[..., None]), -qmax, qmax)
+    q = np.zeros_like(w)
+    s = scale.astype(np.float64)
+    # GPTQ's lazy batch updates: errors are propagated inside a block of columns one by
+    # one, and onto the columns after the block with one matrix product per block
+    for b0 in range(0, k, BLOCK):
+        b1 = min(b0 + BLOCK, k)
+        wb = w[:, :, b0:b1]
+        ub = u[:, b0:b1, b0:b1]
+        errs = np.zeros_like(wb)
+        for i in range(b1 - b0):
+            col = wb[:, :, i]
+            qi = np.clip(scheme.round_half_away(col / s), -qmax, qmax)
+            q[:, :, b0 + i] = qi
+            err = (col - qi * s) / ub[:, i, i][:, None]
+            wb[:, :, i + 1:] -= err[:, :, None] * ub[:, None, i, i + 1:]
+            errs[:, :, i] = err
+        if b1 < k:
+            w[:, :, b1:] -= np.matmul(errs, u[:, b0:b1, b1:])
+    return q
+
+
+def quantize_weight_gptq(w: np.ndarray, h: np.ndarray, params, group: int) -> np.ndarray:
+    """int8 weights of a Conv ``W[O, I/g, kh, kw]`` or FC ``W[out, in]`` with GPTQ."""
+    out = w.shape[0]
+    k = int(np.prod(w.shape[1:]))
+    scale = np.broadcast_to(params.scale.astype(np.float64), (out,)).reshape(group, out // group)
+    q = gptq_round(w.reshape(group, out // group, k), h, scale)
+    return q.reshape(w.shape).astype(np.int8)
+
+
+def gptq_weights(graph, hessians: dict, *, per_channel_ops, weight_clip: str, weight_cache: dict,
+                 skip=frozenset()) -> int:
+    """Fill ``weight_cache[(weight, axis, clip)]`` with GPTQ-rounded weights for every
+    Conv/FullyConnected with input statistics; a weight shared by several nodes (an
+    unrolled recurrence) uses the sum of their ``H``. Returns the number of weights."""
+    by_weight: dict[str, tuple[np.ndarray, int, str, np.ndarray | None]] = {}
+    for node in graph.nodes:
+        if node.op_type not in ("Conv", "FullyConnected") or node.name in skip:
+            continue
+        key = hessian_key(node, graph)
+        w = graph.const(node.inputs[1])
+        if key is None or key not in hessians or w is None:
+            continue
+        group = int(node.attr("group", 1)) if node.op_type == "Conv" else 1
+        name = node.inputs[1]
+        prev = by_weight.get(name)
+        h = hessians[key] if prev is None else prev[3] + hessians[key]
+        if prev is not None and prev[1] != group:
+            continue
+        by_weight[name] = (w, group, node.op_type, h)
+    from edgeq.quantize._blas import single_threaded
+
+    with single_threaded():
+        for name, (w, group, op, h) in by_weight.items():
+            _one(name, w, group, op, h, per_channel_ops, weight_clip, weight_cache)
+    return len(by_weight)
+
+
+def _one(name, w, group, op, h, per_channel_ops, weight_clip, weight_cache) -> None:
+    axis = 0 if op in per_channel_ops else None
+    params = scheme.weight_params(w, axis, weight_clip)
+    rows = params
+    if axis is None:  # a per-tensor scale: every row shares it
+        from edgeq.types import QuantParams
+
+        rows = QuantParams(np.repeat(params.scale, w.shape[0]), np.zeros(w.shape[0], np.int64),
+                           params.dtype, 0)
+    weight_cache[(name, axis, weight_clip)] = (quantize_weight_gptq(w, h, rows, group), params)
