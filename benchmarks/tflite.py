@@ -106,7 +106,6 @@ def bench_model(name: str, runs: int, warmup: int, n_eval: int, n_calib: int, tm
     import edgeq.zoo as zoo
     from edgeq.interp.int_interp import run_quantized
     from edgeq.profile.accuracy import compare_outputs
-    from edgeq.quantize.spec import TFLITE_INT8_FALLBACK
 
     from edgeq_tflite.emit.export import export_float, export_quantized
     from edgeq_tflite.target import TFLiteTarget
@@ -118,12 +117,12 @@ def bench_model(name: str, runs: int, warmup: int, n_eval: int, n_calib: int, tm
     t0 = time.perf_counter()
     model = edgeq.load(onnx_path)
     t1 = time.perf_counter()
-    spec = TFLiteTarget().spec
+    target = TFLiteTarget()
     try:
-        qm = edgeq.quantize(model, calib, spec=spec)
+        qm = edgeq.quantize(model, calib, spec=target.spec_for({"float_fallback": False}))
     except edgeq.EdgeqError as exc:  # a model that needs a float island on TFLite
-        res["note"] = f"strict spec failed ({str(exc)[:120]}); float fallback allowed"
-        qm = edgeq.quantize(model, calib, spec=TFLITE_INT8_FALLBACK)
+        res["note"] = f"integer-only failed ({str(exc)[:120]}); float fallback allowed"
+        qm = edgeq.quantize(model, calib, spec=target.spec)
     t2 = time.perf_counter()
     e8 = export_quantized(qm.graph, allow_float_fallback=True)
     t3 = time.perf_counter()

@@ -45,13 +45,18 @@ INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSo
 FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "Silu", "HardSigmoid",
                             "LayerNormalization", "BatchNormalization", "Cast"})
 
+#: what TFLite can run: integer kernels for INTEGER_OPS, and float kernels for those and
+#: FLOAT_ONLY_OPS (a node left in float is wrapped in DEQUANTIZE/QUANTIZE). Profiles
+#: without ``float_fallback: true`` narrow ``float_fallback_ops`` to nothing
+#: (edgeq.targets.ResolvedTarget.spec), which is the default of targets/tflite.yaml.
 TFLITE_SPEC = dataclasses.replace(
     TFLITE_INT8, name="tflite", integer_ops=INTEGER_OPS,
     # AVERAGE_POOL_2D and REDUCE_MIN/MAX reuse the input quantization (pooling.cc, reduce.cc)
     same_scale_ops=SAME_SCALE_OPS | {"AveragePool", "GlobalMaxPool", "ReduceMin"},
+    float_fallback_ops=(INTEGER_OPS | FLOAT_ONLY_OPS) - {"Quantize", "Dequantize"},
 )
-TFLITE_SPEC_FALLBACK = dataclasses.replace(TFLITE_SPEC, name="tflite-fallback",
-                                           float_fallback_ops=FLOAT_ONLY_OPS | {"*"})
+TFLITE_SPEC_STRICT = dataclasses.replace(TFLITE_SPEC, name="tflite-strict",
+                                         float_fallback_ops=frozenset())
 
 
 def _float_fallback(options: BuildOptions) -> bool:
@@ -87,10 +92,11 @@ class TFLiteTarget(Target):
         return TFLITE_SPEC
 
     def spec_for(self, options: BuildOptions | dict | None) -> QuantSpec:
-        """The spec under a profile's options (float fallback allows float islands)."""
+        """The spec under a profile's options: without ``float_fallback`` every node must
+        run in integer (``TFLITE_SPEC_STRICT``)."""
         if isinstance(options, dict):
             options = BuildOptions(extra=options)
-        return TFLITE_SPEC_FALLBACK if options is not None and _float_fallback(options) else TFLITE_SPEC
+        return TFLITE_SPEC if options is not None and _float_fallback(options) else TFLITE_SPEC_STRICT
 
     def check(self, graph) -> list[NodePlacement]:
         from edgeq.ir.passes.convert_layout import convert_layout
@@ -139,7 +145,8 @@ class TFLiteTarget(Target):
         _write_atomic(out_dir / MODEL_FILE, exp.model)
         manifest = {
             "target": self.name,
-            "profile": extra.get("profile", self.name),
+            "profile": options.profile or extra.get("profile") or self.name,
+            "chip": options.chip,
             "edgeq_version": _edgeq_version(),
             "inputs": [s.to_json() for s in exp.inputs],
             "outputs": [s.to_json() for s in exp.outputs],

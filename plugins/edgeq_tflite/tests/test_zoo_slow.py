@@ -18,8 +18,6 @@ MODELS = ["mobilenet-v2", "ppocr-cls", "minilm-l6", "silero-vad"]
 def zoo_case(request):
     import edgeq
     import edgeq.zoo as zoo
-    from edgeq.quantize.spec import TFLITE_INT8_FALLBACK
-
     from edgeq_tflite.target import TFLiteTarget
 
     name = request.param
@@ -30,10 +28,10 @@ def zoo_case(request):
     model = edgeq.load(path)
     calib = zoo.feeds(name, split="calib", n=8)
     try:
-        qm = edgeq.quantize(model, calib, spec=TFLiteTarget().spec)
+        qm = edgeq.quantize(model, calib, spec=TFLiteTarget().spec_for({"float_fallback": False}))
         fallback = False
     except EdgeqError:  # e.g. MiniLM's attention-mask Cast has no integer kernel
-        qm = edgeq.quantize(model, calib, spec=TFLITE_INT8_FALLBACK)
+        qm = edgeq.quantize(model, calib, spec=TFLiteTarget().spec)
         fallback = True
     return name, model, qm, zoo.feeds(name, split="eval", n=2), fallback
 
