@@ -139,7 +139,13 @@ class HostRunner(Runner):
             value = np.transpose(value, [_source_letters(len(src)).index(c) for c in layout])
         dtype = np.dtype(spec["dtype"])
         if spec.get("quant") and dtype.kind in "iu" and value.dtype.kind == "f":
-            value = QuantParams.from_json(spec["quant"]).quantize(value)
+            # the rounding of TFLite's QUANTIZE (float32 division, half away from zero),
+            # so integer I/O gives what the same model with float I/O would compute
+            from edgeq.interp.integer_ops.quantize import float_to_int
+
+            q = QuantParams.from_json(spec["quant"])
+            shape = q.broadcast_shape(value.ndim)
+            value = float_to_int(value, q.scale.reshape(shape), q.zero_point.reshape(shape), dtype)
         return np.ascontiguousarray(value.astype(dtype, copy=False))
 
     @staticmethod
