@@ -89,6 +89,12 @@ def assign_precision(graph: Graph, spec: QuantSpec, int16_nodes=frozenset(), flo
         if not any(_is_float_activation(graph, o) for o in node.outputs):
             precision[node.name] = INDEX
             continue
+        if node.op_type == "Cast" and not any(
+                graph.tensors[i].dtype.kind == "f" for i in node.inputs if i):
+            # int -> float conversion of a model input (e.g. an attention mask): part of
+            # the input boundary, like the float input itself; consumers quantize its output
+            precision[node.name] = INDEX
+            continue
         problem = _config_problem(node, graph)
         if problem is None and node.op_type not in spec.integer_ops:
             problem = f"target '{spec.name}' has no integer '{node.op_type}'"

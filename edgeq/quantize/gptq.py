@@ -112,7 +112,8 @@ def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = sc
     dead = diag <= 0
     idx = np.arange(k)
     hd[:, idx, idx] += damp * np.maximum(diag.mean(axis=1, keepdims=True), 1e-12) + dead
-    w[np.broadcast_to(dead[:, None, :], w.shape)] = 0.0
+    # inputs that calibration never excited keep their rounded weights (GPTQ zeroes
+    # them; here they get unit curvature and no coupling, so nothing flows into them)
     try:
         u = np.linalg.cholesky(np.linalg.inv(hd)).transpose(0, 2, 1)  # upper factor of H^-1
     except np.linalg.LinAlgError:
@@ -120,6 +121,11 @@ def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = sc
         return np.clip(scheme.round_half_away(w / scale[..., None]), -qmax, qmax)
     q = np.zeros_like(w)
     s = scale.astype(np.float64)
+    # every integer weight stays within one step of its float value (AdaRound's choice
+    # between rounding down and up, Nagel et al. 2020): without the bound, directions
+    # the calibration data barely excites (dead ReLU channels, padding taps) absorb
+    # large errors that real data then exposes
+    floor = np.floor(w / s[..., None])
     # GPTQ's lazy batch updates: errors are propagated inside a block of columns one by
     # one, and onto the columns after the block with one matrix product per block
     for b0 in range(0, k, BLOCK):
@@ -129,7 +135,8 @@ def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = sc
         errs = np.zeros_like(wb)
         for i in range(b1 - b0):
             col = wb[:, :, i]
-            qi = np.clip(scheme.round_half_away(col / s), -qmax, qmax)
+            qi = np.clip(scheme.round_half_away(col / s), floor[:, :, b0 + i], floor[:, :, b0 + i] + 1)
+            qi = np.clip(qi, -qmax, qmax)
             q[:, :, b0 + i] = qi
             err = (col - qi * s) / ub[:, i, i][:, None]
             wb[:, :, i + 1:] -= err[:, :, None] * ub[:, None, i, i + 1:]

@@ -36,7 +36,7 @@ from edgeq.ir.passes._lowering import HINT_INT16, HINT_MASK_ADDS, HINT_RSQRT_OF,
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 1
+LOWERING_VERSION = 2
 
 PASSES = [
     ("lower_l2norm", lower_l2norm.run),

@@ -5,10 +5,12 @@ the ranges the lowering hints dictate.
   (``method``) for int8 and ``method16`` (default ``minmax``: 16 bits leave no rounding
   error worth trading against clipping) for int16, memoised.
 * :func:`hinted_ranges` turns the lowering hints into range overrides:
-  attention-mask additions (``lower_attention_mask``) get the bias range ``[-K, 0]`` and
-  the sum ``[min(lo, hi - MASK_MARGIN), hi]`` with ``K = hi - min(lo, hi - MASK_MARGIN)``
-  from the scores' range ``[lo, hi]``, so a masked position lands at least
-  ``MASK_MARGIN`` below any attended score (softmax weight ``e^-10 ≈ 4.5e-5``);
+  attention-mask additions (``lower_attention_mask``) get the sum range
+  ``[lo - MASK_MARGIN, hi]`` and the bias range ``[-K, 0]`` with ``K = hi - lo + MASK_MARGIN``
+  from the scores' range ``[lo, hi]``: a masked position saturates at ``lo - MASK_MARGIN``,
+  at least ``MASK_MARGIN`` below *every* attended score of its row (the margin must hold
+  for the row with the lowest maximum, and only the global minimum bounds that), where
+  its softmax weight ``e^-10 ≈ 4.5e-5`` vanishes;
   the reciprocal square roots of ``lower_sqrt`` get ``[0, 1/sqrt(s_x)]``, reaching the
   smallest non-zero input.
 """
@@ -64,7 +66,7 @@ def hinted_ranges(graph, hints, chooser: RangeChooser, dtype_of) -> dict[str, tu
     for add, scores, bias in hints.mask_adds:
         out = graph.node_by_name(add).outputs[0]
         lo, hi = chooser(scores, dtype_of(scores))
-        lo_out = min(lo, hi - MASK_MARGIN)
+        lo_out = lo - MASK_MARGIN
         overrides[out] = (lo_out, hi)
         k = hi - lo_out
         # the bias and the producers of its value (same tensor up to reshapes) saturate at -K
