@@ -45,6 +45,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("zoo", "zoo"),
     ("build", "build"),
     ("profile", "profile"),
+    ("quantize", "quantize"),
+    ("compare", "compare"),
+    ("sensitivity", "sensitivity"),
 ]
 
 
