@@ -28,16 +28,21 @@ class QuantizeOptions:
     int16_ops: list[str] = field(default_factory=list)
     #: regexes of nodes to leave in float (only where the spec allows a fallback)
     float_nodes: list[str] = field(default_factory=list)
-    #: target output SQNR in dB: promote the most sensitive nodes to int16 until met
-    auto_mixed: float | None = None
+    #: budget for automatic int16 promotion: an output SQNR in dB (30 or "sqnr:30") or a
+    #: mean cosine ("cosine:0.995"); the most sensitive layers are promoted until it is met
+    auto_mixed: object = None
     #: evaluation samples used by auto_mixed / sensitivity (taken from the calibration data)
     eval_samples: int = 16
     #: at most this fraction of the nodes is promoted by auto_mixed
     max_int16_fraction: float = 0.5
     #: weight clipping: "mse" (per-channel search) or "max"
     weight_clip: str = "mse"
-    #: weight rounding: "gptq" (data-aware, edgeq/quantize/gptq.py) or "nearest"
+    #: weight rounding: "gptq" (data-aware, edgeq/quantize/gptq.py), "adaround"
+    #: (layer-wise optimised rounding, edgeq/quantize/adaround.py) or "nearest"
     weight_rounding: str = "gptq"
+    #: calibration samples AdaRound streams through the model, and its Adam iterations
+    adaround_samples: int = 64
+    adaround_iters: int = 300
     bias_correction: bool = True
     #: cross-layer equalization of activation ranges (edgeq/quantize/equalize.py)
     equalize: bool = True
@@ -71,18 +76,27 @@ class QuantizeOptions:
                 raise UsageError(f"bad regular expression {pattern!r}: {exc}") from None
         if opts.weight_clip not in ("mse", "max"):
             raise UsageError(f"weight_clip must be 'mse' or 'max', got {opts.weight_clip!r}")
-        if opts.weight_rounding not in ("gptq", "nearest"):
-            raise UsageError(f"weight_rounding must be 'gptq' or 'nearest', got {opts.weight_rounding!r}")
-        if opts.auto_mixed is not None and not 0 < float(opts.auto_mixed) < 200:
-            raise UsageError(f"auto_mixed is a target SQNR in dB (e.g. 30), got {opts.auto_mixed!r}")
+        if opts.weight_rounding not in ("gptq", "adaround", "nearest"):
+            raise UsageError(f"weight_rounding must be 'gptq', 'adaround' or 'nearest', "
+                             f"got {opts.weight_rounding!r}")
+        if int(opts.adaround_samples) < 1 or int(opts.adaround_iters) < 1:
+            raise UsageError(f"adaround_samples and adaround_iters must be >= 1, got "
+                             f"{opts.adaround_samples!r} and {opts.adaround_iters!r}")
+        if opts.auto_mixed is not None:
+            from edgeq.quantize.mixed import Budget
+
+            opts.auto_mixed = Budget.parse(opts.auto_mixed)  # raises UsageError when malformed
         return opts
 
     def observer_options(self) -> dict:
         return {"percentile": self.percentile} if self.method == "percentile" else {}
 
     def to_json(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("cache_dir", "progress", "threads", "use_cache")}
+        out = {f.name: getattr(self, f.name) for f in fields(self)
+               if f.name not in ("cache_dir", "progress", "threads", "use_cache")}
+        if out["auto_mixed"] is not None:
+            out["auto_mixed"] = str(out["auto_mixed"])
+        return out
 
 
 def match_nodes(graph, patterns: list[str], op_types: list[str] = ()) -> set[str]:

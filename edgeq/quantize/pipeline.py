@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 class Builder:
     """Everything needed to (re)build the QuantizedGraph for a set of int16 nodes."""
 
-    def __init__(self, float_graph, lowered, hints, calib, spec, opts: QuantizeOptions) -> None:
+    def __init__(self, float_graph, lowered, hints, calib, spec, opts: QuantizeOptions,
+                 dataset=None) -> None:
         self.float_graph = float_graph
         self.hints = hints
         self.equalized: dict[str, float] = {}
@@ -59,10 +60,16 @@ class Builder:
 
             self.gptq_weights = gptq_weights(self.lowered, calib.hessians, per_channel_ops=spec.per_channel_ops,
                                              weight_clip=opts.weight_clip, weight_cache=self.weight_cache)
+        self.adaround: dict = {}
+        if opts.weight_rounding == "adaround":
+            from edgeq.quantize.adaround import adaround_builder
+
+            self.graph_for_build, self.adaround = adaround_builder(self, dataset)
         if opts.bias_correction:
             self.graph_for_build, self.bias_report = correct_biases(
-                self.lowered, calib.channel_means, per_channel_ops=spec.per_channel_ops,
-                weight_clip=opts.weight_clip, weight_cache=self.weight_cache)
+                self.graph_for_build, calib.channel_means, per_channel_ops=spec.per_channel_ops,
+                weight_clip=opts.weight_clip, weight_cache=self.weight_cache,
+                skip=set(self.adaround.get("nodes", ())))
 
     def dtype_fn(self, int16_nodes):
         producers = self.lowered.producers()
@@ -97,6 +104,7 @@ def make_model(builder: Builder, result, extra_report: dict | None = None):
         "float_nodes": [{"node": n, "op_type": o, "reason": r} for n, o, r in result.fallback],
         "bias_correction": {k: round(v, 6) for k, v in builder.bias_report.items()},
         "gptq_weights": builder.gptq_weights,
+        "adaround": {k: v for k, v in builder.adaround.items() if k != "nodes"},
         "equalized": {k: round(v, 3) for k, v in builder.equalized.items()},
         "ops": result.graph.op_histogram(),
     }
@@ -113,11 +121,11 @@ def make_model(builder: Builder, result, extra_report: dict | None = None):
 def build_from_calibration(float_graph, lowered, hints, calib, spec, opts: QuantizeOptions, *,
                            dataset=None):
     t0 = time.perf_counter()
-    builder = Builder(float_graph, lowered, hints, calib, spec, opts)
+    builder = Builder(float_graph, lowered, hints, calib, spec, opts, dataset=dataset)
     if opts.auto_mixed is not None:
         from edgeq.quantize.mixed import auto_mixed
 
-        result, extra = auto_mixed(builder, dataset, float(opts.auto_mixed))
+        result, extra = auto_mixed(builder, dataset, opts.auto_mixed)
     else:
         result, extra = builder.build(), {}
     qm = make_model(builder, result, extra)
