@@ -54,6 +54,8 @@ class BuildResult:
     precision: dict[str, str]
     #: (node, op_type, reason) of every node left in float
     fallback: list[tuple[str, str, str]] = field(default_factory=list)
+    #: the float graph (same tensor names) this graph quantizes, when the caller tracks it
+    lowered: Graph | None = None
 
 
 def _is_float_activation(graph: Graph, name: str) -> bool:

@@ -4,11 +4,13 @@
   *only one layer* quantized (weights and output activations, every other node float),
   for every layer, with the switchable fake-quant model (:mod:`.fakequant`). Nodes that
   an unrolled loop repeats per time step (``.../t<k>/...``) form one layer.
-* :func:`auto_mixed` promotes the most sensitive layers (lowest single-layer SQNR) to
-  int16 in growing batches (1, 1, 2, 4 … layers), rebuilding the QuantizedGraph and
-  scoring it with the *integer simulator* after each batch, until the budget is met or
-  ``max_int16_fraction`` of the nodes is int16. The report always says what was
-  promoted and whether the budget was met.
+* :func:`auto_mixed` ranks layers by what promoting each one alone gains with every
+  other layer quantized (leave-one-out, fake-quant: promotion's effect in context, which
+  is what the search needs), finds in fake-quant the shortest prefix of that ranking
+  that meets the budget (binary search), then rebuilds the QuantizedGraph and scores it
+  with the *integer simulator* (the truth), growing the prefix by a quarter until the
+  budget is met, every candidate is int16 or ``max_int16_fraction`` of the nodes is
+  reached. The report always says what was promoted and whether the budget was met.
 
 Budgets: a number or ``"sqnr:DB"`` (minimum over outputs of the output SQNR in dB),
 or ``"cosine:C"`` (minimum over outputs of the mean per-sample cosine similarity).
@@ -29,6 +31,8 @@ from edgeq.quantize.rules import INT16_OPS
 log = logging.getLogger(__name__)
 
 _STEP = re.compile(r"/t\d+/")
+#: ops auto_mixed may promote: those with int16 kernels, and Gelu (expanded, see gelu16.py)
+PROMOTABLE = INT16_OPS | {"Gelu"}
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ def sensitivity(model, calibration, *, spec=None, samples: int = 8, progress: bo
 
 
 def auto_mixed(builder, dataset, budget_spec):
-    """Promote sensitive layers to int16 until ``budget_spec`` is met (module docstring).
+    """Promote layers to int16 until ``budget_spec`` is met (module docstring).
     Returns ``(BuildResult, report_extra)``."""
     from edgeq.quantize.fakequant import FakeQuantModel
     from edgeq.quantize.pipeline import make_model
@@ -143,7 +147,6 @@ def auto_mixed(builder, dataset, budget_spec):
     opts = builder.opts
     feeds = [f for _, f in zip(range(opts.eval_samples), dataset)]
     refs = _float_refs(builder.float_graph, feeds)
-    promoted: set[str] = set()
 
     def evaluate(result) -> float:
         qm = make_model(builder, result)
@@ -153,39 +156,60 @@ def auto_mixed(builder, dataset, budget_spec):
     score = evaluate(result)
     steps = [{"promoted": 0, "score": score}]
     info = {"budget": str(budget), "steps": steps, "promoted": [], "met": budget.met(score)}
-    if not budget.met(score):
-        if not builder.spec.supports_int16():
-            log.warning("budget %s not met (%.4g) and spec '%s' has no int16", budget, score, builder.spec.name)
-            return result, {"auto_mixed": info}
-        fq = FakeQuantModel(make_model(builder, result))
-        # ranking needs fewer samples than the budget check
-        k = min(8, len(feeds))
-        sens = layer_sensitivity(fq, feeds[:k], refs[:k], Budget("sqnr", 0.0))
-        groups: dict[str, list[str]] = {}
-        for sw in fq.switches:
-            groups.setdefault(layer_key(sw), []).append(sw)
-        ops = {n.name: n.op_type for n in builder.lowered.nodes}
-        order = [k for k, *_ in sens.rows
-                 if k in groups and any(ops.get(n) in INT16_OPS and n not in builder.base_int16
-                                        for n in groups[k])]
-        limit = int(opts.max_int16_fraction * len(builder.lowered.nodes))
-        batch, i = 1, 0
-        while not budget.met(score) and i < len(order):
-            chosen = order[i:i + batch]
-            new = {n for k in chosen for n in groups[k]}
-            if len(promoted | new | builder.base_int16) > limit:
-                log.warning("auto mixed precision stops at the int16 limit (%d nodes)", limit)
-                break
-            promoted |= new
-            i += len(chosen)
-            result = builder.build(builder.base_int16 | promoted)
-            score = evaluate(result)
-            steps.append({"promoted": len(promoted), "layers": chosen, "score": score})
-            log.info("auto mixed precision: %d node(s) int16 -> %s = %.4g", len(promoted), budget.kind, score)
-            batch = batch * 2 if len(steps) > 2 else batch
-        info.update(promoted=sorted(promoted), met=budget.met(score), score=score,
-                    sensitivity=sens.to_dict()["layers"][:20])
+    if budget.met(score) or not builder.spec.supports_int16():
         if not budget.met(score):
-            log.warning("auto mixed precision did not reach %s (best %.4g)", budget, score)
-    info["score"] = score
+            log.warning("budget %s not met (%.4g) and spec '%s' has no int16", budget, score, builder.spec.name)
+        info["score"] = score
+        return result, {"auto_mixed": info}
+    fq = FakeQuantModel(make_model(builder, result))
+    ops = {n.name: n.op_type for n in fq.lowered.nodes}
+    groups: dict[str, list[str]] = {}
+    for sw in fq.switches:
+        if ops.get(sw) in PROMOTABLE and sw not in builder.base_int16:
+            groups.setdefault(layer_key(sw), []).append(sw)
+    every = set(fq.switches)
+
+    def fq_score(off: set[str], fs, rs) -> float:
+        return budget.score(rs, [fq.run(f, every - off) for f in fs])
+
+    # rank layers by what promoting each alone gains, all others quantized (leave one out)
+    k = min(4, len(feeds))
+    base = fq_score(set(), feeds[:k], refs[:k])
+    gain = {key: fq_score(set(members), feeds[:k], refs[:k]) - base for key, members in groups.items()}
+    order = sorted(groups, key=lambda key: -gain[key])
+
+    def nodes_of(n: int) -> set[str]:
+        return {m for key in order[:n] for m in groups[key]}
+
+    # the shortest prefix of the ranking that meets the budget in fake-quant (binary search)
+    lo, hi = 1, len(order)
+    if not budget.met(fq_score(nodes_of(hi), feeds, refs)):
+        lo = hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if budget.met(fq_score(nodes_of(mid), feeds, refs)):
+            hi = mid
+        else:
+            lo = mid + 1
+    # confirm with the integer simulator; fake-quant is optimistic, so grow by a quarter
+    limit = int(opts.max_int16_fraction * len(builder.lowered.nodes))
+    n = lo
+    while True:
+        promoted = nodes_of(n)
+        result = builder.build(builder.base_int16 | promoted)
+        score = evaluate(result)
+        steps.append({"promoted": len(promoted), "layers": n, "score": score})
+        log.info("auto mixed precision: %d layer(s), %d node(s) int16 -> %s = %.4g",
+                 n, len(promoted), budget.kind, score)
+        if budget.met(score) or n >= len(order):
+            break
+        nxt = min(len(order), max(n + 1, int(n * 1.25)))
+        if len(nodes_of(nxt)) > limit:
+            log.warning("auto mixed precision stops at the int16 limit (%d nodes)", limit)
+            break
+        n = nxt
+    info.update(promoted=sorted(promoted), met=budget.met(score), score=score,
+                ranking=[{"layer": key, "gain": gain[key]} for key in order[:20]])
+    if not budget.met(score):
+        log.warning("auto mixed precision did not reach %s (best %.4g)", budget, score)
     return result, {"auto_mixed": info}

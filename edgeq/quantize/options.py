@@ -34,7 +34,7 @@ class QuantizeOptions:
     #: evaluation samples used by auto_mixed / sensitivity (taken from the calibration data)
     eval_samples: int = 16
     #: at most this fraction of the nodes is promoted by auto_mixed
-    max_int16_fraction: float = 0.5
+    max_int16_fraction: float = 1.0
     #: weight clipping: "mse" (per-channel search) or "max"
     weight_clip: str = "mse"
     #: weight rounding: "gptq" (data-aware, edgeq/quantize/gptq.py), "adaround"

@@ -85,11 +85,25 @@ class Builder:
     def build(self, int16_nodes=None):
         int16_nodes = set(self.base_int16 if int16_nodes is None else int16_nodes)
         overrides = dict(self.static_overrides)
-        overrides.update(hinted_ranges(self.lowered, self.hints, self.chooser, self.dtype_fn(int16_nodes)))
-        return build_quantized_graph(self.graph_for_build, self.chooser, self.spec,
-                                     int16_nodes=int16_nodes, float_nodes=self.float_nodes,
-                                     weight_clip=self.opts.weight_clip, range_overrides=overrides,
-                                     weight_cache=self.weight_cache)
+        dtype_of = self.dtype_fn(int16_nodes)
+        overrides.update(hinted_ranges(self.lowered, self.hints, self.chooser, dtype_of))
+        graph, lowered = self.graph_for_build, self.lowered
+        gelus = {n.name for n in lowered.nodes if n.op_type == "Gelu" and n.name in int16_nodes}
+        if gelus and self.spec.supports_int16():
+            # no int16 GELU kernel: int16 GELUs are expanded into their tanh form
+            from edgeq.quantize import gelu16
+
+            rng = lambda x: self.chooser(x, dtype_of(x))  # noqa: E731
+            graph, extra, new = gelu16.expand(graph, gelus, rng)
+            lowered = gelu16.expand(lowered, gelus, rng)[0]
+            overrides.update(extra)
+            int16_nodes = (int16_nodes - gelus) | new
+        result = build_quantized_graph(graph, self.chooser, self.spec,
+                                       int16_nodes=int16_nodes, float_nodes=self.float_nodes,
+                                       weight_clip=self.opts.weight_clip, range_overrides=overrides,
+                                       weight_cache=self.weight_cache)
+        result.lowered = lowered
+        return result
 
 
 def make_model(builder: Builder, result, extra_report: dict | None = None):
@@ -112,7 +126,7 @@ def make_model(builder: Builder, result, extra_report: dict | None = None):
     if result.fallback:
         log.warning("%d node(s) left in float: %s", len(result.fallback),
                     ", ".join(f"{n} ({o})" for n, o, _ in result.fallback[:10]))
-    return QuantizedModel(result.graph, builder.float_graph, builder.lowered,
+    return QuantizedModel(result.graph, builder.float_graph, getattr(result, "lowered", None) or builder.lowered,
                           tensor_map=result.tensor_map, report=report,
                           calibration_fingerprint=builder.calib.data_fingerprint,
                           spec_name=builder.spec.name)
