@@ -402,6 +402,7 @@ def adaround_graph(graph, feeds: list[dict], weight_params: Callable[[object], Q
     """
     from edgeq.interp.float_interp import Context
     from edgeq.interp.float_ops import FLOAT_OPS
+    from edgeq.quantize._blas import single_threaded
 
     t0 = time.perf_counter()
     feeds = list(feeds)[: cfg.samples]
@@ -432,19 +433,23 @@ def adaround_graph(graph, feeds: list[dict], weight_params: Callable[[object], Q
     ctx = Context(graph)
     fp, qs = _Stream(graph, feeds, None), _Stream(graph, feeds, act_params)
     done = 0
-    for i, node in enumerate(graph.nodes):
-        kernel = FLOAT_OPS.lookup(node)
-        qlayer = None
-        if node.name in todo:
-            qlayer = _round_layer(graph, node, fp, qs, n, weight_params(node), cfg, result)
-            done += 1
-            if progress is not None:
-                progress(done, len(todo))
-        fp.run(node, kernel, ctx, n)
-        qs.run(node, kernel, ctx, n, layer=qlayer)
-        dead = [x for x in node.inputs if x and last_use.get(x) == i and x not in keep]
-        fp.free(dead)
-        qs.free(dead)
+    # one BLAS thread: thousands of mid-sized products, which a thread pool on a busy
+    # 2-core host slows down several-fold (measured 27-61 s single vs 66-146 s pooled
+    # on MobileNetV2, edgeq/quantize/_blas.py)
+    with single_threaded():
+        for i, node in enumerate(graph.nodes):
+            kernel = FLOAT_OPS.lookup(node)
+            qlayer = None
+            if node.name in todo:
+                qlayer = _round_layer(graph, node, fp, qs, n, weight_params(node), cfg, result)
+                done += 1
+                if progress is not None:
+                    progress(done, len(todo))
+            fp.run(node, kernel, ctx, n)
+            qs.run(node, kernel, ctx, n, layer=qlayer)
+            dead = [x for x in node.inputs if x and last_use.get(x) == i and x not in keep]
+            fp.free(dead)
+            qs.free(dead)
     result.seconds = time.perf_counter() - t0
     rep = result.report()
     log.info("AdaRound: %d layers in %.1f s, layer output error x%.3f of round-to-nearest's",

@@ -270,3 +270,78 @@ def test_driver_errors_name_the_problem():
         return QuantParams(p.scale, np.ones_like(p.zero_point), QDType.INT8, 0)
     with pytest.raises(QuantizationError, match="must be symmetric"):
         adaround_graph(g, smooth_images(2, 0), shifted, cfg=AdaRoundConfig(iters=5))
+
+
+# -- through edgeq.quantize (weight_rounding="adaround") ------------------------------------
+def test_quantize_with_adaround_stores_its_weights(tmp_path):
+    import edgeq
+    from _quant_models import cnn_feeds, save
+    from _quant_models import small_cnn as cnn_proto
+    from _quant_models import sqnr_db
+
+    model = edgeq.load(save(cnn_proto(), tmp_path / "cnn.onnx"))
+    calib, held_out = cnn_feeds(16, seed=3), cnn_feeds(8, seed=21)
+    common = dict(progress=False, cache_dir=str(tmp_path), equalize=False)
+    ada = edgeq.quantize(model, calib, weight_rounding="adaround", adaround_iters=100, **common)
+    rtn = edgeq.quantize(model, calib, weight_rounding="nearest", **common)
+    rep = ada.report["adaround"]
+    # three convs and the classifier (16 rows for its 8 inputs)
+    assert rep["layers"] == 4 and rep["skipped"] == {} and rep["samples"] == 16
+    assert rep["mean_error_ratio"] < 1
+    changed = 0
+    for node in ada.graph.nodes:
+        if node.op_type != "Conv":
+            continue
+        t = ada.graph.tensors[node.inputs[1]]
+        w = ada.lowered_graph.const(node.inputs[1])
+        ws = w / t.quant.scale.reshape(-1, 1, 1, 1)
+        assert t.dtype == np.int8 and np.all(np.abs(t.data - ws) < 1)  # floor or ceil
+        changed += int(np.sum(t.data != rtn.graph.tensors[node.inputs[1]].data))
+    assert changed > 0
+    # the generic bias correction left AdaRound's layers alone (they have their own)
+    assert not set(ada.report["bias_correction"]) & {"conv1", "dw", "project", "fc"}
+    ref = [model.run(f)["probs"] for f in held_out]
+    s_ada = np.mean([sqnr_db(r, ada.run(f)["probs"]) for r, f in zip(ref, held_out)])
+    s_rtn = np.mean([sqnr_db(r, rtn.run(f)["probs"]) for r, f in zip(ref, held_out)])
+    # this model's error is its activations' (weights are not its bottleneck): AdaRound
+    # must build a model as accurate as round-to-nearest's, not a broken one
+    assert s_ada > s_rtn - 2.0 and s_ada > 40
+
+
+def test_quantize_with_adaround_on_a_transformer(tmp_path):
+    import edgeq
+    from _quant_models import save, tiny_transformer, transformer_feeds
+
+    model = edgeq.load(save(tiny_transformer(), tmp_path / "tr.onnx"))
+    qm = edgeq.quantize(model, transformer_feeds(12), progress=False, cache_dir=str(tmp_path),
+                        weight_rounding="adaround", adaround_iters=50)
+    fcs = [n for n in qm.graph.nodes if n.op_type == "FullyConnected"]
+    assert fcs and qm.report["adaround"]["layers"] + len(qm.report["adaround"]["skipped"]) == len(fcs)
+    f = transformer_feeds(1, seed=9)[0]
+    ref, out = model.run(f)["pooled"], qm.run(f)["pooled"]
+    assert np.dot(ref.ravel(), out.ravel()) / (np.linalg.norm(ref) * np.linalg.norm(out)) > 0.98
+
+
+def test_adaround_options_and_missing_data(tmp_path):
+    import edgeq
+    from _quant_models import cnn_feeds, save, small_cnn as cnn_proto
+
+    from edgeq.errors import UsageError
+    from edgeq.quantize.options import QuantizeOptions
+    from edgeq.quantize.pipeline import Builder
+
+    model = edgeq.load(save(cnn_proto(), tmp_path / "cnn.onnx"))
+    with pytest.raises(UsageError, match="adaround_samples and adaround_iters must be >= 1"):
+        edgeq.quantize(model, cnn_feeds(2), weight_rounding="adaround", adaround_samples=0)
+    qm = edgeq.quantize(model, cnn_feeds(4), progress=False, cache_dir=str(tmp_path))
+    assert qm.report["adaround"] == {}  # not the default
+    from edgeq.calibrate.collect import collect
+    from edgeq.quantize.lower import Hints, lower
+    from edgeq.quantize.spec import DEFAULT_SPEC
+
+    lowered = lower(model.graph)
+    calib = collect(lowered, edgeq.data.from_iterable(cnn_feeds(4)), model_hash=model.sha256,
+                    use_cache=False, progress=False)
+    opts = QuantizeOptions.from_kwargs({"weight_rounding": "adaround", "progress": False})
+    with pytest.raises(QuantizationError, match="needs the calibration data itself"):
+        Builder(model.graph, lowered, Hints(lowered), calib, DEFAULT_SPEC, opts)
