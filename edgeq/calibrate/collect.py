@@ -33,7 +33,7 @@ from edgeq.quantize.gptq import accumulate
 
 log = logging.getLogger(__name__)
 
-STATS_VERSION = 5
+STATS_VERSION = 6
 
 
 @dataclass

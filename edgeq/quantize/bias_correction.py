@@ -7,9 +7,12 @@ large for depthwise convolutions with few taps). With ``E[x]`` measured on the
 calibration data (the per-input-channel means :mod:`edgeq.calibrate.collect` keeps),
 the bias becomes ``b - ε·E[x]``:
 
-* Conv ``W[O, I/g, kH, kW]``: ``shift[o] = Σ_{i,kh,kw} ε[o,i,kh,kw] · E[x][g(o)·I/g + i]``
-  (zero padding at the borders is ignored: a second-order effect);
-* FullyConnected ``W[out, in]``: ``shift = ε @ E[x]``.
+* with the mean input patch ``E[p]`` (im2col, zero padding included; calibration keeps
+  it next to GPTQ's statistics): ``shift[o] = Σ_k ε[o, k] · E[p][g(o), k]``, exact even
+  for small feature maps where most taps read padding;
+* otherwise from the per-channel means, every tap assumed to see its channel's mean:
+  Conv ``shift[o] = Σ_{i,kh,kw} ε[o,i,kh,kw] · E[x][g(o)·I/g + i]``, FullyConnected
+  ``shift = ε @ E[x]``.
 
 The weights must be quantized exactly as the builder will (same ``weight_params``),
 which the shared ``weight_cache`` guarantees.
@@ -23,6 +26,7 @@ import numpy as np
 
 from edgeq.ir.graph import Graph
 from edgeq.quantize import scheme
+from edgeq.quantize.gptq import hessian_key, split_moments
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +52,16 @@ def output_shift(node, graph: Graph, eps: np.ndarray, mean: np.ndarray) -> np.nd
     return np.sum(per_in * mean.astype(np.float64)[idx], axis=1)
 
 
+def patch_shift(eps: np.ndarray, mean_patch: np.ndarray) -> np.ndarray:
+    """``shift[o] = ε[o] · E[p][group(o)]`` for ε ``[O, K...]`` and mean patches ``[g, K]``."""
+    out_ch = eps.shape[0]
+    group = mean_patch.shape[0]
+    e = eps.reshape(group, out_ch // group, -1).astype(np.float64)
+    return np.einsum("gok,gk->go", e, mean_patch).reshape(out_ch)
+
+
 def correct_biases(graph: Graph, channel_means: dict, *, per_channel_ops, weight_clip: str,
-                   weight_cache: dict, skip=frozenset()) -> tuple[Graph, dict[str, float]]:
+                   weight_cache: dict, skip=frozenset(), hessians=None) -> tuple[Graph, dict[str, float]]:
     """A copy of ``graph`` with corrected Conv/FullyConnected biases; also returns the
     largest absolute correction per node (for the report)."""
     g = graph.copy()
@@ -65,7 +77,11 @@ def correct_biases(graph: Graph, channel_means: dict, *, per_channel_ops, weight
         eps = weight_error(w, axis, weight_clip, weight_cache, node.inputs[1])
         if node.op_type == "FullyConnected" and eps.ndim != 2:
             continue
-        shift = output_shift(node, g, eps, channel_means[x])
+        key = hessian_key(node, g) if hessians else None
+        if key is not None and key in hessians and hessians[key].shape[-1] - 1 == eps[0].size:
+            shift = patch_shift(eps, split_moments(hessians[key])[1])
+        else:
+            shift = output_shift(node, g, eps, channel_means[x])
         inputs = list(node.inputs) + [""] * (3 - len(node.inputs))
         b = g.const(inputs[2]) if inputs[2] else np.zeros(w.shape[0], np.float32)
         inputs[2] = g.add_constant(f"{inputs[2] or node.name + '/bias'}_corrected",

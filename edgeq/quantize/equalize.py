@@ -122,10 +122,10 @@ def equalize(graph: Graph, calib):
         cmin[t], cmax[t] = cmin[t] * s, cmax[t] * s
         for key, (x, geo) in hkeys.items():
             if x == t and key in hess:
-                k = hess[key].shape[-1]
+                k = hess[key].shape[-1] - 1  # the last row/column holds the patch mean
                 group = hess[key].shape[0]
                 taps = k * group // s.size
-                sv = np.repeat(s, taps).reshape(group, k)
+                sv = np.concatenate([np.repeat(s, taps).reshape(group, k), np.ones((group, 1))], axis=1)
                 hess[key] = hess[key] * sv[:, :, None] * sv[:, None, :]
         overrides[t] = (float(min(cmin[t].min(), 0.0)), float(max(cmax[t].max(), 0.0)))
         report[t] = float(s.max())

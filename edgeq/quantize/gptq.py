@@ -94,11 +94,20 @@ def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | No
 
 
 def accumulate(h: np.ndarray | None, x: np.ndarray, geo: dict, phase: int = 0) -> np.ndarray:
-    """``h + P Pᵀ / M`` for (a subsample of) the patches of ``x``: the mean outer product
-    per sample (float32 products, float64 running sum); GPTQ only needs H up to scale."""
+    """``h + A Aᵀ / M`` for (a subsample of) the patches ``P`` of ``x`` extended by a row of
+    ones, ``A = [P; 1]``: the top-left ``[K, K]`` block is GPTQ's ``H = E[x xᵀ]`` and the
+    last column ``E[x]``, the mean patch (padding included) that bias correction needs.
+    Float32 products, float64 running sum; a sum over samples (a common scale)."""
     p = patch_matrix(x, geo, phase, MAX_PATCHES)
+    p = np.concatenate([p, np.ones((p.shape[0], 1, p.shape[2]), np.float32)], axis=1)
     pp = np.matmul(p, p.transpose(0, 2, 1)).astype(np.float64) / max(p.shape[2], 1)
     return pp if h is None else h + pp
+
+
+def split_moments(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(H [g, K, K], mean patch [g, K])`` from an :func:`accumulate` result."""
+    k = h.shape[-1] - 1
+    return h[:, :k, :k], h[:, :k, k] / h[:, k:, k]
 
 
 def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = scheme.WEIGHT_QMAX,
@@ -175,6 +184,7 @@ def gptq_weights(graph, hessians: dict, *, per_channel_ops, weight_clip: str, we
         if prev is not None and prev[1] != group:
             continue
         by_weight[name] = (w, group, node.op_type, h)
+    by_weight = {k: (w, g, op, split_moments(h)[0]) for k, (w, g, op, h) in by_weight.items()}
     from edgeq.quantize._blas import single_threaded
 
     with single_threaded():

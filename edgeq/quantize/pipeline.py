@@ -68,7 +68,7 @@ class Builder:
         if opts.bias_correction:
             self.graph_for_build, self.bias_report = correct_biases(
                 self.graph_for_build, calib.channel_means, per_channel_ops=spec.per_channel_ops,
-                weight_clip=opts.weight_clip, weight_cache=self.weight_cache,
+                weight_clip=opts.weight_clip, weight_cache=self.weight_cache, hessians=calib.hessians,
                 skip=set(self.adaround.get("nodes", ())))
 
     def dtype_fn(self, int16_nodes):
@@ -98,6 +98,18 @@ class Builder:
             lowered = gelu16.expand(lowered, gelus, rng)[0]
             overrides.update(extra)
             int16_nodes = (int16_nodes - gelus) | new
+        producers = self.lowered.producers()
+        sqrts = {r: x for r, x in self.hints.rsqrt_of.items()
+                 if r in producers and producers[r].name in int16_nodes}
+        if sqrts and self.spec.supports_int16():
+            # int16 RSQRT is a coarse table near 0: widen its accurate range (sqrt16.py)
+            from edgeq.quantize import sqrt16
+
+            rng = lambda x: self.chooser(x, dtype_of(x))  # noqa: E731
+            graph, extra, new = sqrt16.expand(graph, sqrts, rng)
+            lowered = sqrt16.expand(lowered, sqrts, rng)[0]
+            overrides.update(extra)
+            int16_nodes = int16_nodes | new
         result = build_quantized_graph(graph, self.chooser, self.spec,
                                        int16_nodes=int16_nodes, float_nodes=self.float_nodes,
                                        weight_clip=self.opts.weight_clip, range_overrides=overrides,
