@@ -29,11 +29,11 @@ import numpy as np
 
 from edgeq.calibrate.stats import DEFAULT_BINS, TensorStats
 from edgeq.errors import CalibrationError
-from edgeq.quantize.gptq import accumulate
+from edgeq.quantize.gptq import MIN_HESSIAN_SAMPLES, accumulate, enough_patches, patch_count
 
 log = logging.getLogger(__name__)
 
-STATS_VERSION = 6
+STATS_VERSION = 8
 
 
 @dataclass
@@ -181,6 +181,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
             mean_inputs[found[0]] = found[1]
     hkeys = hessian_keys(graph) if hessians else {}
     hsum: dict[str, np.ndarray | None] = dict.fromkeys(hkeys)
+    hcount = dict.fromkeys(hkeys, 0)
     runner = _Runner(graph, names, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
     sums = {n: np.zeros(graph.tensors[n].shape[ax], np.float64) for n, ax in mean_inputs.items()}
@@ -204,7 +205,9 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
                 cmax[n] = np.maximum(cmax[n], v.max(axis=other))
                 counts[n] += v.size // v.shape[ax]
             for k, (x, geo) in hkeys.items():
-                hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
+                if hcount[k] < enough_patches(hsum[k]) or n_done < MIN_HESSIAN_SAMPLES:
+                    hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
+                    hcount[k] += patch_count(values[x], geo)
             n_done += 1
             advance()
     if n_done == 0:

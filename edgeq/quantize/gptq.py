@@ -36,6 +36,12 @@ DAMP = 0.01
 #: phase moving from sample to sample (an estimate of E[x xᵀ] from 64 samples x 2048
 #: patches is far tighter than the 8-bit grid; it also bounds the time per sample)
 MAX_PATCHES = 2048
+#: input statistics stop accumulating once a layer has seen this many patches per
+#: input dimension (and at least 32768 of them) over at least MIN_HESSIAN_SAMPLES samples:
+#: early layers with large feature maps reach it after a few samples, which bounds the
+#: calibration time, while late layers with few positions keep accumulating
+PATCHES_PER_DIM = 64
+MIN_HESSIAN_SAMPLES = 8
 #: columns per lazy-update block (GPTQ §4 "lazy batch-updates")
 BLOCK = 32
 
@@ -102,6 +108,26 @@ def accumulate(h: np.ndarray | None, x: np.ndarray, geo: dict, phase: int = 0) -
     p = np.concatenate([p, np.ones((p.shape[0], 1, p.shape[2]), np.float32)], axis=1)
     pp = np.matmul(p, p.transpose(0, 2, 1)).astype(np.float64) / max(p.shape[2], 1)
     return pp if h is None else h + pp
+
+
+def patch_count(x: np.ndarray, geo: dict) -> int:
+    """How many patches :func:`accumulate` takes from ``x`` (after subsampling)."""
+    if geo["op"] == "fc":
+        rows = int(np.prod(x.shape[:-1]))
+    else:
+        (kh, kw), (t, l, b, r) = geo["k"], geo["pads"]
+        (sh, sw), (dh, dw) = geo["strides"], geo["dilations"]
+        ho = (x.shape[2] + t + b - (kh - 1) * dh - 1) // sh + 1
+        wo = (x.shape[3] + l + r - (kw - 1) * dw - 1) // sw + 1
+        rows = x.shape[0] * ho * wo
+    return min(rows, MAX_PATCHES * 2)
+
+
+def enough_patches(h) -> int:
+    """The patch count after which a layer's statistics stop accumulating."""
+    if h is None:
+        return 1 << 62
+    return max(PATCHES_PER_DIM * (h.shape[-1] - 1), 32768)
 
 
 def split_moments(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
