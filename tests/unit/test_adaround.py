@@ -232,7 +232,8 @@ def test_graph_driver_beats_round_to_nearest_on_held_out_samples():
     params = coarse_params(g)
     res = adaround_graph(g, smooth_images(24, 0), params, cfg=AdaRoundConfig(iters=300))
     convs = [n for n in g.nodes if n.op_type == "Conv"]
-    assert sorted(res.weights) == sorted(n.inputs[1] for n in g.nodes if n.op_type in ("Conv", "FullyConnected"))
+    layers = [n for n in g.nodes if n.op_type in ("Conv", "FullyConnected")]
+    assert sorted(res.weights) == sorted(n.inputs[1] for n in layers)
     assert all(q.dtype == np.int8 for q, _ in res.weights.values())
     # the classifier head sees 24 rows for 12 inputs: optimised; convs see hundreds
     assert all("err_adaround" in res.layers[n.name] for n in convs)
