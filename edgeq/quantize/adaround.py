@@ -194,7 +194,7 @@ class _Objective:
             self.c = (np.matmul(base, self.xq) - self.target / s).astype(np.float32)
         else:
             self.p = np.matmul(wg, moments.cfq)  # W M, M = Σ x_f x_qᵀ
-            self.wcw = np.einsum("gok,gkl,gol->go", wg, moments.cff, wg)
+            self.wcw = np.sum(np.matmul(wg, moments.cff) * wg, axis=2)  # Σ ‖W x_f‖²
             self.c32 = moments.cqq.astype(np.float32)
             self.c = (np.matmul(base, moments.cqq) - self.p / s).astype(np.float32)
 
