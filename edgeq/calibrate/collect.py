@@ -33,7 +33,9 @@ from edgeq.quantize.gptq import MIN_HESSIAN_SAMPLES, accumulate, enough_patches,
 
 log = logging.getLogger(__name__)
 
-STATS_VERSION = 8
+STATS_VERSION = 11
+SMALL_TENSOR = 4096
+BATCH_SMALL = 32
 
 
 @dataclass
@@ -106,6 +108,27 @@ def observed_tensors(graph) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+#: ops whose output holds exactly the input's values (only the shape or order changes)
+COPY_OPS = frozenset({"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity"})
+
+
+def copy_aliases(graph, names: list[str]) -> dict[str, str]:
+    """Tensors whose statistics equal another's (outputs of value-preserving ops, followed
+    back to the first tensor): collected once, shared by both names."""
+    producers = graph.producers()
+    wanted = set(names)
+    aliases: dict[str, str] = {}
+    for name in names:
+        node = producers.get(name)
+        src = name
+        while node is not None and node.op_type in COPY_OPS and node.inputs[0] in wanted:
+            src = node.inputs[0]
+            node = producers.get(src)
+        if src != name:
+            aliases[name] = src
+    return aliases
+
+
 def _mean_axes(graph, node) -> tuple[str, int] | None:
     """(input tensor, channel axis) of a Conv (NCHW, axis 1) or FullyConnected (last axis)."""
     x = node.inputs[0]
@@ -174,16 +197,31 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
         except Exception as exc:
             log.warning("ignoring corrupt calibration cache %s: %s", path, exc)
     names = observed_tensors(graph)
+    aliases = copy_aliases(graph, names)
+    names = [n for n in names if n not in aliases]
+    hkeys = hessian_keys(graph) if hessians else {}
+    with_moments = {x for x, _ in hkeys.values()}
+    producers = graph.producers()
     mean_inputs = {}
     for node in graph.nodes:
         found = _mean_axes(graph, node) if node.op_type in ("Conv", "FullyConnected") else None
-        if found and not graph.is_constant(found[0]):
+        if not found or graph.is_constant(found[0]):
+            continue
+        # channel statistics serve equalization (inputs written by a Conv/FC) and bias
+        # correction where no patch moments are collected
+        src = producers.get(found[0])
+        if found[0] not in with_moments or (src is not None and src.op_type == node.op_type):
             mean_inputs[found[0]] = found[1]
-    hkeys = hessian_keys(graph) if hessians else {}
     hsum: dict[str, np.ndarray | None] = dict.fromkeys(hkeys)
     hcount = dict.fromkeys(hkeys, 0)
-    runner = _Runner(graph, names, backend, threads)
+    hpending: dict[str, list] = {k: [] for k in hkeys}
+    fetch = list(dict.fromkeys(names + [x for x, _ in hkeys.values()] + list(mean_inputs)))
+    runner = _Runner(graph, fetch, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
+    # small tensors are histogrammed BATCH_SMALL samples at a time: a histogram update has
+    # a fixed cost of a dozen numpy calls, which dominates for the many [1, 128]
+    # tensors of an unrolled LSTM; the buffer is at most BATCH_SMALL x SMALL_TENSOR values
+    pending = {n: [] for n in names if graph.tensors[n].size <= SMALL_TENSOR}
     sums = {n: np.zeros(graph.tensors[n].shape[ax], np.float64) for n, ax in mean_inputs.items()}
     counts = dict.fromkeys(mean_inputs, 0)
     cmin = {n: np.full(graph.tensors[n].shape[ax], np.inf) for n, ax in mean_inputs.items()}
@@ -196,7 +234,13 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
         for feed in dataset:
             values = runner.run(feed)
             for n in names:
-                stats[n].update(values[n])
+                if n in pending:
+                    pending[n].append(np.ravel(values[n]))
+                    if len(pending[n]) >= BATCH_SMALL:
+                        stats[n].update(np.concatenate(pending[n]))
+                        pending[n].clear()
+                else:
+                    stats[n].update(values[n])
             for n, ax in mean_inputs.items():
                 v = np.asarray(values[n])
                 other = tuple(i for i in range(v.ndim) if i != ax)
@@ -206,12 +250,26 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
                 counts[n] += v.size // v.shape[ax]
             for k, (x, geo) in hkeys.items():
                 if hcount[k] < enough_patches(hsum[k]) or n_done < MIN_HESSIAN_SAMPLES:
-                    hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
+                    if x in pending:  # small inputs: batched like their histograms
+                        hpending[k].append(values[x])
+                        if len(hpending[k]) >= BATCH_SMALL:
+                            hsum[k] = accumulate(hsum[k], np.concatenate(hpending[k]), geo, n_done)
+                            hpending[k].clear()
+                    else:
+                        hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
                     hcount[k] += patch_count(values[x], geo)
             n_done += 1
             advance()
+    for n, chunks in pending.items():
+        if chunks:
+            stats[n].update(np.concatenate(chunks))
+    for k, chunks in hpending.items():
+        if chunks:
+            hsum[k] = accumulate(hsum[k], np.concatenate(chunks), hkeys[k][1], n_done)
     if n_done == 0:
         raise CalibrationError("the calibration data set yielded no samples; give at least one")
+    for alias, source in aliases.items():
+        stats[alias] = stats[source]
     means = {n: (sums[n] / max(counts[n], 1)).astype(np.float32) for n in sums}
     calib = Calibration(stats, means, cmin, cmax, {k: v for k, v in hsum.items() if v is not None}, n_done,
                         key, fingerprint, time.perf_counter() - t0)

@@ -42,6 +42,7 @@ class TensorStats:
         self.nonfinite = 0
         self.max_sample = 1 << 18
         self._phase = 0
+        self._occ: tuple[int, int] | None = None  # absolute indices of the first/last used bin
 
     # -- accumulation -------------------------------------------------------------
     def update(self, x: np.ndarray) -> None:
@@ -81,10 +82,15 @@ class TensorStats:
             idx = np.floor(x * np.float32(inv_w)).astype(np.intp)
         else:
             idx = np.floor(x.astype(np.float64) * inv_w).astype(np.intp)
+        a, b = int(idx.min()), int(idx.max())
+        self._occ = (a, b) if self._occ is None else (min(a, self._occ[0]), max(b, self._occ[1]))
         idx -= self.k0
         self.counts += np.bincount(idx, minlength=self.num_bins)[: self.num_bins]
 
     def _occupied(self) -> tuple[int, int] | None:
+        return self._occ
+
+    def _scan_occupied(self) -> tuple[int, int] | None:
         nz = np.flatnonzero(self.counts)
         if nz.size == 0:
             return None
@@ -115,6 +121,8 @@ class TensorStats:
         self.counts = merged[: self.num_bins].astype(np.float64)
         self.k0 = base
         self.log2w += 1
+        if self._occ is not None:
+            self._occ = (self._occ[0] // 2, self._occ[1] // 2)
 
     def _shift(self, new_k0: int) -> None:
         occ = self._occupied()
@@ -146,6 +154,8 @@ class TensorStats:
         self._fit(oc[0] * w, oc[1] * w)
         lo = oc[0] - self.k0
         self.counts[lo: lo + oc[1] - oc[0] + 1] += o.counts[oc[0] - o.k0: oc[1] - o.k0 + 1]
+        mine = self._occ or oc
+        self._occ = (min(mine[0], oc[0]), max(mine[1], oc[1]))
         self.min, self.max = min(self.min, o.min), max(self.max, o.max)
         self.count += o.count
         self.zeros += o.zeros
@@ -198,4 +208,5 @@ class TensorStats:
         s.log2w = None if meta[1] == -10**9 else meta[1]
         s.k0, s.count, s.zeros, s.nonfinite = meta[2], meta[3], meta[4], meta[5]
         s.min, s.max = (float(v) for v in arrays["minmax"])
+        s._occ = s._scan_occupied()
         return s

@@ -36,6 +36,14 @@ DAMP = 0.01
 #: phase moving from sample to sample (an estimate of E[x xᵀ] from 64 samples x 2048
 #: patches is far tighter than the 8-bit grid; it also bounds the time per sample)
 MAX_PATCHES = 2048
+#: widest layer input (I/g·kH·kW) GPTQ is used for: its statistics cost K² per patch; the
+#: wider layers of the zoo (MiniLM's 1536-wide FFN projections, MobileNetV2's 1280-wide
+#: classifier) keep round-to-nearest, which changed MiniLM's output SQNR by 0.2 dB
+MAX_K = 1024
+#: rows per sample of a FullyConnected input that enter H (every k-th token, moving
+#: phase): a sequence model's FC sees sequence-length rows per sample and its H costs
+#: K² per row, while 64 samples x 32 rows already exceed K for K <= 2048
+MAX_FC_ROWS = 32
 #: input statistics stop accumulating once a layer has seen this many patches per
 #: input dimension (and at least 32768 of them) over at least MIN_HESSIAN_SAMPLES samples:
 #: early layers with large feature maps reach it after a few samples, which bounds the
@@ -62,8 +70,12 @@ def geometry(node, graph) -> dict | None:
 
 
 def hessian_key(node, graph) -> str | None:
+    """The statistics key of a Conv/FullyConnected's input (None: no GPTQ for the node)."""
     geo = geometry(node, graph)
     if geo is None or graph.is_constant(node.inputs[0]):
+        return None
+    w = graph.const(node.inputs[1])
+    if w is None or int(np.prod(w.shape[1:])) > MAX_K:
         return None
     return f"{node.inputs[0]}|{json.dumps(geo, sort_keys=True)}"
 
@@ -74,8 +86,9 @@ def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | No
     x = np.asarray(x, np.float32)
     if geo["op"] == "fc":
         rows = x.reshape(-1, x.shape[-1])
-        if max_patches and rows.shape[0] > max_patches:
-            k = -(-rows.shape[0] // max_patches)
+        limit = min(max_patches, MAX_FC_ROWS) if max_patches else None
+        if limit and rows.shape[0] > limit:
+            k = -(-rows.shape[0] // limit)
             rows = rows[phase % k::k]
         return rows.T[None]
     (kh, kw), g = geo["k"], geo["group"]
@@ -113,7 +126,7 @@ def accumulate(h: np.ndarray | None, x: np.ndarray, geo: dict, phase: int = 0) -
 def patch_count(x: np.ndarray, geo: dict) -> int:
     """How many patches :func:`accumulate` takes from ``x`` (after subsampling)."""
     if geo["op"] == "fc":
-        rows = int(np.prod(x.shape[:-1]))
+        rows = min(int(np.prod(x.shape[:-1])), MAX_FC_ROWS)
     else:
         (kh, kw), (t, l, b, r) = geo["k"], geo["pads"]
         (sh, sw), (dh, dw) = geo["strides"], geo["dilations"]
@@ -136,6 +149,22 @@ def split_moments(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return h[:, :k, :k], h[:, :k, k] / h[:, k:, k]
 
 
+_FACTORS: dict = {}
+
+
+def _inverse_factor(hd: np.ndarray) -> np.ndarray:
+    """Upper Cholesky factor of ``H⁻¹`` per group, memoised by content: weights reading
+    the same input (an attention block's Q, K and V) share one factorisation."""
+    key = (hd.shape, hash(hd.tobytes()))
+    hit = _FACTORS.get(key)
+    if hit is not None and np.array_equal(hit[0], hd):
+        return hit[1]
+    u = np.linalg.cholesky(np.linalg.inv(hd)).transpose(0, 2, 1)
+    _FACTORS.clear()  # keep one entry: consecutive weights share inputs, memory stays bounded
+    _FACTORS[key] = (hd, u)
+    return u
+
+
 def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = scheme.WEIGHT_QMAX,
                damp: float = DAMP) -> np.ndarray:
     """Integer weights for ``w2d[g, O_g, K]`` with per-row ``scale[g, O_g]`` and shared
@@ -150,7 +179,7 @@ def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = sc
     # inputs that calibration never excited keep their rounded weights (GPTQ zeroes
     # them; here they get unit curvature and no coupling, so nothing flows into them)
     try:
-        u = np.linalg.cholesky(np.linalg.inv(hd)).transpose(0, 2, 1)  # upper factor of H^-1
+        u = _inverse_factor(hd)
     except np.linalg.LinAlgError:
         log.info("GPTQ: singular input statistics, rounding to nearest")
         return np.clip(scheme.round_half_away(w / scale[..., None]), -qmax, qmax)
