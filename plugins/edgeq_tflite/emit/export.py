@@ -79,11 +79,21 @@ def _specs(nhwc: Graph, source: Graph, names: list[str], layouts: dict) -> list[
     return out
 
 
+def _is_boundary_cast(g: Graph, node, consumers) -> bool:
+    """An int -> float32 Cast of a graph input read only by Quantize nodes is part of the
+    input boundary (docs/quantization.md, "The QuantizedGraph"), not float compute."""
+    if node.op_type != "Cast" or len(node.inputs) != 1 or node.inputs[0] not in g.inputs:
+        return False
+    readers = [c for o in node.outputs if o for c in consumers.get(o, [])]
+    return bool(readers) and all(c.op_type == "Quantize" for c in readers)
+
+
 def _float_compute_nodes(g: Graph) -> list[str]:
     """Nodes of a quantized graph that compute in float (fallback), boundary excluded."""
     out = []
+    consumers = g.consumers()
     for n in g.nodes:
-        if n.op_type in ("Quantize", "Dequantize"):
+        if n.op_type in ("Quantize", "Dequantize") or _is_boundary_cast(g, n, consumers):
             continue
         outs = [g.tensors[o] for o in n.outputs if o]
         if outs and all(t.dtype.kind == "f" for t in outs):
