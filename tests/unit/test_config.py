@@ -111,10 +111,13 @@ def test_quantize_options_are_accepted_by_the_quantizer():
                     "int16": ["^classifier", "attn.*softmax"], "int16_ops": ["Softmax"],
                     "float_nodes": ["erf"], "auto_mixed": 35.0, "max_int16_fraction": 0.25,
                     "weight_clip": "mse", "bias_correction": False}
+    from edgeq.quantize.mixed import Budget
+
     q = QuantizeOptions.from_kwargs(opts)
-    assert (q.method, q.auto_mixed, q.weight_clip, q.bias_correction) == ("mse", 35.0, "mse", False)
+    assert (q.method, q.auto_mixed, q.weight_clip, q.bias_correction) == \
+        ("mse", Budget("sqnr", 35.0), "mse", False)
     base = QuantizeOptions.from_kwargs(cfg.quantize_options())
-    assert base.auto_mixed == 30.0 and base.weight_clip == "max" and base.float_nodes == []
+    assert base.auto_mixed == Budget("sqnr", 30.0) and base.weight_clip == "max" and base.float_nodes == []
     # an empty config passes nothing: every API default applies
     assert load_config_text("model: {path: m.onnx}").quantize_options("tflite") == {}
 
