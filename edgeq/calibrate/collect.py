@@ -33,7 +33,7 @@ from edgeq.quantize.gptq import MIN_HESSIAN_SAMPLES, accumulate, enough_patches,
 
 log = logging.getLogger(__name__)
 
-STATS_VERSION = 11
+STATS_VERSION = 12
 SMALL_TENSOR = 4096
 BATCH_SMALL = 32
 
@@ -201,16 +201,17 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     names = [n for n in names if n not in aliases]
     hkeys = hessian_keys(graph) if hessians else {}
     with_moments = {x for x, _ in hkeys.values()}
-    producers = graph.producers()
+    from edgeq.quantize.equalize import find_pairs
+
+    equalizable = {t for _p, _c, t, _chain in find_pairs(graph)}
     mean_inputs = {}
     for node in graph.nodes:
         found = _mean_axes(graph, node) if node.op_type in ("Conv", "FullyConnected") else None
         if not found or graph.is_constant(found[0]):
             continue
-        # channel statistics serve equalization (inputs written by a Conv/FC) and bias
-        # correction where no patch moments are collected
-        src = producers.get(found[0])
-        if found[0] not in with_moments or (src is not None and src.op_type == node.op_type):
+        # channel statistics serve equalization and bias correction where no patch
+        # moments are collected
+        if found[0] not in with_moments or found[0] in equalizable:
             mean_inputs[found[0]] = found[1]
     hsum: dict[str, np.ndarray | None] = dict.fromkeys(hkeys)
     hcount = dict.fromkeys(hkeys, 0)

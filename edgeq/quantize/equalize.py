@@ -3,7 +3,8 @@
 adapted to per-channel weights and measured activation ranges).
 
 For two layers ``P -> T -> C`` (P a Conv/FullyConnected writing ``T``, read only by the
-Conv/FullyConnected ``C``) scaling channel ``c`` of ``T`` by ``s_c > 0`` (P's row ``c``
+Conv/FullyConnected ``C``, possibly through single-use Squeeze/Unsqueeze/Reshape nodes that
+keep the channel axis, as the 1-D convolution lowering writes) scaling channel ``c`` of ``T`` by ``s_c > 0`` (P's row ``c``
 and bias times ``s_c``, C's input column ``c`` divided by ``s_c``) leaves the function
 unchanged as long as P's fused clamp commutes with the scaling: ``[0, ∞)`` always does;
 ``[0, m]`` does for channels whose calibrated maximum stays below ``m / s_c``.
@@ -46,15 +47,19 @@ def _channel_axis(node) -> int | None:
 
 
 def find_pairs(graph: Graph):
-    """``(P, C, T)`` triples that can be equalized (see module docstring)."""
+    """``(P, C, T, chain)`` for the pairs that can be equalized (see module docstring);
+    ``chain`` lists P's output, the reshaped copies and ``T`` (C's input)."""
     producers, consumers = graph.producers(), graph.consumers()
     pairs = []
     for c in graph.nodes:
         if c.op_type not in ("Conv", "FullyConnected") or graph.const(c.inputs[1]) is None:
             continue
         t = c.inputs[0]
-        p = producers.get(t)
-        if p is None or p.op_type != c.op_type or t in graph.outputs or len(consumers.get(t, [])) != 1:
+        chain = _channel_chain(graph, t, producers, consumers)
+        if chain is None:
+            continue
+        p = producers.get(chain[0])
+        if p is None or p.op_type != c.op_type:
             continue
         if graph.const(p.inputs[1]) is None or len(p.outputs) != 1:
             continue
@@ -66,8 +71,29 @@ def find_pairs(graph: Graph):
             group = int(c.attr("group", 1))
             if group not in (1, graph.tensors[t].shape[1]):
                 continue
-        pairs.append((p, c, t))
+        pairs.append((p, c, t, chain))
     return pairs
+
+
+#: ops through which a channel axis 1 passes unchanged (conv1d lowering's Squeeze/Unsqueeze)
+_PASS = frozenset({"Squeeze", "Unsqueeze", "Reshape"})
+
+
+def _channel_chain(graph: Graph, t: str, producers, consumers) -> list[str] | None:
+    """``[P's output, …, t]`` through single-use Squeeze/Unsqueeze/Reshape nodes that keep
+    dims 0 and 1 (batch, channels), or None if ``t`` cannot be traced to one producer."""
+    chain = [t]
+    while True:
+        name = chain[0]
+        if name in graph.outputs or len(consumers.get(name, [])) != 1:
+            return None
+        node = producers.get(name)
+        if node is None or node.op_type not in _PASS:
+            return chain
+        src = node.inputs[0]
+        if graph.tensors[src].shape[:2] != graph.tensors[name].shape[:2]:
+            return None
+        chain.insert(0, src)
 
 
 def _depthwise(c, graph) -> bool:
@@ -80,7 +106,7 @@ def equalize(graph: Graph, calib):
     tensors, and ``{tensor: largest scale}``."""
     from edgeq.calibrate.collect import hessian_keys
 
-    pairs = [(p, c, t) for p, c, t in find_pairs(graph) if t in calib.channel_max]
+    pairs = [pair for pair in find_pairs(graph) if pair[2] in calib.channel_max]
     if not pairs:
         return graph, calib, {}, {}
     g = graph.copy()
@@ -89,7 +115,7 @@ def equalize(graph: Graph, calib):
     cmin, cmax = dict(calib.channel_min), dict(calib.channel_max)
     hkeys = hessian_keys(graph)
     overrides, report = {}, {}
-    for p0, c0, t in pairs:
+    for p0, c0, t, chain in pairs:
         p, c = g.node_by_name(p0.name), g.node_by_name(c0.name)
         r = np.maximum(np.abs(cmin[t]), np.abs(cmax[t])).astype(np.float64)
         if r.max() <= 0:
@@ -127,7 +153,8 @@ def equalize(graph: Graph, calib):
                 taps = k * group // s.size
                 sv = np.concatenate([np.repeat(s, taps).reshape(group, k), np.ones((group, 1))], axis=1)
                 hess[key] = hess[key] * sv[:, :, None] * sv[:, None, :]
-        overrides[t] = (float(min(cmin[t].min(), 0.0)), float(max(cmax[t].max(), 0.0)))
+        for name in chain:  # the reshaped copies carry the same values
+            overrides[name] = (float(min(cmin[t].min(), 0.0)), float(max(cmax[t].max(), 0.0)))
         report[t] = float(s.max())
     g.remove_unused()
     new_calib = replace(calib, channel_means=means, hessians=hess, channel_min=cmin, channel_max=cmax)

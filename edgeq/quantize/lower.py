@@ -31,20 +31,21 @@ from edgeq.ir.passes import (
     lower_sqrt,
     unroll_lstm,
 )
-from edgeq.ir.passes._lowering import HINT_INT16, HINT_MASK_ADDS, HINT_RSQRT_OF, get_hint
+from edgeq.ir.passes._lowering import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_ADDS, HINT_RSQRT_OF,
+                                      HINT_SPECTRUM, get_hint)
 
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 2
+LOWERING_VERSION = 5
 
 PASSES = [
     ("lower_l2norm", lower_l2norm.run),
     ("lower_div_const", lower_div_const.run),
     ("lower_pow", lower_pow.run),
+    ("lower_conv1d", lower_conv1d.run),  # before lower_sqrt, whose hints name the 2-D convs
     ("lower_sqrt", lower_sqrt.run),
     ("lower_hardsigmoid", lower_hardsigmoid.run),
-    ("lower_conv1d", lower_conv1d.run),
     ("decompose_layernorm", decompose_layernorm.run),
     ("unroll_lstm", unroll_lstm.run),
     ("lower_attention_mask", lower_attention_mask.run),
@@ -70,8 +71,10 @@ class Hints:
     def __init__(self, graph: Graph) -> None:
         names = {n.name for n in graph.nodes}
         self.int16 = [n for n in get_hint(graph, HINT_INT16, []) if n in names]
+        self.int16_stream = [n for n in get_hint(graph, HINT_INT16_STREAM, []) if n in names]
         self.mask_adds = [tuple(e) for e in get_hint(graph, HINT_MASK_ADDS, []) if e[0] in names]
         self.rsqrt_of = dict(get_hint(graph, HINT_RSQRT_OF, {}))
+        self.spectrum = set(get_hint(graph, HINT_SPECTRUM, []))
 
 
 def executable(graph: Graph) -> Graph:

@@ -46,8 +46,12 @@ class QuantizeOptions:
     bias_correction: bool = True
     #: cross-layer equalization of activation ranges (edgeq/quantize/equalize.py)
     equalize: bool = True
-    #: apply the lowering passes' int16 hints (LSTM cell state, power spectra)
+    #: apply the lowering passes' int16 hints (LSTM cell state, power spectra, LayerNorm
+    #: statistics)
     int16_hints: bool = True
+    #: keep a transformer's residual stream (the Adds and FullyConnected outputs around
+    #: each LayerNorm) in int16; False gives int8 everywhere but in the hints above
+    int16_residual: bool = True
     num_samples: int | None = None
     seed: int = 0
     cache_dir: str | None = None

@@ -40,7 +40,9 @@ class Builder:
         self.spec = spec
         self.opts = opts
         self.weight_cache: dict = {}
-        self.chooser = RangeChooser(calib, opts.method, opts.method16, **opts.observer_options())
+        self.chooser = RangeChooser(calib, opts.method, opts.method16,
+                                    clip16=hints.spectrum if opts.int16_hints else (),
+                                    **opts.observer_options())
         self.float_nodes = match_nodes(lowered, opts.float_nodes)
         bad = [n for n in self.float_nodes
                if not allows_fallback(spec, lowered.node_by_name(n).op_type)]
@@ -50,6 +52,8 @@ class Builder:
         self.base_int16 = match_nodes(lowered, opts.int16, opts.int16_ops)
         if opts.int16_hints:
             self.base_int16 |= set(hints.int16)
+        if opts.int16_residual:
+            self.base_int16 |= set(hints.int16_stream)
         if self.base_int16 and not spec.supports_int16():
             log.warning("spec '%s' has no int16 activations; int16 requests are ignored", spec.name)
         self.bias_report: dict[str, float] = {}

@@ -31,10 +31,16 @@ MASK_MARGIN = 10.0
 
 
 class RangeChooser:
-    def __init__(self, calibration, method="mse", method16="minmax", **observer_options) -> None:
+    """``(tensor, dtype) -> (lo, hi)``; ``clip16`` names tensors whose int16 range is a
+    percentile (99.99) range rather than ``method16``'s (spectra, see lower_sqrt)."""
+
+    def __init__(self, calibration, method="mse", method16="minmax", clip16=frozenset(),
+                 **observer_options) -> None:
         self.calib = calibration
         self.observer = get_observer(method, **observer_options)
         self.observer16 = get_observer(method16)
+        self.clip16 = set(clip16)
+        self.clip16_observer = get_observer("percentile", percentile=99.99)
         self._memo: dict[tuple[str, QDType], tuple[float, float]] = {}
 
     def __call__(self, name: str, dtype: QDType) -> tuple[float, float]:
@@ -52,6 +58,8 @@ class RangeChooser:
                     f"quantization range. Check the model/data (e.g. a log of 0, a -inf mask)")
             sym = scheme.is_symmetric(dtype)
             obs = self.observer16 if dtype == QDType.INT16 else self.observer
+            if dtype == QDType.INT16 and name in self.clip16:
+                obs = self.clip16_observer
             self._memo[key] = obs.choose_range(stats, levels=scheme.levels(dtype, sym), symmetric=sym)
         return self._memo[key]
 

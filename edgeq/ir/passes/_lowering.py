@@ -66,8 +66,12 @@ def reduced_shape(shape: tuple[int, ...], axes: list[int]) -> tuple[int, ...]:
 #   HINT_RSQRT_OF: {rsqrt output: its input} where the rsqrt's range must cover the
 #                  input's whole quantized range (sqrt(x) lowered as x * rsqrt(x))
 HINT_INT16 = "edgeq.lowering.int16"
+#: node names that carry a transformer's residual stream (see decompose_layernorm)
+HINT_INT16_STREAM = "edgeq.lowering.int16_stream"
 HINT_MASK_ADDS = "edgeq.lowering.mask_adds"
 HINT_RSQRT_OF = "edgeq.lowering.rsqrt_of"
+#: tensors of a signal path that ends in a magnitude spectrum (see lower_sqrt)
+HINT_SPECTRUM = "edgeq.lowering.spectrum"
 
 
 def get_hint(graph: Graph, key: str, default):

@@ -5,14 +5,33 @@ largest value and the product is 0, as it should be.
 The rsqrt's quantization range must reach ``1/sqrt(s_x)`` (the reciprocal square root
 of x's smallest non-zero value) or small inputs would saturate it; the pass records
 the pair in the ``HINT_RSQRT_OF`` hint and the quantizer derives that range from x's
-params. The chain ``x``, rsqrt, product is also hinted int16: the square of an
-amplitude (a power spectrum) spans too many octaves for 8 bits.
+params. The rsqrt, the product and the whole signal path feeding ``x`` (for a magnitude
+spectrum: the squares, the transform, the padded raw input) are hinted int16: the square
+of an amplitude spans twice its octaves, and 8-bit raw audio alone costs silero VAD a
+speech-probability MAE of 0.011. The path's tensors are listed in ``HINT_SPECTRUM``; the
+quantizer gives them percentile ranges instead of min/max at int16, because a spectrum's
+rare loud bins cost less clipped than the resolution of its quiet ones (silero VAD, MAE:
+0.0166 with both, 0.0288 with min/max).
 """
 
 from __future__ import annotations
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import HINT_INT16, HINT_RSQRT_OF, Emitter, add_hint
+from edgeq.ir.passes._lowering import HINT_INT16, HINT_RSQRT_OF, HINT_SPECTRUM, Emitter, add_hint
+
+
+def _ancestors(graph: Graph, x: str, producers) -> list:
+    """Nodes ``x`` depends on through float activations (the producers' producers …)."""
+    seen, stack, out = set(), [x], []
+    while stack:
+        node = producers.get(stack.pop())
+        if node is None or node.name in seen:
+            continue
+        seen.add(node.name)
+        out.append(node)
+        stack += [i for i in node.inputs if i and not graph.is_constant(i)
+                  and graph.tensors[i].dtype.kind == "f"]
+    return out
 
 
 def run(graph: Graph) -> bool:
@@ -27,13 +46,13 @@ def run(graph: Graph) -> bool:
         em.commit(node)
         add_hint(graph, HINT_RSQRT_OF, {r: x})
         hinted = [n.name for n in em.nodes]
-        # x's producer and, for a sum of squares, the squares feeding it
-        src = producers.get(x)
-        if src is not None:
-            hinted.append(src.name)
-            if src.op_type == "Add":
-                hinted += [producers[i].name for i in src.inputs
-                           if i in producers and producers[i].op_type == "Mul"]
+        # the whole signal path feeding x (a power spectrum: the squares, the transform,
+        # the raw input's padding): every node x depends on, up to the graph inputs
+        upstream = _ancestors(graph, x, producers)
+        hinted += [n.name for n in upstream]
+        path = [o for n in upstream for o in n.outputs if o]
+        path += [i for n in upstream for i in n.inputs if i in graph.inputs]
+        add_hint(graph, HINT_SPECTRUM, sorted(set(path)))
         add_hint(graph, HINT_INT16, hinted)
         changed = True
     return changed
