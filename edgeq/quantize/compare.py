@@ -46,8 +46,17 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (na * nb))
 
 
+#: zoo task -> comparison task
+ZOO_TASKS = {"image-classification": "classification", "text-orientation": "classification",
+             "sentence-embedding": "embedding", "voice-activity-detection": "probability"}
+
+
 def detect_task(ref: np.ndarray) -> str:
+    """``embedding`` for unit-norm vectors, ``classification`` for other ``[1, C]``
+    outputs, ``probability`` for values in [0, 1], else ``embedding``."""
     if ref.ndim == 2 and ref.shape[0] == 1 and ref.shape[1] >= 2:
+        if ref.shape[1] >= 16 and abs(float(np.linalg.norm(ref)) - 1.0) < 1e-3:
+            return "embedding"
         return "classification"
     if ref.size > 1 and float(ref.min()) >= 0.0 and float(ref.max()) <= 1.0:
         return "probability"
@@ -147,6 +156,8 @@ def compare(model, qmodel, data, *, labels=None, task: str | None = None, per_la
     from edgeq.interp.ort_backend import OrtRunner
 
     float_graph, qm = _load(model, qmodel)
+    if task is None:
+        task = _zoo_task(float_graph)
     ref_runner = OrtRunner(float_graph)
     labels = None if labels is None else list(labels)
     acc = {name: _OutputAccumulator(name, task) for name in float_graph.outputs}
@@ -167,6 +178,19 @@ def compare(model, qmodel, data, *, labels=None, task: str | None = None, per_la
     if layer is not None:
         report.layers = layer.rows()
     return report
+
+
+def _zoo_task(graph) -> str | None:
+    """The comparison task of a zoo model (from its ``edgeq.zoo.name`` metadata)."""
+    name = (graph.metadata or {}).get("edgeq.zoo.name")
+    if not name:
+        return None
+    try:
+        from edgeq import zoo
+
+        return ZOO_TASKS.get(zoo.info(name).task)
+    except Exception:  # an unknown zoo name: fall back to detection
+        return None
 
 
 class _LayerAccumulator:

@@ -49,6 +49,8 @@ def test_detect_task():
     assert detect_task(np.zeros((1, 10))) == "classification"
     assert detect_task(np.array([0.2, 0.7, 0.1])) == "probability"
     assert detect_task(np.array([[-1.0, 2.0, 3.0]]).reshape(3, 1)) == "embedding"
+    unit = np.arange(1.0, 33.0)[None]
+    assert detect_task(unit / np.linalg.norm(unit)) == "embedding"
 
 
 def test_compare_report_on_a_real_model(tmp_path):
