@@ -30,13 +30,16 @@ from edgeq.profile.report import load_report  # noqa: E402
 pytestmark = pytest.mark.slow
 
 EVAL = 100
+#: the MobileNetV2 bar (issue: top-1 agreement >= 0.80) is defined on the whole eval split
+MOBILENET_EVAL = 324
 
 
-def _build_profile(tmp_path, model: str, gates: list[str], calib_samples: int = 128):
+def _build_profile(tmp_path, model: str, gates: list[str], calib_samples: int = 128,
+                   eval_samples: int = EVAL):
     out = tmp_path / "out"
     argv = ["build", f"zoo:{model}", "--target", "tflite", "--calib", f"zoo:{model}",
             "--calib-samples", str(calib_samples), "-o", str(out), "--profile",
-            "--data", f"zoo:{model}:eval", "--samples", str(EVAL), "--runs", "20",
+            "--data", f"zoo:{model}:eval", "--samples", str(eval_samples), "--runs", "20",
             "--baseline", "fp32", "--junit", str(tmp_path / "gates.xml")]
     for g in gates:
         argv += ["--gate", g]
@@ -74,10 +77,10 @@ def test_ppocr_cls(tmp_path):
 
 def test_mobilenet_v2(tmp_path):
     gates = ["top1_agreement>=0.80", "sqnr_db>=15", "size_ratio<=0.3", "speedup>=1"]
-    rc, art, report = _build_profile(tmp_path, "mobilenet-v2", gates)
+    rc, art, report = _build_profile(tmp_path, "mobilenet-v2", gates, eval_samples=MOBILENET_EVAL)
     acc = report["sections"][0]["accuracy"]
     summary = {g["expr"]: g["value"] for g in report["gates"]}
-    assert acc["samples"] == EVAL
+    assert acc["samples"] == MOBILENET_EVAL
     assert rc == 0, f"gates missed: {summary}"
     size = (art / "model.tflite").stat().st_size
     onnx_size = (edgeq.zoo.get("mobilenet-v2")).stat().st_size
