@@ -62,4 +62,30 @@ def clip(node, inputs, ctx):
     qi, qo = in_quant(ctx, node), out_quant(ctx, node)
     lo, hi = prepared(ctx, node, lambda: (_real_bound(ctx, node, 1, qi),
                                           _real_bound(ctx, node, 2, qi)))
-    return [relu_x(node, x, qi, qo, lo, hi)]
+    if _same_params(qi, qo) or _relu_family(lo, hi, x.dtype):
+        return [relu_x(node, x, qi, qo, lo, hi)]
+    # Other bounds are MAXIMUM/MINIMUM, which cannot rescale: the rescaling Clip is an
+    # int->int QUANTIZE (kernels/quantize.cc, effective scale s_in/s_out in double)
+    # followed by the clamp in the output's parameters (then the multiplier is exactly 1).
+    s_in, zp_in = per_tensor(node, qi, "the input")
+    s_out, zp_out = per_tensor(node, qo, "the output")
+    m, shift = quantize_multiplier_scalar(float(s_in) / float(s_out))
+    qmin, qmax = storage_range(qo.dtype.numpy)
+    y = multiply_by_quantized_multiplier(x.astype(np.int64) - zp_in, m, shift) + zp_out
+    y = clamp_cast(y, qmin, qmax, qo.dtype.numpy)
+    return [relu_x(node, y, qo, qo, lo, hi)]
+
+
+def _same_params(qi, qo) -> bool:
+    return (np.array_equal(qi.scale, qo.scale) and np.array_equal(qi.zero_point, qo.zero_point)
+            and qi.dtype == qo.dtype)
+
+
+def _relu_family(lo, hi, dtype) -> bool:
+    """Bounds TFLite runs with a RELU-family kernel, which rescales by itself
+    (kernels/activations.cc): RELU and RELU6 for int8/int16, RELU_N1_TO_1 and
+    RELU_0_TO_1 for int8 only."""
+    bounds = (lo, hi)
+    if bounds in ((0.0, None), (0.0, 6.0)):
+        return True
+    return np.dtype(dtype) == np.int8 and bounds in ((-1.0, 1.0), (0.0, 1.0))

@@ -121,6 +121,13 @@ def lower_clip(ctx, node) -> None:
         finish()
         return
     y = ctx.tensor(node.outputs[0])
+    if x.quant is not None and not same_quant(x, y):
+        # MAXIMUM/MINIMUM cannot rescale: requantize first (QUANTIZE int->int), then clamp
+        # in the output's parameters (the integer simulator's Clip does the same)
+        require_dtypes(ctx, node, y, INT_ACTIVATIONS, "QUANTIZE")
+        requantized = ctx.new(f"{y.name}_requantized", y.dtype, x.shape, y.quant)
+        ctx.op(B.QUANTIZE, [x], [requantized])
+        x = requantized
     if x.quant is not None:
         require_same_quant(ctx, node, x, y, "MAXIMUM/MINIMUM")
         qlo, qhi = quantized_range(y, lo, hi)
