@@ -93,6 +93,15 @@ def require_symmetric_int16(node, x: np.ndarray, *qs: QuantParams) -> None:
                                 "16x8 kernels require", [x])
 
 
+def require_bias_dtype(node, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> None:
+    """Conv/FullyConnected bias types TFLite takes: int32 with int8 activations, int32 or
+    int64 with int16 (16x8) activations (kernels/conv.cc, fully_connected.cc Prepare)."""
+    if b is not None and not ((x.dtype == np.int8 and b.dtype == np.int32)
+                              or (x.dtype == np.int16 and b.dtype in (np.int32, np.int64))):
+        raise unsupported(node, "bias must be int32 (int8 activations) or int32/int64 "
+                                "(int16 activations)", [x, w, b])
+
+
 def prepared(ctx, node, fn: Callable[[], object]):
     """Cache ``fn()`` (a kernel's Prepare step: multipliers, LUTs) per node for this run."""
     cache = getattr(ctx, "cache", None)

@@ -29,8 +29,8 @@ import numpy as np
 from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops import _window
 from edgeq.interp.integer_ops._common import (
-    clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_int,
-    require_symmetric_int16, unsupported)
+    clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_bias_dtype,
+    require_int, require_symmetric_int16, unsupported)
 from edgeq.quantize.fixed_point import (
     multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_int64,
     quantize_multiplier, wrap_int32)
@@ -115,10 +115,7 @@ def conv(node, inputs, ctx):
     if x.shape[1] != w.shape[1] * group or w.shape[0] % group:
         raise unsupported(node, f"input channels {x.shape[1]}, weight {w.shape} and group "
                                 f"{group} do not match", [x, w])
-    if b is not None and not ((x.dtype == np.int8 and b.dtype == np.int32)
-                              or (x.dtype == np.int16 and b.dtype in (np.int32, np.int64))):
-        raise unsupported(node, "bias must be int32 (int8 activations) or int32/int64 "
-                                "(int16 activations)", [x, w, b])
+    require_bias_dtype(node, x, w, b)
     o = w.shape[0]
 
     def prepare():

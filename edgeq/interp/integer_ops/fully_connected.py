@@ -20,8 +20,8 @@ import numpy as np
 
 from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
-    clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_int,
-    require_symmetric_int16, unsupported)
+    clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_bias_dtype,
+    require_int, require_symmetric_int16, unsupported)
 from edgeq.interp.integer_ops.conv import exact_float_type
 from edgeq.quantize.fixed_point import round_half_away, wrap_int32
 
@@ -60,10 +60,7 @@ def fully_connected(node, inputs, ctx):
         raise unsupported(node, f"needs X[..., {w.shape[-1] if w.ndim == 2 else '?'}], W[out, in] "
                                 f"and an output of the input dtype; got X{x.shape}, W{w.shape}, "
                                 f"output {qo.dtype.value}", [x, w])
-    if b is not None and not ((x.dtype == np.int8 and b.dtype == np.int32)
-                              or (x.dtype == np.int16 and b.dtype in (np.int32, np.int64))):
-        raise unsupported(node, "bias must be int32 (int8 activations) or int32/int64 "
-                                "(int16 activations)", [x, w, b])
+    require_bias_dtype(node, x, w, b)
     n_out = w.shape[0]
 
     def prepare():
