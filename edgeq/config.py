@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
-                      PrivateAttr, Tag, ValidationInfo, field_validator)
+                      PrivateAttr, Tag, ValidationInfo, field_validator,
+                      model_validator)
 
 from edgeq.targets import ProfileOptions
 from edgeq.validation import read_yaml, validate
@@ -216,6 +217,7 @@ class CalibrationConfig(Section):
     seed: int = 0
     method: Literal["minmax", "percentile", "mse", "entropy"] | None = None
     percentile: Annotated[float, Field(gt=0, le=100)] | None = None
+    method16: Literal["minmax", "percentile", "mse", "entropy"] | None = None
     cache_dir: ConfigPath | None = None
 
     def to_dataset(self):
@@ -240,33 +242,49 @@ class FloatFallback(Section):
 
 
 class AutoMixed(Section):
-    sqnr_db: Annotated[float, Field(gt=0, lt=200)]
+    """The budget is one of ``sqnr_db``, ``cosine`` or ``budget`` (the API's string form)."""
+
+    sqnr_db: Annotated[float, Field(gt=0, lt=200)] | None = None
+    cosine: Annotated[float, Field(gt=0, le=1)] | None = None
+    budget: str | None = None
     max_int16_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
     eval_samples: PositiveInt | None = None
 
+    @field_validator("budget")
+    @classmethod
+    def _parsable(cls, value: str | None) -> str | None:
+        if value is not None:
+            from edgeq.errors import UsageError
+            from edgeq.quantize.mixed import Budget
 
-def _quantizer_supports(option: str) -> bool:
-    from dataclasses import fields
+            try:
+                Budget.parse(value)
+            except UsageError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
-    from edgeq.quantize.options import QuantizeOptions
+    @model_validator(mode="after")
+    def _one_budget(self) -> "AutoMixed":
+        given = [k for k in ("sqnr_db", "cosine", "budget") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of sqnr_db, cosine or budget"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
 
-    return option in {f.name for f in fields(QuantizeOptions)}
+    def to_budget(self) -> Any:
+        """The ``auto_mixed`` option of ``edgeq.quantize``."""
+        if self.sqnr_db is not None:
+            return self.sqnr_db
+        if self.cosine is not None:
+            return f"cosine:{self.cosine}"
+        return self.budget
 
 
 class WeightsConfig(Section):
     clip: Literal["mse", "max"] | None = None
+    rounding: Literal["gptq", "adaround", "nearest"] | None = None
+    equalize: bool | None = None
     bias_correction: bool | None = None
-    adaround: bool | None = None
-    equalization: bool | None = None
-
-    @field_validator("adaround", "equalization")
-    @classmethod
-    def _supported(cls, value: bool | None, info: ValidationInfo) -> bool | None:
-        # a switch for an algorithm the installed quantizer lacks must not be silently ignored
-        if value and not _quantizer_supports(info.field_name):
-            raise ValueError("not supported by this version of edgeq's quantizer; remove the "
-                             "field or set it to false")
-        return value
 
 
 class QuantOverrides(Section):
@@ -274,6 +292,7 @@ class QuantOverrides(Section):
 
     int16: NodeSelection = Field(default_factory=NodeSelection)
     int16_hints: bool | None = None
+    int16_residual: bool | None = None
     auto_mixed: AutoMixed | None = None
     float_fallback: FloatFallback = Field(default_factory=FloatFallback)
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
@@ -290,17 +309,16 @@ class QuantOverrides(Section):
         if self.int16_hints is not None:
             opts["int16_hints"] = self.int16_hints
         if self.auto_mixed is not None:
-            opts["auto_mixed"] = self.auto_mixed.sqnr_db
+            opts["auto_mixed"] = self.auto_mixed.to_budget()
             for name in ("max_int16_fraction", "eval_samples"):
                 if getattr(self.auto_mixed, name) is not None:
                     opts[name] = getattr(self.auto_mixed, name)
         w = self.weights
-        for key, value in (("weight_clip", w.clip), ("bias_correction", w.bias_correction)):
+        for key, value in (("weight_clip", w.clip), ("weight_rounding", w.rounding),
+                           ("equalize", w.equalize), ("bias_correction", w.bias_correction),
+                           ("int16_residual", self.int16_residual)):
             if value is not None:
                 opts[key] = value
-        for key in ("adaround", "equalization"):  # `false` for an absent algorithm is a no-op
-            if getattr(w, key) is not None and _quantizer_supports(key):
-                opts[key] = getattr(w, key)
         return opts
 
 
@@ -316,7 +334,8 @@ class QuantizationConfig(QuantOverrides):
         merged = base.model_dump()
         for key in over.model_fields_set:
             value = getattr(over, key)
-            if isinstance(value, BaseModel) and isinstance(getattr(base, key), BaseModel):
+            # selections and weights merge field by field; a budget (auto_mixed) is replaced
+            if key != "auto_mixed" and isinstance(value, BaseModel) and isinstance(getattr(base, key), BaseModel):
                 merged[key] = {**merged[key], **value.model_dump(exclude_unset=True)}
             else:
                 merged[key] = value.model_dump() if isinstance(value, BaseModel) else value
@@ -405,6 +424,8 @@ class EdgeqConfig(Section):
                 opts["method"] = cal.method
             if cal.percentile is not None:
                 opts["percentile"] = cal.percentile
+            if cal.method16 is not None:
+                opts["method16"] = cal.method16
             if cal.cache_dir is not None:
                 opts["cache_dir"] = str(cal.cache_dir)
         quant = self.quantization.for_target(target) if target else self.quantization

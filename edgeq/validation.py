@@ -20,6 +20,7 @@ from typing import Any, Literal, Union
 import annotated_types
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
+from pydantic.fields import FieldInfo
 
 from edgeq.errors import ConfigError
 
@@ -88,7 +89,9 @@ def _unwrap(ann: Any) -> tuple[Any, list]:
     while True:
         if typing.get_origin(ann) is typing.Annotated:
             args = typing.get_args(ann)
-            ann, meta = args[0], meta + list(args[1:])
+            ann = args[0]
+            for m in args[1:]:  # a Field() inside Optional[...] keeps its constraints nested
+                meta += list(m.metadata) if isinstance(m, FieldInfo) else [m]
             continue
         if _is_union(ann):
             members = [a for a in typing.get_args(ann) if a is not _NONE]

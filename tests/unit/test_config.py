@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -122,21 +123,44 @@ def test_quantize_options_are_accepted_by_the_quantizer():
     assert load_config_text("model: {path: m.onnx}").quantize_options("tflite") == {}
 
 
-def test_unsupported_weight_algorithm_is_an_error_not_ignored():
-    from dataclasses import fields
-
+def test_weight_algorithms_and_budgets_map_to_real_quantizer_options():
+    from edgeq.quantize.mixed import Budget
     from edgeq.quantize.options import QuantizeOptions
 
-    text = "model: {path: m.onnx}\nquantization: {weights: {adaround: true}}\n"
-    off = load_config_text(text.replace("true", "false")).quantize_options()
-    if "adaround" in {f.name for f in fields(QuantizeOptions)}:
-        assert load_config_text(text).quantize_options()["adaround"] is True
-        assert off["adaround"] is False
-    else:
-        with pytest.raises(ConfigError, match="adaround: not supported"):
-            load_config_text(text)
-        assert "adaround" not in off
-    QuantizeOptions.from_kwargs(off)
+    text = """
+    model: {path: m.onnx}
+    calibration: {dataset: {kind: zoo, model: minilm-l6}, method16: mse}
+    quantization:
+      int16_residual: false
+      weights: {rounding: adaround, equalize: false}
+      auto_mixed: {cosine: 0.996}
+      per_target:
+        tflite: {auto_mixed: {budget: "sqnr:28"}, weights: {rounding: nearest}}
+    """
+    cfg = load_config_text(text)
+    base = QuantizeOptions.from_kwargs(cfg.quantize_options())
+    assert (base.weight_rounding, base.equalize, base.int16_residual, base.method16) == \
+        ("adaround", False, False, "mse")
+    assert base.auto_mixed == Budget("cosine", 0.996)
+    tfl = QuantizeOptions.from_kwargs(cfg.quantize_options("tflite"))
+    assert tfl.auto_mixed == Budget("sqnr", 28.0) and tfl.weight_rounding == "nearest"
+    assert tfl.equalize is False  # weights are merged field by field
+
+
+@pytest.mark.parametrize("auto_mixed, message", [
+    ("{}", "exactly one of sqnr_db, cosine or budget"),
+    ("{sqnr_db: 30, cosine: 0.99}", "got sqnr_db, cosine"),
+    ("{budget: 'psnr:3'}", "auto_mixed.budget: bad mixed-precision budget"),
+    ("{cosine: 1.5}", "auto_mixed.cosine"),
+])
+def test_bad_auto_mixed_budget_names_the_field(auto_mixed, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config_text(f"model: {{path: m.onnx}}\nquantization: {{auto_mixed: {auto_mixed}}}\n")
+
+
+def test_removed_weight_switches_are_rejected():
+    with pytest.raises(ConfigError, match="weights.adaround"):
+        load_config_text("model: {path: m.onnx}\nquantization: {weights: {adaround: true}}\n")
 
 
 def load_config_text(text: str, base: Path | None = None) -> EdgeqConfig:

@@ -82,7 +82,7 @@ def test_walker_sees_nested_and_union_fields():
     paths = schema_paths(EdgeqConfig)
     # a sample from each kind of nesting, so the comparison above cannot pass vacuously
     assert {"model.inputs", "calibration.dataset.tokenizer_json", "calibration.dataset.split",
-            "targets[].options.threads", "quantization.weights.adaround",
+            "targets[].options.threads", "quantization.weights.rounding",
             "quantization.per_target", "profile.data", "profile.gates"} <= paths
     assert "profile.data.path" not in paths  # datasets are documented once
     assert len(paths) > 60
