@@ -122,6 +122,9 @@ class QuantSpec:
     same_scale_ops: frozenset[str] = frozenset()
     #: emitted activations are uint8 (zero point shifted by 128 at emit time)
     uint8_activations: bool = False
+    #: op types the quantizer rewrites into simpler integer ops the target runs faster
+    #: (``"HardSwish"``: MUL/ADD/MUL, edgeq/quantize/hardswish.py)
+    decompose_ops: frozenset[str] = frozenset()
 
     def supports_int16(self) -> bool:
         return QDType.INT16 in self.activation_dtypes

@@ -11,6 +11,7 @@ import logging
 import time
 
 from edgeq.errors import QuantizationError
+from edgeq.quantize import hardswish
 from edgeq.quantize.bias_correction import correct_biases
 from edgeq.quantize.build import build_quantized_graph
 from edgeq.quantize.options import QuantizeOptions, match_nodes
@@ -114,6 +115,7 @@ class Builder:
             lowered = sqrt16.expand(lowered, sqrts, rng)[0]
             overrides.update(extra)
             int16_nodes = int16_nodes | new
+        graph, lowered, int16_nodes = hardswish.apply(self, graph, lowered, overrides, int16_nodes)
         result = build_quantized_graph(graph, self.chooser, self.spec,
                                        int16_nodes=int16_nodes, float_nodes=self.float_nodes,
                                        weight_clip=self.opts.weight_clip, range_overrides=overrides,

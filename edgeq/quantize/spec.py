@@ -59,6 +59,8 @@ TFLITE_INT8 = QuantSpec(
     float_fallback_ops=frozenset(),
     fixed_output=FIXED_OUTPUT,
     same_scale_ops=SAME_SCALE_OPS,
+    # LiteRT's XNNPACK has no int8 HARD_SWISH; the builtin kernel is slow (docs/targets/tflite.md)
+    decompose_ops=frozenset({"HardSwish"}),
 )
 
 #: Same as TFLITE_INT8 but lets any op without an integer kernel run in float
@@ -71,6 +73,7 @@ TFLITE_INT8_FALLBACK = QuantSpec(
     float_fallback_ops=frozenset({"*"}),
     fixed_output=FIXED_OUTPUT,
     same_scale_ops=SAME_SCALE_OPS,
+    decompose_ops=TFLITE_INT8.decompose_ops,
 )
 
 DEFAULT_SPEC = TFLITE_INT8
