@@ -119,6 +119,7 @@ class TFLiteTarget(Target):
 
     def emit(self, qmodel, out_dir: Path, options: BuildOptions) -> Artifact:
         from edgeq_tflite.emit.export import export_float, export_quantized
+        from edgeq_tflite.emit.size import size_breakdown
 
         out_dir = Path(out_dir)
         info = {"calibration_fingerprint": getattr(qmodel, "calibration_fingerprint", None)}
@@ -157,7 +158,7 @@ class TFLiteTarget(Target):
             "model_file": MODEL_FILE,
             "tflite": {"min_runtime_version": exp.min_runtime_version, "ops": exp.op_histogram,
                        "op_versions": exp.op_versions, "transposes": exp.transposes,
-                       "float_nodes": exp.float_nodes},
+                       "float_nodes": exp.float_nodes, "size": size_breakdown(exp.model)},
         }
         artifact = Artifact(out_dir, manifest)
         artifact.write_manifest()

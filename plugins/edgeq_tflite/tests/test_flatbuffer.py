@@ -114,3 +114,37 @@ def test_loads_in_tflite_runtime(exported):
     it = tr.Interpreter(model_content=exported.model)
     it.allocate_tensors()
     it.invoke()
+
+
+def _vector_offsets(model: bytes, field: int) -> dict[bytes, list[int]]:
+    """Content -> flatbuffer offsets of every tensor's quantization vector ``field``
+    (vtable slots 8: scale, 10: zero_point of ``QuantizationParameters``)."""
+    sub = schema.Model.GetRootAs(model, 0).Subgraphs(0)
+    seen: dict[bytes, list[int]] = {}
+    for i in range(sub.TensorsLength()):
+        q = sub.Tensors(i).Quantization()
+        if q is None or not q._tab.Offset(field):
+            continue
+        values = q.ScaleAsNumpy() if field == 8 else q.ZeroPointAsNumpy()
+        seen.setdefault(values.tobytes(), []).append(q._tab.Vector(q._tab.Offset(field)))
+    return seen
+
+
+def test_quantization_vectors_are_stored_once_per_content(exported):
+    zero_points = _vector_offsets(exported.model, 10)
+    scales = _vector_offsets(exported.model, 8)
+    # the per-channel filters and biases share all-zero zero-point vectors of one length
+    assert any(len(k) > 8 and len(v) >= 4 for k, v in zero_points.items())
+    assert all(len(set(offsets)) == 1 for offsets in zero_points.values())
+    assert all(len(set(offsets)) == 1 for offsets in scales.values())
+
+
+def test_size_breakdown_accounts_for_every_byte(exported):
+    from edgeq_tflite.emit.size import size_breakdown
+
+    size = size_breakdown(exported.model)
+    assert size["total"] == len(exported.model)
+    assert size["constant_data"] + size["scales"] + size["zero_points"] + size["graph"] == size["total"]
+    consts = sum(n for _, n in _data_offsets(exported.model))
+    assert size["constant_data"] == consts
+    assert size["schema_floor"] == size["total"] - size["graph"] and size["graph"] > 0
