@@ -27,15 +27,21 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeq.calibrate.stats import DEFAULT_BINS, TensorStats
+from edgeq.calibrate.stats import DEFAULT_BINS, TensorStats, update_rows
 from edgeq.errors import CalibrationError
 from edgeq.quantize.gptq import MIN_HESSIAN_SAMPLES, accumulate, enough_patches, patch_count
 
 log = logging.getLogger(__name__)
 
-STATS_VERSION = 12
+STATS_VERSION = 13
+#: tensors of at most this many values are buffered over samples and histogrammed
+#: together (:class:`_SmallBatch`)
 SMALL_TENSOR = 4096
-BATCH_SMALL = 32
+#: samples per batch of small tensors, and the bytes their buffers may take (the batch
+#: shrinks, down to MIN_BATCH, for graphs with many small tensors)
+BATCH_SMALL = 64
+MIN_BATCH = 8
+SMALL_BUFFER_BYTES = 32 << 20
 
 
 @dataclass
@@ -63,9 +69,7 @@ class Calibration:
         index = {"names": names, "means": means, "hessians": hess, "num_samples": self.num_samples,
                  "data_fingerprint": self.data_fingerprint, "version": STATS_VERSION}
         out = {"index": np.frombuffer(json.dumps(index).encode(), np.uint8)}
-        for i, n in enumerate(names):
-            for k, v in self.stats[n].to_arrays().items():
-                out[f"s{i}_{k}"] = v
+        out.update(_pack_stats([self.stats[n] for n in names]))
         for i, n in enumerate(means):
             out[f"m{i}"] = self.channel_means[n]
             out[f"lo{i}"] = self.channel_min[n]
@@ -79,14 +83,41 @@ class Calibration:
         index = json.loads(bytes(arrays["index"]).decode())
         if index.get("version") != STATS_VERSION:
             raise ValueError(f"statistics version {index.get('version')} != {STATS_VERSION}")
-        stats = {n: TensorStats.from_arrays({k: arrays[f"s{i}_{k}"] for k in ("counts", "meta", "minmax")})
-                 for i, n in enumerate(index["names"])}
+        stats = dict(zip(index["names"], _unpack_stats(arrays, len(index["names"]))))
         means = {n: np.asarray(arrays[f"m{i}"]) for i, n in enumerate(index["means"])}
         lo = {n: np.asarray(arrays[f"lo{i}"]) for i, n in enumerate(index["means"])}
         hi = {n: np.asarray(arrays[f"hi{i}"]) for i, n in enumerate(index["means"])}
         hess = {n: np.asarray(arrays[f"h{i}"], np.float64) for i, n in enumerate(index.get("hessians", []))}
         return cls(stats, means, lo, hi, hess, int(index["num_samples"]), key, index["data_fingerprint"],
                    cached=True)
+
+
+def _pack_stats(stats: list[TensorStats]) -> dict[str, np.ndarray]:
+    """All histograms in three arrays (one zip member per tensor and field costs more
+    to write than the statistics themselves): per tensor its ``TensorStats.to_arrays``
+    meta and extremes, and its occupied bins concatenated."""
+    arrays = [s.to_arrays() for s in stats]
+    spans = [s._occupied() for s in stats]
+    first = [0 if occ is None else occ[0] - s.k0 for s, occ in zip(stats, spans)]
+    length = [0 if occ is None else occ[1] - occ[0] + 1 for occ in spans]
+    counts = [a["counts"][f: f + n] for a, f, n in zip(arrays, first, length)]
+    return {"s_meta": np.array([a["meta"] for a in arrays], np.int64).reshape(len(stats), -1),
+            "s_minmax": np.array([a["minmax"] for a in arrays], np.float64).reshape(len(stats), 2),
+            "s_span": np.array([first, length], np.int64).reshape(2, len(stats)),
+            "s_counts": np.concatenate(counts) if counts else np.zeros(0)}
+
+
+def _unpack_stats(arrays, n: int) -> list[TensorStats]:
+    meta, minmax, span = arrays["s_meta"], arrays["s_minmax"], arrays["s_span"]
+    packed = np.asarray(arrays["s_counts"], np.float64)
+    out, pos = [], 0
+    for i in range(n):
+        counts = np.zeros(int(meta[i][0]), np.float64)
+        first, length = int(span[0][i]), int(span[1][i])
+        counts[first: first + length] = packed[pos: pos + length]
+        pos += length
+        out.append(TensorStats.from_arrays({"counts": counts, "meta": meta[i], "minmax": minmax[i]}))
+    return out
 
 
 def cache_dir_for(cache_dir=None) -> Path:
@@ -150,7 +181,12 @@ class _Runner:
             try:
                 from edgeq.interp.ort_backend import OrtRunner
 
-                self.ort = OrtRunner(self.graph, outputs=names, threads=threads or min(4, os.cpu_count() or 1))
+                # one intra-op thread by default: calibration graphs are many small ops
+                # (an unrolled LSTM, 1x1 convs on small maps) returning hundreds of
+                # outputs, where onnxruntime's spinning worker pool costs more than it
+                # parallelises (measured per sample, 2 cores: silero 2.2 vs 6.3 ms,
+                # PP-OCR 1.3 vs 3.5 ms, MobileNetV2 14-18 vs 41 ms, MiniLM 17-38 vs 45-57 ms)
+                self.ort = OrtRunner(self.graph, outputs=names, threads=threads or 1)
             except Exception as exc:  # onnxruntime cannot run it: the numpy interpreter can
                 if backend == "ort":
                     raise
@@ -162,6 +198,59 @@ class _Runner:
         from edgeq.interp.float_interp import run_graph
 
         return run_graph(self.graph, feed, outputs=self.names)
+
+
+class _SmallBatch:
+    """Buffers for the small float32 tensors, grouped by size: ``[T, batch, size]`` per
+    group. A histogram update costs a dozen numpy calls whatever its size, which
+    dominates for the hundreds of ``[1, 128]`` tensors of an unrolled LSTM; buffered over
+    ``batch`` samples, each group is histogrammed by one :func:`update_rows` call. Memory
+    is at most ``SMALL_BUFFER_BYTES`` (or MIN_BATCH samples), never the data set."""
+
+    def __init__(self, graph, names: list[str], stats: dict[str, TensorStats]) -> None:
+        by_size: dict[int, list[str]] = {}
+        for n in names:
+            by_size.setdefault(int(graph.tensors[n].size), []).append(n)
+        per_sample = 4 * sum(size * len(group) for size, group in by_size.items())
+        self.batch = int(np.clip(SMALL_BUFFER_BYTES // max(per_sample, 1), MIN_BATCH, BATCH_SMALL))
+        self.groups = [(group, np.empty((len(group), self.batch, size), np.float32), [stats[n] for n in group])
+                       for size, group in by_size.items()]
+        #: tensor -> (group index, row)
+        self.where = {n: (gi, j) for gi, (group, _, _) in enumerate(self.groups) for j, n in enumerate(group)}
+        self.shapes = {n: tuple(graph.tensors[n].shape) for n in names}
+        self.fill = 0
+
+    @property
+    def full(self) -> bool:
+        return self.fill >= self.batch
+
+    def add(self, values: dict) -> int:
+        """Buffer one sample's small tensors; returns its slot in the batch."""
+        slot = self.fill
+        for group, buf, _ in self.groups:
+            for j, n in enumerate(group):
+                buf[j, slot] = values[n].reshape(-1)
+        self.fill += 1
+        return slot
+
+    def samples(self, name: str) -> np.ndarray:
+        """``[slots, *shape]`` buffered values of one tensor."""
+        gi, j = self.where[name]
+        return self.groups[gi][1][j, : self.fill].reshape((self.fill,) + self.shapes[name])
+
+    def flush(self) -> None:
+        if self.fill:
+            for _, buf, stats in self.groups:
+                update_rows(stats, buf[:, : self.fill].reshape(len(stats), -1))
+        self.fill = 0
+
+
+def _patch_dim(graph, x: str, geo: dict) -> int:
+    """Patch length ``K`` of a Conv/FullyConnected input with geometry ``geo``."""
+    shape = graph.tensors[x].shape
+    if geo["op"] == "fc":
+        return int(shape[-1])
+    return int(shape[1]) // geo["group"] * geo["k"][0] * geo["k"][1]
 
 
 def hessian_keys(graph) -> dict[str, tuple[str, dict]]:
@@ -215,18 +304,32 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
             mean_inputs[found[0]] = found[1]
     hsum: dict[str, np.ndarray | None] = dict.fromkeys(hkeys)
     hcount = dict.fromkeys(hkeys, 0)
-    hpending: dict[str, list] = {k: [] for k in hkeys}
+    need = {k: enough_patches(_patch_dim(graph, x, geo)) for k, (x, geo) in hkeys.items()}
     fetch = list(dict.fromkeys(names + [x for x, _ in hkeys.values()] + list(mean_inputs)))
     runner = _Runner(graph, fetch, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
-    # small tensors are histogrammed BATCH_SMALL samples at a time: a histogram update has
-    # a fixed cost of a dozen numpy calls, which dominates for the many [1, 128]
-    # tensors of an unrolled LSTM; the buffer is at most BATCH_SMALL x SMALL_TENSOR values
-    pending = {n: [] for n in names if graph.tensors[n].size <= SMALL_TENSOR}
+    small = _SmallBatch(graph, [n for n in names if graph.tensors[n].size <= SMALL_TENSOR
+                                and graph.tensors[n].dtype == np.float32], stats)
     sums = {n: np.zeros(graph.tensors[n].shape[ax], np.float64) for n, ax in mean_inputs.items()}
     counts = dict.fromkeys(mean_inputs, 0)
     cmin = {n: np.full(graph.tensors[n].shape[ax], np.inf) for n, ax in mean_inputs.items()}
     cmax = {n: np.full(graph.tensors[n].shape[ax], -np.inf) for n, ax in mean_inputs.items()}
+    # GPTQ statistics of small inputs are taken from the batch buffers at each flush:
+    # ``slots[k]`` are the buffered samples the key still wants
+    slots: dict[str, list[int]] = {k: [] for k, (x, _) in hkeys.items() if x in small.where}
+    large = [n for n in names if n not in small.where]
+    phase0: dict[str, int] = {}
+
+    def flush_small() -> None:
+        for k, wanted in slots.items():
+            if wanted:
+                x, geo = hkeys[k]
+                batch = small.samples(x)[wanted]
+                hsum[k] = accumulate(hsum[k], batch.reshape((-1,) + batch.shape[2:]), geo,
+                                     phase0.get(k, 0), samples=len(wanted))
+                wanted.clear()
+        small.flush()
+
     t0 = time.perf_counter()
     n_done = 0
     from edgeq.quantize._blas import single_threaded
@@ -234,14 +337,9 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     with _progress(progress, len(dataset), "calibrating") as advance, single_threaded():
         for feed in dataset:
             values = runner.run(feed)
-            for n in names:
-                if n in pending:
-                    pending[n].append(np.ravel(values[n]))
-                    if len(pending[n]) >= BATCH_SMALL:
-                        stats[n].update(np.concatenate(pending[n]))
-                        pending[n].clear()
-                else:
-                    stats[n].update(values[n])
+            slot = small.add(values)
+            for n in large:
+                stats[n].update(values[n])
             for n, ax in mean_inputs.items():
                 v = np.asarray(values[n])
                 other = tuple(i for i in range(v.ndim) if i != ax)
@@ -250,23 +348,19 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
                 cmax[n] = np.maximum(cmax[n], v.max(axis=other))
                 counts[n] += v.size // v.shape[ax]
             for k, (x, geo) in hkeys.items():
-                if hcount[k] < enough_patches(hsum[k]) or n_done < MIN_HESSIAN_SAMPLES:
-                    if x in pending:  # small inputs: batched like their histograms
-                        hpending[k].append(values[x])
-                        if len(hpending[k]) >= BATCH_SMALL:
-                            hsum[k] = accumulate(hsum[k], np.concatenate(hpending[k]), geo, n_done)
-                            hpending[k].clear()
+                if hcount[k] < need[k] or n_done < MIN_HESSIAN_SAMPLES:
+                    if k in slots:  # small inputs: batched like their histograms
+                        if not slots[k]:
+                            phase0[k] = n_done
+                        slots[k].append(slot)
                     else:
                         hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
                     hcount[k] += patch_count(values[x], geo)
             n_done += 1
+            if small.full:
+                flush_small()
             advance()
-    for n, chunks in pending.items():
-        if chunks:
-            stats[n].update(np.concatenate(chunks))
-    for k, chunks in hpending.items():
-        if chunks:
-            hsum[k] = accumulate(hsum[k], np.concatenate(chunks), hkeys[k][1], n_done)
+    flush_small()
     if n_done == 0:
         raise CalibrationError("the calibration data set yielded no samples; give at least one")
     for alias, source in aliases.items():

@@ -115,17 +115,19 @@ class MseObserver(Observer):
             err = self._errors(centers, c0, c1, c2, -t, t, 2.0 * t / levels, stats.zeros)
             best = t[int(np.argmin(err))]
             return -best, best
-        lo = (min(stats.min, 0.0) * frac)[:, None]
-        hi = (max(stats.max, 0.0) * frac)[None, :]
-        lo, hi = np.broadcast_arrays(lo, hi)
-        err = self._errors(centers, c0, c1, c2, lo.ravel(), hi.ravel(), (hi - lo).ravel() / levels,
+        # the (lo, hi) grid: bin positions are searched per candidate bound (2 x grid
+        # lookups), the errors are combined over the grid by broadcasting
+        lo = min(stats.min, 0.0) * frac
+        hi = max(stats.max, 0.0) * frac
+        err = self._errors(centers, c0, c1, c2, lo[:, None], hi[None, :], (hi[None, :] - lo[:, None]) / levels,
                            stats.zeros)
-        i = int(np.argmin(err))
-        return float(lo.ravel()[i]), float(hi.ravel()[i])
+        i, j = np.unravel_index(int(np.argmin(err)), err.shape)
+        return float(lo[i]), float(hi[j])
 
     @staticmethod
     def _errors(centers, c0, c1, c2, a, b, s, zeros):
-        """Expected total squared error for each candidate range ``[a, b]``, step ``s``."""
+        """Expected total squared error for each candidate range ``[a, b]``, step ``s``
+        (``a`` and ``b`` broadcast against each other)."""
         j = np.searchsorted(centers, a, side="left")  # bins [0, j) lie below a
         k = np.searchsorted(centers, b, side="right")  # bins [k, n) lie above b
         below = a * a * c0[j] - 2 * a * c1[j] + c2[j]

@@ -60,22 +60,14 @@ class TensorStats:
             if x.size == 0:
                 return
             lo, hi = float(x.min()), float(x.max())
-        self.min, self.max = min(self.min, lo), max(self.max, hi)
         if x.size > self.max_sample:
             # large tensors: histogram a strided subsample whose phase moves from call to
-            # call (the extremes above stay exact); 256k values per call are plenty for
-            # a histogram of a few thousand bins
+            # call (the extremes stay exact); 256k values per call are plenty for a
+            # histogram of a few thousand bins
             step = -(-x.size // self.max_sample)
             x = x[self._phase % step::step]
             self._phase += 1
-        self.count += int(x.size)
-        self.zeros += int(np.count_nonzero(x == 0))
-        if self.log2w is None:
-            span = max(hi - lo, abs(hi), abs(lo))
-            # first data fills a quarter to half of the bins, leaving room to grow
-            self.log2w = math.ceil(math.log2(span / (self.num_bins // 2))) if span > 0 else -60
-            self.k0 = math.floor(lo / 2.0 ** self.log2w)
-        self._fit(lo, hi)
+        self._prepare(lo, hi, int(x.size), int(np.count_nonzero(x == 0)))
         inv_w = 2.0 ** -self.log2w
         # x * 2^-k is exact in float32 while the bin index fits its 24-bit mantissa
         if max(abs(lo), abs(hi)) * inv_w < 2.0 ** 22:
@@ -86,6 +78,19 @@ class TensorStats:
         self._occ = (a, b) if self._occ is None else (min(a, self._occ[0]), max(b, self._occ[1]))
         idx -= self.k0
         self.counts += np.bincount(idx, minlength=self.num_bins)[: self.num_bins]
+
+    def _prepare(self, lo: float, hi: float, size: int, zeros: int) -> None:
+        """The bookkeeping of :meth:`update` before the bins are counted: ``[lo, hi]`` the
+        extremes of finite data, ``size`` and ``zeros`` those of the values counted."""
+        self.min, self.max = min(self.min, lo), max(self.max, hi)
+        self.count += size
+        self.zeros += zeros
+        if self.log2w is None:
+            span = max(hi - lo, abs(hi), abs(lo))
+            # first data fills a quarter to half of the bins, leaving room to grow
+            self.log2w = math.ceil(math.log2(span / (self.num_bins // 2))) if span > 0 else -60
+            self.k0 = math.floor(lo / 2.0 ** self.log2w)
+        self._fit(lo, hi)
 
     def _occupied(self) -> tuple[int, int] | None:
         return self._occ
@@ -210,3 +215,58 @@ class TensorStats:
         s.min, s.max = (float(v) for v in arrays["minmax"])
         s._occ = s._scan_occupied()
         return s
+
+
+#: bins counted per ``np.bincount`` call of :func:`update_rows` (bounds its scratch memory)
+_ROW_BLOCK_BINS = 1 << 18
+
+
+def update_rows(stats: list[TensorStats], x: np.ndarray) -> None:
+    """``stats[i].update(x[i])`` for every row of ``x`` ``[T, N]``, with the same result,
+    in a few numpy calls for all rows: the many small tensors of an unrolled recurrence
+    otherwise pay a dozen calls each per update. Rows with non-finite values, rows wider
+    than the subsampling threshold and statistics with another bin count go through
+    :meth:`TensorStats.update`."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[0] != len(stats):
+        raise ValueError(f"update_rows: {x.shape} rows for {len(stats)} statistics")
+    if x.shape[1] == 0:
+        return
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float32)
+    lo, hi = x.min(axis=1), x.max(axis=1)
+    finite = np.isfinite(lo) & np.isfinite(hi)  # NaN propagates through min/max
+    fast = [i for i, s in enumerate(stats)
+            if finite[i] and x.shape[1] <= s.max_sample and s.num_bins == stats[0].num_bins]
+    for i in sorted(set(range(len(stats))) - set(fast)):
+        stats[i].update(x[i])
+    if not fast:
+        return
+    rows = x[fast] if len(fast) < len(stats) else x
+    zeros = np.count_nonzero(rows == 0, axis=1)
+    group = [stats[i] for i in fast]
+    for j, (s, i) in enumerate(zip(group, fast)):
+        s._prepare(float(lo[i]), float(hi[i]), int(x.shape[1]), int(zeros[j]))
+    bins = group[0].num_bins
+    inv_w = np.array([2.0 ** -s.log2w for s in group])
+    k0 = np.array([s.k0 for s in group], np.intp)
+    # floor is monotonic: the first/last bins are those of the row extremes
+    first = np.floor(lo[fast] * inv_w).astype(np.intp)
+    last = np.floor(hi[fast] * inv_w).astype(np.intp)
+    # x * 2^-k is exact in float32 while the bin index fits its 24-bit mantissa (as in
+    # TensorStats.update), else in float64; blocks of rows keep the scratch in cache
+    wide = np.maximum(np.abs(first), np.abs(last)) >= 2 ** 22
+    per_block = max(1, _ROW_BLOCK_BINS // bins)
+    for b0 in range(0, len(group), per_block):
+        b1 = min(b0 + per_block, len(group))
+        dtype = np.float64 if wide[b0:b1].any() else rows.dtype
+        t = rows[b0:b1].astype(dtype, copy=False) * inv_w[b0:b1, None].astype(dtype)
+        np.floor(t, out=t)
+        idx = t.astype(np.intp)
+        idx += ((np.arange(b1 - b0) * bins) - k0[b0:b1])[:, None]
+        counts = np.bincount(idx.ravel(), minlength=(b1 - b0) * bins).reshape(b1 - b0, bins)
+        for j in range(b1 - b0):
+            s = group[b0 + j]
+            s.counts += counts[j]
+            a, b = int(first[b0 + j]), int(last[b0 + j])
+            s._occ = (a, b) if s._occ is None else (min(a, s._occ[0]), max(b, s._occ[1]))

@@ -80,17 +80,20 @@ def hessian_key(node, graph) -> str | None:
     return f"{node.inputs[0]}|{json.dumps(geo, sort_keys=True)}"
 
 
-def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | None = None) -> np.ndarray:
+def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | None = None,
+                 samples: int = 1) -> np.ndarray:
     """``[groups, K, M]`` patches of input ``x`` (K = C/g·kh·kw, M <= N·Ho·Wo): all of
-    them, or with ``max_patches`` every k-th output row starting at ``phase % k``."""
+    them, or with ``max_patches`` (per sample; ``x`` holds ``samples`` samples) every
+    k-th output row starting at ``phase % k``."""
     x = np.asarray(x, np.float32)
     if geo["op"] == "fc":
         rows = x.reshape(-1, x.shape[-1])
-        limit = min(max_patches, MAX_FC_ROWS) if max_patches else None
+        limit = min(max_patches, MAX_FC_ROWS) * samples if max_patches else None
         if limit and rows.shape[0] > limit:
             k = -(-rows.shape[0] // limit)
             rows = rows[phase % k::k]
         return rows.T[None]
+    max_patches = max_patches * samples if max_patches else None
     (kh, kw), g = geo["k"], geo["group"]
     t, l, b, r = geo["pads"]
     sh, sw = geo["strides"]
@@ -101,26 +104,52 @@ def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | No
             k = -(-x.shape[2] * x.shape[3] * n // max_patches)
             x = x[:, :, phase % k::k] if x.shape[2] >= k else x
         return x.reshape(n, g, c // g, -1).transpose(1, 2, 0, 3).reshape(g, c // g, -1)
-    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
-    win = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # [N, C, Ho, Wo, kh, kw]
-    if max_patches and win.shape[2] * win.shape[3] * n > max_patches:
-        k = min(win.shape[2], -(-win.shape[2] * win.shape[3] * n // max_patches))
-        win = win[:, :, phase % k::k]
-    ho, wo = win.shape[2:4]
-    win = win.reshape(n, g, c // g, ho * wo, kh * kw).transpose(1, 2, 4, 0, 3)
-    return win.reshape(g, (c // g) * kh * kw, n * ho * wo)
+    if t or l or b or r:  # zero padding (np.pad costs more than the copy itself on small maps)
+        xp = np.zeros((n, c, x.shape[2] + t + b, x.shape[3] + l + r), np.float32)
+        xp[:, :, t:t + x.shape[2], l:l + x.shape[3]] = x
+    else:
+        xp = x
+    ho = (xp.shape[2] - (kh - 1) * dh - 1) // sh + 1
+    wo = (xp.shape[3] - (kw - 1) * dw - 1) // sw + 1
+    row0, row_step = 0, 1
+    if max_patches and ho * wo * n > max_patches:
+        row_step = min(ho, -(-ho * wo * n // max_patches))
+        row0 = phase % row_step
+        ho = len(range(row0, ho, row_step))
+    # one strided copy per kernel tap (the innermost axis stays contiguous for unit
+    # strides) into [g, C/g, kh·kw, N, Ho, Wo]; a 6-d window view copies far slower
+    out = np.empty((g, c // g, kh * kw, n, ho, wo), np.float32)
+    src = xp.reshape(n, g, c // g, xp.shape[2], xp.shape[3]).transpose(1, 2, 0, 3, 4)
+    for i in range(kh):
+        top = i * dh + row0 * sh
+        for j in range(kw):
+            left = j * dw
+            out[:, :, i * kw + j] = src[:, :, :, top: top + (ho - 1) * sh * row_step + 1: sh * row_step,
+                                        left: left + (wo - 1) * sw + 1: sw]
+    return out.reshape(g, (c // g) * kh * kw, n * ho * wo)
 
 
-def accumulate(h: np.ndarray | None, x: np.ndarray, geo: dict, phase: int = 0) -> np.ndarray:
-    """``h + A Aᵀ / M`` for (a subsample of) the patches ``P`` of ``x`` extended by a row of
-    ones, ``A = [P; 1]``: the top-left ``[K, K]`` block is GPTQ's ``H = E[x xᵀ]`` and the
-    last column ``E[x]``, the mean patch (padding included) that bias correction needs.
-    Float32 products, float64 running sum; a sum over samples (a common scale)."""
-    p = patch_matrix(x, geo, phase, MAX_PATCHES)
-    p = np.concatenate([p, np.ones((p.shape[0], 1, p.shape[2]), np.float32)], axis=1)
-    pp = np.matmul(p, p.transpose(0, 2, 1)).astype(np.float64) / max(p.shape[2], 1)
-    return pp if h is None else h + pp
+def accumulate(h: np.ndarray | None, x: np.ndarray, geo: dict, phase: int = 0, samples: int = 1) -> np.ndarray:
+    """``h + samples · A Aᵀ / M`` for (a subsample of) the ``M`` patches ``P`` of ``x``
+    (``samples`` samples) extended by a row of ones, ``A = [P; 1]``: the top-left
+    ``[K, K]`` block is GPTQ's ``H = E[x xᵀ]`` and the last column ``E[x]``, the mean patch
+    (padding included) that bias correction needs. Float32 products, float64 running
+    sum; a sum over samples of per-sample means (a common scale)."""
+    p = np.ascontiguousarray(patch_matrix(x, geo, phase, MAX_PATCHES, samples))
+    g, k, m = p.shape
+    scale = samples / max(m, 1)
+    # the blocks of A Aᵀ without materialising A: P Pᵀ, P·1 and 1·1 = M
+    pp = np.empty((g, k + 1, k + 1), np.float64)
+    # a 2-d P @ P.T is a BLAS syrk; numpy's stacked matmul is fastest (by 2-3x) on two
+    # C-contiguous operands, so the transpose is copied
+    pp[:, :k, :k] = (p[0] @ p[0].T)[None] if g == 1 else np.matmul(p, np.ascontiguousarray(p.transpose(0, 2, 1)))
+    pp[:, :k, k] = pp[:, k, :k] = p.sum(axis=2)
+    pp[:, k, k] = m
+    pp *= scale
+    if h is None:
+        return pp
+    h += pp
+    return h
 
 
 def patch_count(x: np.ndarray, geo: dict) -> int:
@@ -136,11 +165,10 @@ def patch_count(x: np.ndarray, geo: dict) -> int:
     return min(rows, MAX_PATCHES * 2)
 
 
-def enough_patches(h) -> int:
-    """The patch count after which a layer's statistics stop accumulating."""
-    if h is None:
-        return 1 << 62
-    return max(PATCHES_PER_DIM * (h.shape[-1] - 1), 32768)
+def enough_patches(k: int) -> int:
+    """The patch count after which the statistics of a layer input with patch length
+    ``k`` stop accumulating."""
+    return max(PATCHES_PER_DIM * k, 32768)
 
 
 def split_moments(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
