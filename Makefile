@@ -12,6 +12,17 @@ DEMO_MODEL ?= mobilenet-v2
 
 setup: $(STAMP)
 
+# tflite-runtime, the standalone TFLite interpreter, in an environment of its own (its
+# wheels are built against numpy 1.x): the tests cross-check emitted files in it
+# (plugins/edgeq_tflite/tests/test_tflite_runtime.py skips, saying why, without it).
+TFLITE_RUNTIME_VENV ?= .venv-tflite-runtime
+TFLITE_RUNTIME_STAMP := $(TFLITE_RUNTIME_VENV)/.installed
+$(TFLITE_RUNTIME_STAMP):
+	$(PYTHON) -m venv $(TFLITE_RUNTIME_VENV)
+	$(TFLITE_RUNTIME_VENV)/bin/python -m pip install -q "tflite-runtime==2.14.0" "numpy<2" || \
+		echo "warning: tflite-runtime could not be installed; its cross-check will be skipped"
+	touch $(TFLITE_RUNTIME_STAMP)
+
 # Re-install when the packaging changes (new dependencies, entry points or plugins).
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +30,7 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) $(TFLITE_RUNTIME_STAMP)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
@@ -37,4 +48,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/float_interp.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(TFLITE_RUNTIME_VENV) build dist *.egg-info

@@ -2,10 +2,13 @@
 
 Contract:
 
-* ``HostRunner(threads=1, delegate="xnnpack")``; ``delegate`` is ``xnnpack`` (LiteRT's
-  default CPU path), ``builtin`` (optimized builtin kernels, no default delegate),
-  ``reference`` (``OpResolverType.BUILTIN_REF``, the reference kernels edgeq's integer
-  simulator matches bit for bit) or the path of an external delegate library.
+* ``HostRunner(threads=1, delegate="xnnpack", interpreter="auto")``; ``delegate`` is
+  ``xnnpack`` (LiteRT's default CPU path), ``builtin`` (optimized builtin kernels, no
+  default delegate), ``reference`` (``OpResolverType.BUILTIN_REF``, the reference
+  kernels edgeq's integer simulator matches bit for bit) or the path of an external
+  delegate library. ``interpreter`` is ``litert`` (``ai-edge-litert``),
+  ``tflite-runtime`` (the older standalone interpreter package, same Python API) or
+  ``auto``: LiteRT where installed, else tflite-runtime.
 * ``run(artifact, feeds)`` takes float feeds in the *source* model's layout (NCHW as in
   ONNX) keyed by input name, converts them to what the .tflite expects (NHWC transpose,
   quantization for int8/uint8 I/O, from the manifest), runs once and returns float
@@ -80,13 +83,37 @@ class _Memory:
         self.peak_mb = None if peak is None or self.base_kb is None else max(peak - self.base_kb, 0) / 1024
 
 
+#: Python packages that provide a TFLite ``Interpreter`` (same API), by ``interpreter`` choice
+INTERPRETERS = {"litert": ("ai_edge_litert.interpreter", "ai-edge-litert"),
+                "tflite-runtime": ("tflite_runtime.interpreter", "tflite-runtime"),
+                "auto": None}
+
+
+def interpreter_module(choice: str = "auto"):
+    """The interpreter module for ``choice``; ``auto`` prefers LiteRT and falls back to
+    tflite-runtime. A missing package raises ``TargetUnavailableError`` naming it."""
+    import importlib
+
+    if choice != "auto":
+        module, package = INTERPRETERS[choice]
+        return require_module(module, package, "the TFLite host runner")
+    for module, _ in (INTERPRETERS["litert"], INTERPRETERS["tflite-runtime"]):
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            continue
+    return require_module("ai_edge_litert.interpreter", "ai-edge-litert (or tflite-runtime)",
+                          "the TFLite host runner")
+
+
 class HostRunner(Runner):
     """LiteRT on the host CPU."""
 
     name = "host"
     targets = ("tflite",)
 
-    def __init__(self, threads: int = 1, delegate: str = "xnnpack", **_ignored) -> None:
+    def __init__(self, threads: int = 1, delegate: str = "xnnpack", interpreter: str = "auto",
+                 **_ignored) -> None:
         self.threads = int(threads)
         if self.threads < 1:
             raise UsageError(f"threads must be >= 1, got {threads}")
@@ -94,11 +121,14 @@ class HostRunner(Runner):
             raise UsageError(f"delegate '{delegate}' is not one of {', '.join(DELEGATES)} nor an "
                              "existing delegate library path")
         self.delegate = delegate
+        if interpreter not in INTERPRETERS:
+            raise UsageError(f"interpreter '{interpreter}' is not one of {', '.join(INTERPRETERS)}")
+        self.interpreter_choice = interpreter
 
     # -- loading -----------------------------------------------------------------
     def interpreter(self, model: bytes | str | Path):
         """A LiteRT Interpreter for ``model`` (bytes or path), tensors allocated."""
-        litert = require_module("ai_edge_litert.interpreter", "ai-edge-litert", "the TFLite host runner")
+        litert = interpreter_module(self.interpreter_choice)
         kw: dict = {"num_threads": self.threads}
         if self.delegate == "reference":
             kw["experimental_op_resolver_type"] = litert.OpResolverType.BUILTIN_REF
@@ -113,7 +143,7 @@ class HostRunner(Runner):
             interp = litert.Interpreter(**src, **kw)
             interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise DeviceError(f"LiteRT could not load the model: {exc}") from exc
+            raise DeviceError(f"{litert.__name__.split('.')[0]} could not load the model: {exc}") from exc
         return interp
 
     @staticmethod
@@ -210,7 +240,8 @@ class HostRunner(Runner):
             latency=LatencyStats.from_samples(samples, load_ms=load_ms),
             peak_memory_mb=mem.peak_mb,
             device={"kind": "host", "serial": facts.serial, "soc": facts.soc, "abi": facts.abi,
-                    "os_version": facts.os_version, "threads": self.threads, "delegate": self.delegate},
+                    "os_version": facts.os_version, "threads": self.threads, "delegate": self.delegate,
+                    "interpreter": interp.__class__.__module__.split(".")[0]},
             artifact={"path": str(artifact.path), "model_file": path.name,
                       "bytes": path.stat().st_size},
             outputs=outputs,

@@ -56,9 +56,45 @@ def test_bad_arguments(artifacts, cnn):
         HostRunner(delegate="tpu")
     with pytest.raises(UsageError, match="threads"):
         HostRunner(threads=0)
+    with pytest.raises(UsageError, match="interpreter 'tf'"):
+        HostRunner(interpreter="tf")
     with pytest.raises(UsageError, match="missing input 'image'"):
         HostRunner().run(artifacts["float32"], {"wrong": cnn.feeds[0]["image"]})
     with pytest.raises(UsageError, match="shape"):
         HostRunner().run(artifacts["float32"], {"image": np.zeros((1, 32, 32, 3), np.float32)})
     with pytest.raises(UsageError, match="runs"):
         HostRunner().profile(artifacts["float32"], cnn.feeds, runs=0)
+
+
+def test_interpreter_choice_is_reported_and_bit_exact(artifacts, cnn):
+    # tflite-runtime itself is cross-checked in its own environment (test_tflite_runtime.py):
+    # its wheels are built against numpy 1.x
+    interpreter = "litert"
+    refs = [run_quantized(cnn.graph, f) for f in cnn.feeds[:2]]
+    rep = HostRunner(delegate="reference", interpreter=interpreter).profile(
+        artifacts["int8"], cnn.feeds[:2], runs=2, warmup=0, references=refs)
+    assert rep.device["interpreter"] == "ai_edge_litert"
+    assert rep.accuracy["max_abs_error"] == 0.0
+    # the default kernels of either package stay within 1 LSB per op
+    rep = HostRunner(interpreter=interpreter).profile(artifacts["int8"], cnn.feeds[:2], runs=2,
+                                                      warmup=0, references=refs)
+    assert rep.accuracy["cosine_min"] > 0.999
+
+
+def test_auto_falls_back_to_tflite_runtime(monkeypatch):
+    """Without ai-edge-litert, ``auto`` takes tflite-runtime; without either, the error
+    names what to install."""
+    import sys
+
+    from edgeq.errors import TargetUnavailableError
+    from edgeq_tflite.host_runner import interpreter_module
+
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import raises ImportError
+    try:
+        import tflite_runtime.interpreter  # noqa: F401
+        assert interpreter_module("auto").__name__ == "tflite_runtime.interpreter"
+    except ImportError:
+        pass
+    monkeypatch.setitem(sys.modules, "tflite_runtime.interpreter", None)
+    with pytest.raises(TargetUnavailableError, match="pip install ai-edge-litert"):
+        interpreter_module("auto")

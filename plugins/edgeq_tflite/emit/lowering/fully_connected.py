@@ -1,14 +1,21 @@
 """FullyConnected -> FULLY_CONNECTED, MatMul -> BATCH_MATMUL.
 
 FULLY_CONNECTED (tensorflow/lite/kernels/fully_connected.cc) takes ``W[out, in]`` with
-per-channel int8 scales along axis 0 and an int32 bias (int64 for 16x8); inputs of
-rank > 2 keep their leading axes with ``keep_num_dims`` (version 5). A missing bias is
-made explicit (zeros) so the operator stays at version 4/5 and every delegate takes it.
+per-channel int8 scales along axis 0 and an int32 bias (int64 for 16x8). It flattens an
+input of rank > 2 to ``[rows, in]``; the leading axes are restored by a RESHAPE after it
+rather than with ``keep_num_dims`` (version 5), whose per-channel int8 reference kernel
+returns wrong values in TFLite 2.14, 2.15 and 2.16 (measured: up to 255 LSB off; the
+same operator without ``keep_num_dims`` is bit-exact there; see
+tests/test_tflite_runtime.py and docs/targets/tflite.md). A missing
+bias is made explicit (zeros) so the operator stays at version 4 and every delegate
+takes it.
 MatMul of two activations is BATCH_MATMUL (batch_matmul.cc): per-tensor quantization
 on both operands, batch axes broadcast.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from edgeq_tflite.emit.lowering import register
 from edgeq_tflite.emit.lowering._common import (INT_ACTIVATIONS, fused, opts, require_dtypes, reshape,
@@ -32,16 +39,16 @@ def lower_fully_connected(ctx, node) -> None:
     else:
         b = zero_bias(ctx, node.name, x, w.quant, c_out)
     y, act, finish = fused(ctx, node, node.outputs[0])
-    keep = len(x.shape) > 2
-    if len(x.shape) == 1:
-        x = reshape(ctx, x, (1, x.shape[0]))
-        y2 = ctx.new(f"{y.name}_2d", y.dtype, (1, c_out), y.quant)
-        ctx.op(B.FULLY_CONNECTED, [x, w, b], [y2],
-               opts("FullyConnectedOptions", fusedActivationFunction=act, keepNumDims=False))
-        reshape(ctx, y2, y.shape, out=y)
+    options = opts("FullyConnectedOptions", fusedActivationFunction=act, keepNumDims=False)
+    if len(x.shape) == 2:
+        ctx.op(B.FULLY_CONNECTED, [x, w, b], [y], options)
     else:
-        ctx.op(B.FULLY_CONNECTED, [x, w, b], [y],
-               opts("FullyConnectedOptions", fusedActivationFunction=act, keepNumDims=keep))
+        if len(x.shape) == 1:
+            x = reshape(ctx, x, (1, x.shape[0]))
+        rows = max(1, int(np.prod(x.shape[:-1])))
+        y2 = ctx.new(f"{y.name}_2d", y.dtype, (rows, c_out), y.quant)
+        ctx.op(B.FULLY_CONNECTED, [x, w, b], [y2], options)
+        reshape(ctx, y2, y.shape, out=y)
     finish()
 
 
