@@ -15,7 +15,8 @@ three-op forms this one rounds least: ``s`` gets ``x``'s range divided by 6, so 
 first MUL's requantization multiplier is 1 and ``s`` holds exactly ``x``'s integers;
 ``h`` and ``y`` are the only new roundings (``Add(x, 3)`` clamped to ``[0, 6]`` then
 ``Mul`` and a final ``Mul`` by 1/6 rounds once more). A 1x1 depthwise convolution for
-``h`` is one op less but measured 2x slower than MUL + ADD in XNNPACK.
+``h`` is one op less, but in XNNPACK it and the MUL took 11 us on a 28x28x32 tensor,
+the three ops here 2.6 us (the builtin HARD_SWISH: 90 us).
 
 No calibration is needed for the new tensors: ``s`` and ``h`` are monotonic functions of
 ``x`` whose ranges follow from ``x``'s chosen range, and ``y`` is the HardSwish output,
@@ -94,8 +95,7 @@ def apply(builder, graph: Graph, lowered: Graph, overrides: dict, int16_nodes: s
         return builder.chooser(x, QDType.INT16 if x in wide_inputs else QDType.INT8)
 
     graph, extra, replaced = expand(graph, names, input_range)
-    lowered_names = {n for n in names if any(m.name == n for m in lowered.nodes)}
-    lowered = expand(lowered, lowered_names, input_range)[0]
+    lowered = expand(lowered, names & {m.name for m in lowered.nodes}, input_range)[0]
     overrides.update(extra)
     int16_nodes = set(int16_nodes) - names
     for n in wide:
