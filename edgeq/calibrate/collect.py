@@ -34,14 +34,10 @@ from edgeq.quantize.gptq import MIN_HESSIAN_SAMPLES, accumulate, enough_patches,
 log = logging.getLogger(__name__)
 
 STATS_VERSION = 13
-#: tensors of at most this many values are buffered over samples and histogrammed
-#: together (:class:`_SmallBatch`)
-SMALL_TENSOR = 4096
-#: samples per batch of small tensors, and the bytes their buffers may take (the batch
-#: shrinks, down to MIN_BATCH, for graphs with many small tensors)
-BATCH_SMALL = 64
-MIN_BATCH = 8
-SMALL_BUFFER_BYTES = 32 << 20
+#: samples buffered per tensor at most, and the bytes all buffers may take
+#: (:class:`_Batches`)
+MAX_BATCH = 64
+BUFFER_BYTES = 32 << 20
 
 
 @dataclass
@@ -200,49 +196,77 @@ class _Runner:
         return run_graph(self.graph, feed, outputs=self.names)
 
 
-class _SmallBatch:
-    """Buffers for the small float32 tensors, grouped by size: ``[T, batch, size]`` per
-    group. A histogram update costs a dozen numpy calls whatever its size, which
-    dominates for the hundreds of ``[1, 128]`` tensors of an unrolled LSTM; buffered over
-    ``batch`` samples, each group is histogrammed by one :func:`update_rows` call. Memory
-    is at most ``SMALL_BUFFER_BYTES`` (or MIN_BATCH samples), never the data set."""
+class _Batches:
+    """Sample buffers for float32 activations, one ``[T, capacity, size]`` array per
+    tensor size. A histogram update or a patch-moment update costs a dozen numpy calls
+    whatever its size, which dominates for the hundreds of ``[1, 128]`` tensors of an
+    unrolled LSTM and the small feature maps of late layers; buffered over samples, a
+    group is histogrammed by one :func:`update_rows` call and each GPTQ input by one
+    :func:`accumulate` call. A group's capacity keeps ``capacity x size`` within one
+    histogram call's exact range (``TensorStats.max_sample``, no subsampling) and all
+    buffers within ``BUFFER_BYTES``; tensors that would get a capacity of 1 are not
+    buffered. Memory is bounded by these constants, never by the data set."""
 
-    def __init__(self, graph, names: list[str], stats: dict[str, TensorStats]) -> None:
+    def __init__(self, graph, names: list[str], stats: dict[str, TensorStats], hkeys: dict) -> None:
+        # GPTQ inputs without statistics of their own (a reshape's output shares its
+        # source's) are buffered too, for their patch moments
+        wanted = list(dict.fromkeys(list(names) + [x for x, _ in hkeys.values()]))
         by_size: dict[int, list[str]] = {}
-        for n in names:
-            by_size.setdefault(int(graph.tensors[n].size), []).append(n)
-        per_sample = 4 * sum(size * len(group) for size, group in by_size.items())
-        self.batch = int(np.clip(SMALL_BUFFER_BYTES // max(per_sample, 1), MIN_BATCH, BATCH_SMALL))
-        self.groups = [(group, np.empty((len(group), self.batch, size), np.float32), [stats[n] for n in group])
-                       for size, group in by_size.items()]
-        #: tensor -> (group index, row)
-        self.where = {n: (gi, j) for gi, (group, _, _) in enumerate(self.groups) for j, n in enumerate(group)}
-        self.shapes = {n: tuple(graph.tensors[n].shape) for n in names}
-        self.fill = 0
+        for n in wanted:
+            if graph.tensors[n].dtype == np.float32 and not graph.is_constant(n):
+                by_size.setdefault(int(graph.tensors[n].size), []).append(n)
+        max_sample = TensorStats().max_sample
+        cap = {size: min(MAX_BATCH, max_sample // max(size, 1)) for size in by_size}
+        total = sum(4 * size * len(group) * cap[size] for size, group in by_size.items())
+        shrink = min(1.0, BUFFER_BYTES / max(total, 1))
+        self.groups: list[dict] = []
+        self.where: dict[str, tuple[int, int]] = {}
+        for size, group in sorted(by_size.items()):
+            c = int(cap[size] * shrink)
+            if c < 2:
+                continue
+            gi = len(self.groups)
+            rows = [j for j, n in enumerate(group) if n in stats]
+            self.groups.append({"names": group, "buf": np.empty((len(group), c, size), np.float32),
+                                "rows": rows if len(rows) < len(group) else slice(None),
+                                "stats": [stats[group[j]] for j in rows], "fill": 0, "keys": {}})
+            self.where.update({n: (gi, j) for j, n in enumerate(group)})
+        for k, (x, _geo) in hkeys.items():
+            if x in self.where:
+                self.groups[self.where[x][0]]["keys"][k] = (x, [])
+        self.shapes = {n: tuple(graph.tensors[n].shape) for n in self.where}
 
-    @property
-    def full(self) -> bool:
-        return self.fill >= self.batch
-
-    def add(self, values: dict) -> int:
-        """Buffer one sample's small tensors; returns its slot in the batch."""
-        slot = self.fill
-        for group, buf, _ in self.groups:
-            for j, n in enumerate(group):
+    def add(self, values: dict, wanted, flush_key) -> None:
+        """Buffer one sample; the GPTQ keys in ``wanted`` take it. Full groups are
+        flushed (``flush_key(key, samples)`` per GPTQ key with buffered samples)."""
+        for group in self.groups:
+            slot, buf = group["fill"], group["buf"]
+            for j, n in enumerate(group["names"]):
                 buf[j, slot] = values[n].reshape(-1)
-        self.fill += 1
-        return slot
+            for k, (_x, slots) in group["keys"].items():
+                if k in wanted:
+                    slots.append(slot)
+            group["fill"] = slot + 1
+            if group["fill"] == buf.shape[1]:
+                self._flush(group, flush_key)
 
-    def samples(self, name: str) -> np.ndarray:
-        """``[slots, *shape]`` buffered values of one tensor."""
-        gi, j = self.where[name]
-        return self.groups[gi][1][j, : self.fill].reshape((self.fill,) + self.shapes[name])
+    def flush(self, flush_key) -> None:
+        for group in self.groups:
+            self._flush(group, flush_key)
 
-    def flush(self) -> None:
-        if self.fill:
-            for _, buf, stats in self.groups:
-                update_rows(stats, buf[:, : self.fill].reshape(len(stats), -1))
-        self.fill = 0
+    def _flush(self, group: dict, flush_key) -> None:
+        fill = group["fill"]
+        if not fill:
+            return
+        for k, (x, slots) in group["keys"].items():
+            if slots:
+                j = self.where[x][1]
+                batch = group["buf"][j, slots].reshape((len(slots),) + self.shapes[x])
+                flush_key(k, batch.reshape((-1,) + batch.shape[2:]), len(slots))
+                slots.clear()
+        if group["stats"]:
+            update_rows(group["stats"], group["buf"][group["rows"], :fill].reshape(len(group["stats"]), -1))
+        group["fill"] = 0
 
 
 def _patch_dim(graph, x: str, geo: dict) -> int:
@@ -308,27 +332,16 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     fetch = list(dict.fromkeys(names + [x for x, _ in hkeys.values()] + list(mean_inputs)))
     runner = _Runner(graph, fetch, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
-    small = _SmallBatch(graph, [n for n in names if graph.tensors[n].size <= SMALL_TENSOR
-                                and graph.tensors[n].dtype == np.float32], stats)
     sums = {n: np.zeros(graph.tensors[n].shape[ax], np.float64) for n, ax in mean_inputs.items()}
     counts = dict.fromkeys(mean_inputs, 0)
     cmin = {n: np.full(graph.tensors[n].shape[ax], np.inf) for n, ax in mean_inputs.items()}
     cmax = {n: np.full(graph.tensors[n].shape[ax], -np.inf) for n, ax in mean_inputs.items()}
-    # GPTQ statistics of small inputs are taken from the batch buffers at each flush:
-    # ``slots[k]`` are the buffered samples the key still wants
-    slots: dict[str, list[int]] = {k: [] for k, (x, _) in hkeys.items() if x in small.where}
-    large = [n for n in names if n not in small.where]
+    batches = _Batches(graph, names, stats, hkeys)
+    direct = [n for n in names if n not in batches.where]  # statistics updated per sample
     phase0: dict[str, int] = {}
 
-    def flush_small() -> None:
-        for k, wanted in slots.items():
-            if wanted:
-                x, geo = hkeys[k]
-                batch = small.samples(x)[wanted]
-                hsum[k] = accumulate(hsum[k], batch.reshape((-1,) + batch.shape[2:]), geo,
-                                     phase0.get(k, 0), samples=len(wanted))
-                wanted.clear()
-        small.flush()
+    def flush_key(k: str, x: np.ndarray, samples: int) -> None:
+        hsum[k] = accumulate(hsum[k], x, hkeys[k][1], phase0.pop(k, 0), samples=samples)
 
     t0 = time.perf_counter()
     n_done = 0
@@ -337,8 +350,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     with _progress(progress, len(dataset), "calibrating") as advance, single_threaded():
         for feed in dataset:
             values = runner.run(feed)
-            slot = small.add(values)
-            for n in large:
+            for n in direct:
                 stats[n].update(values[n])
             for n, ax in mean_inputs.items():
                 v = np.asarray(values[n])
@@ -347,20 +359,19 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
                 cmin[n] = np.minimum(cmin[n], v.min(axis=other))
                 cmax[n] = np.maximum(cmax[n], v.max(axis=other))
                 counts[n] += v.size // v.shape[ax]
+            wanted = set()
             for k, (x, geo) in hkeys.items():
                 if hcount[k] < need[k] or n_done < MIN_HESSIAN_SAMPLES:
-                    if k in slots:  # small inputs: batched like their histograms
-                        if not slots[k]:
-                            phase0[k] = n_done
-                        slots[k].append(slot)
+                    if x in batches.where:  # buffered inputs: accumulated at the group's flush
+                        wanted.add(k)
+                        phase0.setdefault(k, n_done)
                     else:
                         hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
                     hcount[k] += patch_count(values[x], geo)
+            batches.add(values, wanted, flush_key)
             n_done += 1
-            if small.full:
-                flush_small()
             advance()
-    flush_small()
+    batches.flush(flush_key)
     if n_done == 0:
         raise CalibrationError("the calibration data set yielded no samples; give at least one")
     for alias, source in aliases.items():

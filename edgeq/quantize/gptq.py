@@ -218,6 +218,9 @@ def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = sc
     # the calibration data barely excites (dead ReLU channels, padding taps) absorb
     # large errors that real data then exposes
     floor = np.floor(w / s[..., None])
+    # clip(clip(x, f, f+1), -qmax, qmax) == clip(x, clip(f), clip(f+1)): one clip per column
+    lo_q = np.clip(floor, -qmax, qmax)
+    hi_q = np.clip(floor + 1, -qmax, qmax)
     # GPTQ's lazy batch updates: errors are propagated inside a block of columns one by
     # one, and onto the columns after the block with one matrix product per block
     for b0 in range(0, k, BLOCK):
@@ -227,8 +230,8 @@ def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = sc
         errs = np.zeros_like(wb)
         for i in range(b1 - b0):
             col = wb[:, :, i]
-            qi = np.clip(scheme.round_half_away(col / s), floor[:, :, b0 + i], floor[:, :, b0 + i] + 1)
-            qi = np.clip(qi, -qmax, qmax)
+            v = col / s
+            qi = np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5), lo_q[:, :, b0 + i], hi_q[:, :, b0 + i])
             q[:, :, b0 + i] = qi
             err = (col - qi * s) / ub[:, i, i][:, None]
             wb[:, :, i + 1:] -= err[:, :, None] * ub[:, None, i, i + 1:]
@@ -268,15 +271,28 @@ def gptq_weights(graph, hessians: dict, *, per_channel_ops, weight_clip: str, we
             continue
         by_weight[name] = (w, group, node.op_type, h)
     by_weight = {k: (w, g, op, split_moments(h)[0]) for k, (w, g, op, h) in by_weight.items()}
+    # weights with the same input statistics (an LSTM's four gates reading x_t, or h_t,
+    # at every step) are rounded in one call: GPTQ treats output rows independently,
+    # so stacking their rows gives each weight the result it would get alone
+    shared: dict[tuple, list[str]] = {}
+    for name, (w, group, _op, h) in by_weight.items():
+        shared.setdefault((group, h.shape, hash(h.tobytes())), []).append(name)
     from edgeq.quantize._blas import single_threaded
 
     with single_threaded():
-        for name, (w, group, op, h) in by_weight.items():
-            _one(name, w, group, op, h, per_channel_ops, weight_clip, weight_cache)
+        for names in shared.values():
+            first = by_weight[names[0]][3]
+            same = [n for n in names if np.array_equal(by_weight[n][3], first)]
+            _round_together(same, by_weight, per_channel_ops, weight_clip, weight_cache)
+            for n in names:
+                if n not in same:
+                    _round_together([n], by_weight, per_channel_ops, weight_clip, weight_cache)
     return len(by_weight)
 
 
-def _one(name, w, group, op, h, per_channel_ops, weight_clip, weight_cache) -> None:
+def _row_params(w, op, per_channel_ops, weight_clip):
+    """(params, per-row params) of one weight: per-channel, or a per-tensor scale
+    repeated for every row."""
     axis = 0 if op in per_channel_ops else None
     params = scheme.weight_params(w, axis, weight_clip)
     rows = params
@@ -285,4 +301,23 @@ def _one(name, w, group, op, h, per_channel_ops, weight_clip, weight_cache) -> N
 
         rows = QuantParams(np.repeat(params.scale, w.shape[0]), np.zeros(w.shape[0], np.int64),
                            params.dtype, 0)
-    weight_cache[(name, axis, weight_clip)] = (quantize_weight_gptq(w, h, rows, group), params)
+    return axis, params, rows
+
+
+def _round_together(names, by_weight, per_channel_ops, weight_clip, weight_cache) -> None:
+    """GPTQ for weights sharing their input statistics and group count, rows stacked."""
+    group, h = by_weight[names[0]][1], by_weight[names[0]][3]
+    blocks, scales, metas = [], [], []
+    for name in names:
+        w, _group, op, _h = by_weight[name]
+        axis, params, rows = _row_params(w, op, per_channel_ops, weight_clip)
+        out = w.shape[0]
+        blocks.append(w.reshape(group, out // group, -1))
+        scales.append(np.broadcast_to(rows.scale.astype(np.float64), (out,)).reshape(group, out // group))
+        metas.append((name, w.shape, axis, params))
+    q = gptq_round(np.concatenate(blocks, axis=1), h, np.concatenate(scales, axis=1))
+    start = 0
+    for (name, shape, axis, params), block in zip(metas, blocks):
+        stop = start + block.shape[1]
+        weight_cache[(name, axis, weight_clip)] = (q[:, start:stop].reshape(shape).astype(np.int8), params)
+        start = stop
