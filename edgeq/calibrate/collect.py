@@ -21,6 +21,8 @@ import hashlib
 import json
 import logging
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,14 +242,14 @@ class _Batches:
         """Buffer one sample; the GPTQ keys in ``wanted`` take it. Full groups are
         flushed (``flush_key(key, samples)`` per GPTQ key with buffered samples)."""
         for group in self.groups:
-            slot, buf = group["fill"], group["buf"]
+            slot, rows = group["fill"], group["buf"][:, group["fill"]]
             for j, n in enumerate(group["names"]):
-                buf[j, slot] = values[n].reshape(-1)
+                rows[j] = values[n].reshape(-1)
             for k, (_x, slots) in group["keys"].items():
                 if k in wanted:
                     slots.append(slot)
             group["fill"] = slot + 1
-            if group["fill"] == buf.shape[1]:
+            if group["fill"] == group["buf"].shape[1]:
                 self._flush(group, flush_key)
 
     def flush(self, flush_key) -> None:
@@ -329,6 +331,8 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     hsum: dict[str, np.ndarray | None] = dict.fromkeys(hkeys)
     hcount = dict.fromkeys(hkeys, 0)
     need = {k: enough_patches(_patch_dim(graph, x, geo)) for k, (x, geo) in hkeys.items()}
+    # static shapes: every sample gives a layer the same number of patches
+    per_sample = {k: patch_count(np.empty(graph.tensors[x].shape, np.float32), geo) for k, (x, geo) in hkeys.items()}
     fetch = list(dict.fromkeys(names + [x for x, _ in hkeys.values()] + list(mean_inputs)))
     runner = _Runner(graph, fetch, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
@@ -348,8 +352,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     from edgeq.quantize._blas import single_threaded
 
     with _progress(progress, len(dataset), "calibrating") as advance, single_threaded():
-        for feed in dataset:
-            values = runner.run(feed)
+        for values in _ahead(runner, dataset):
             for n in direct:
                 stats[n].update(values[n])
             for n, ax in mean_inputs.items():
@@ -367,7 +370,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
                         phase0.setdefault(k, n_done)
                     else:
                         hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
-                    hcount[k] += patch_count(values[x], geo)
+                    hcount[k] += per_sample[k]
             batches.add(values, wanted, flush_key)
             n_done += 1
             advance()
@@ -388,6 +391,49 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
         except OSError as exc:
             log.warning("could not write the calibration cache %s: %s", path, exc)
     return calib
+
+
+def _ahead(runner: _Runner, dataset):
+    """``runner.run(feed)`` for every feed of ``dataset``, computed one sample ahead in a
+    worker thread: onnxruntime releases the GIL while it runs, so the model runs on one
+    core while the statistics of the previous sample are taken on the other (one
+    sample in flight: memory stays that of two samples' activations). Errors raised by
+    the data set or the runner are re-raised here."""
+    results: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                results.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for feed in dataset:
+                if not put(("value", runner.run(feed))):
+                    return
+        except BaseException as exc:  # handed to the consuming thread
+            put(("error", exc))
+            return
+        put(("end", None))
+
+    worker = threading.Thread(target=work, name="edgeq-calibration", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = results.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()  # a consumer that stops early releases the worker
+        worker.join()
 
 
 class _progress:

@@ -104,12 +104,13 @@ class MseObserver(Observer):
         if int(grid) < 2:
             raise ConfigError(f"observer 'mse': grid must be >= 2, got {grid}")
         self.grid = int(grid)
+        self._frac = np.geomspace(0.02, 1.0, self.grid)
 
     def _range(self, stats, levels, symmetric):
         centers, c0, c1, c2 = _prefix_sums(stats)
         if centers.size == 0:
             return stats.min, stats.max
-        frac = np.geomspace(0.02, 1.0, self.grid)
+        frac = self._frac
         if symmetric:
             t = max(-stats.min, stats.max) * frac
             err = self._errors(centers, c0, c1, c2, -t, t, 2.0 * t / levels, stats.zeros)
