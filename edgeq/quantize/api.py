@@ -135,11 +135,18 @@ def quantize(model, calibration, *, spec=None, **options) -> QuantizedModel:
     dataset = _as_dataset(calibration, opts.num_samples, opts.seed)
     dataset.validate(m.graph)
     lowered = lower(m.graph)
+    scaled, version = {}, LOWERING_VERSION
+    if opts.scales_residual():
+        from edgeq.quantize.residual_scaling import scale_residual_stream
+
+        lowered, key, scaled = scale_residual_stream(lowered, dataset)
+        version = f"{LOWERING_VERSION}:{key}" if key else version
     calib = collect(lowered, dataset, model_hash=m.sha256, cache_dir=opts.cache_dir,
                     use_cache=opts.use_cache, progress=opts.progress, threads=opts.threads,
-                    lowering_version=LOWERING_VERSION, hessians=opts.weight_rounding == "gptq")
+                    lowering_version=version, hessians=opts.weight_rounding == "gptq")
     t_calib = time.perf_counter() - t0
     qm = build_from_calibration(m.graph, lowered, Hints(lowered), calib, spec, opts, dataset=dataset)
+    qm.report["residual_scaling"] = scaled
     qm.report["timings"] = {"calibration_s": round(t_calib, 3),
                             "total_s": round(time.perf_counter() - t0, 3),
                             "calibration_cached": calib.cached}

@@ -52,6 +52,10 @@ class QuantizeOptions:
     #: keep a transformer's residual stream (the Adds and FullyConnected outputs around
     #: each LayerNorm) in int16; False gives int8 everywhere but in the hints above
     int16_residual: bool = True
+    #: carry each residual stream feeding a LayerNorm as h / D, a per-channel power-of-two
+    #: D shrinking its outlier channels (edgeq/quantize/residual_scaling.py): "auto" (on
+    #: when the stream is int8, i.e. int16_residual=False), True or False
+    residual_scaling: object = "auto"
     num_samples: int | None = None
     seed: int = 0
     cache_dir: str | None = None
@@ -86,11 +90,17 @@ class QuantizeOptions:
         if int(opts.adaround_samples) < 1 or int(opts.adaround_iters) < 1:
             raise UsageError(f"adaround_samples and adaround_iters must be >= 1, got "
                              f"{opts.adaround_samples!r} and {opts.adaround_iters!r}")
+        if opts.residual_scaling not in (True, False, "auto"):
+            raise UsageError(f"residual_scaling must be true, false or 'auto', got {opts.residual_scaling!r}")
         if opts.auto_mixed is not None:
             from edgeq.quantize.mixed import Budget
 
             opts.auto_mixed = Budget.parse(opts.auto_mixed)  # raises UsageError when malformed
         return opts
+
+    def scales_residual(self) -> bool:
+        """Whether the residual-scaling pass runs ("auto": when the stream is int8)."""
+        return (not self.int16_residual) if self.residual_scaling == "auto" else bool(self.residual_scaling)
 
     def observer_options(self) -> dict:
         return {"percentile": self.percentile} if self.method == "percentile" else {}

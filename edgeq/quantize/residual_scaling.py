@@ -1,0 +1,307 @@
+"""Residual-stream channel scaling: int8 residual streams despite outlier channels.
+
+Transformer residual streams carry a few outlier channels (MiniLM's FFN outputs and
+the residual sums feeding its LayerNorms reach ±200 on channel 99 next to values around
+±2; Bondarenko et al. 2021, *Understanding and Overcoming the Challenges of Efficient
+Transformer Quantization*, §3), so a per-tensor int8 scale leaves the ordinary channels
+one or two levels. This pass rewrites the lowered float graph — exactly, before
+calibration — so that the int8 stream holds ``h' = h / D`` for a per-channel diagonal
+``D`` (powers of two, ``d_c >= 1``, large on the outlier channels).
+
+A *segment* is a residual Add ``R`` whose output ``h`` is read only by a decomposed
+LayerNorm (``decompose_layernorm``: ``mean = ReduceMean(h)``, ``Sub(h, mean)``), with
+every input of ``R`` one of
+
+* a FullyConnected read only by ``R``: its output rows and bias are divided by ``D``
+  (``W' = D⁻¹W``, ``b' = D⁻¹b``). With per-output-channel weight scales the integer
+  weights do not change at all; the per-channel requantization multiplier now writes
+  each channel at its own scale (the TFLite FULLY_CONNECTED kernel's per-channel
+  multipliers, tensorflow/lite/kernels/fully_connected.cc);
+* a Gather from a constant table (an embedding) read only by ``R``, or a constant:
+  divided by ``D`` along the last axis;
+* the output ``x`` of the previous LayerNorm (``… Mul γ, Add β``): ``R`` reads a copy
+  ``x' = n · (γ/D) + β/D`` computed from the same normalised tensor ``n`` (two more
+  int8 ops); the FullyConnected layers reading ``x`` keep ``x`` and their weights —
+  scaling their input columns by ``D`` instead would cost them 15–25 dB of weight SQNR
+  (a 64× column in a per-row int8 scale).
+
+The LayerNorm then reads ``h = h' · D`` (one Mul by a constant, hinted int16 like the
+rest of the LayerNorm statistics path), so ``mean``, ``centered`` … see exactly the
+float values they saw before. Each segment has its own ``D``: the LayerNorm ends it.
+Every tensor the segment stores in int8 (the FullyConnected output, the residual sum,
+``x'``) is now free of outliers; nothing outside the LayerNorm statistics is int16.
+
+``D`` comes from calibration data: the per-channel absolute maxima ``m_c`` of the
+segment's tensors over the first :data:`STAT_SAMPLES` samples, and
+``d_c = 2^ceil(log2(m_c / T))`` for ``m_c > T``, ``T`` the :data:`TARGET_QUANTILE`
+quantile of ``m`` (the ordinary channels' extent). Powers of two keep the rewrite
+exact in float32.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.ir.passes._lowering import HINT_INT16, HINT_INT16_STREAM, add_hint
+
+log = logging.getLogger(__name__)
+
+#: calibration samples whose per-channel maxima choose D
+STAT_SAMPLES = 16
+#: T, the extent ordinary channels keep, as a quantile of the per-channel maxima
+TARGET_QUANTILE = 0.9
+#: largest d_c (2^10): beyond it, a channel is so far out that int16 statistics would not hold it either
+MAX_SCALE = 1024.0
+
+
+@dataclass
+class Segment:
+    """One residual Add feeding a decomposed LayerNorm, and how each input is scaled."""
+
+    add: str                      #: the residual Add node
+    channels: int                 #: size of the last axis
+    readers: list[str]            #: the LayerNorm's nodes reading the Add's output
+    inputs: list[tuple[str, str]] = field(default_factory=list)  #: (kind, tensor) per Add input
+    chain: dict[str, list[Node]] = field(default_factory=dict)   #: x -> its γ/β ops (kind "layernorm")
+
+    def tensors(self, graph: Graph) -> list[str]:
+        """The tensors whose channel extents set ``D`` (the sum and each operand)."""
+        out = graph.node_by_name(self.add).outputs[0]
+        return [out] + [t for kind, t in self.inputs if kind != "const"]
+
+
+def _const_operand(graph: Graph, node: Node, channels: int):
+    """``(input index of the tensor, constant name)`` for a Mul/Add of a tensor and a
+    per-channel (or smaller) constant, else None."""
+    if node.op_type not in ("Mul", "Add") or len(node.inputs) != 2:
+        return None
+    for i in (0, 1):
+        c = graph.const(node.inputs[1 - i])
+        if c is not None and c.ndim <= 1 and c.size in (1, channels) and graph.const(node.inputs[i]) is None:
+            return i, node.inputs[1 - i]
+    return None
+
+
+def _is_normalized(graph: Graph, node: Node | None, producers) -> bool:
+    """``node`` is a decomposed LayerNorm's ``Mul(centered, rstd)``."""
+    if node is None or node.op_type != "Mul" or len(node.inputs) != 2:
+        return False
+    ops = sorted(producers[i].op_type if i in producers else "" for i in node.inputs)
+    return ops == ["Rsqrt", "Sub"]
+
+
+def _layernorm_chain(graph: Graph, x: str, producers, channels: int) -> list[Node] | None:
+    """The γ/β ops (``Mul``/``Add`` by per-channel constants, at most two) between a
+    decomposed LayerNorm's normalised tensor and ``x``, first op first; None if ``x`` is
+    not a LayerNorm output."""
+    chain: list[Node] = []
+    t = x
+    while not _is_normalized(graph, producers.get(t), producers):
+        node = producers.get(t)
+        operand = _const_operand(graph, node, channels) if node is not None else None
+        if operand is None or len(chain) == 2:
+            return None
+        chain.append(node)
+        t = node.inputs[operand[0]]
+    return chain[::-1]
+
+
+def find_segments(graph: Graph) -> list[Segment]:
+    """The residual Adds of ``graph`` whose every input can be scaled (module docstring)."""
+    producers, consumers = graph.producers(), graph.consumers()
+    segments = []
+    for add in graph.nodes:
+        if add.op_type != "Add" or len(add.inputs) != 2 or add.attrs.get("act_min") is not None \
+                or add.attrs.get("act_max") is not None:
+            continue
+        h = add.outputs[0]
+        shape = graph.tensors[h].shape
+        if not shape or h in graph.outputs or len(set(add.inputs)) != 2:
+            continue
+        channels = int(shape[-1])
+        readers = consumers.get(h, [])
+        means = [n for n in readers if n.op_type == "ReduceMean" and _last_axis_only(graph, n, len(shape))]
+        if len(means) != 1 or len(readers) != 2:
+            continue
+        subs = [n for n in readers if n.op_type == "Sub" and n.inputs == [h, means[0].outputs[0]]]
+        if len(subs) != 1:
+            continue
+        seg = Segment(add.name, channels, [means[0].name, subs[0].name])
+        for t in add.inputs:
+            kind = _input_kind(graph, t, add, producers, consumers, channels, seg)
+            if kind is None:
+                break
+            seg.inputs.append((kind, t))
+        else:
+            if any(k != "const" for k, _ in seg.inputs):
+                segments.append(seg)
+    return segments
+
+
+def _last_axis_only(graph: Graph, node: Node, rank: int) -> bool:
+    axes = graph.const(node.inputs[1]) if len(node.inputs) > 1 else node.attrs.get("axes")
+    return axes is not None and [int(a) % rank for a in np.ravel(axes)] == [rank - 1] \
+        and int(node.attrs.get("keepdims", 1)) == 1
+
+
+def _input_kind(graph, t, add, producers, consumers, channels, seg) -> str | None:
+    if graph.is_constant(t):
+        c = graph.const(t)
+        return "const" if c.ndim >= 1 and c.shape[-1] == channels else None
+    node = producers.get(t)
+    sole = [n.name for n in consumers.get(t, [])] == [add.name] and t not in graph.outputs
+    if node is None:
+        return None
+    if node.op_type == "FullyConnected" and sole and graph.const(node.inputs[1]) is not None \
+            and (len(node.inputs) < 3 or not node.inputs[2] or graph.const(node.inputs[2]) is not None) \
+            and node.attrs.get("act_min") is None and node.attrs.get("act_max") is None:
+        return "fc"
+    if node.op_type == "Gather" and sole and int(node.attrs.get("axis", 0)) == 0:
+        table = graph.const(node.inputs[0])
+        if table is not None and table.ndim == 2 and table.shape[1] == channels:
+            return "gather"
+        return None
+    chain = _layernorm_chain(graph, t, producers, channels)
+    if chain is not None:
+        seg.chain[t] = chain
+        return "layernorm"
+    return None
+
+
+def choose_scales(maxima: np.ndarray, quantile: float = TARGET_QUANTILE) -> np.ndarray:
+    """``D`` for per-channel absolute maxima ``maxima`` (module docstring): powers of two,
+    1 for channels within the ``quantile`` extent ``T``."""
+    m = np.asarray(maxima, np.float64)
+    target = float(np.quantile(m, quantile))
+    if not np.isfinite(target) or target <= 0:
+        return np.ones(m.shape, np.float32)
+    d = np.where(m > target, 2.0 ** np.ceil(np.log2(np.maximum(m, target) / target)), 1.0)
+    return np.minimum(d, MAX_SCALE).astype(np.float32)
+
+
+def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) -> int:
+    """Rewrite ``graph`` in place: segment ``s.add`` carries ``h / scales[s.add]``.
+    Segments without an entry, or with ``D = 1``, are left alone. Returns how many were
+    rewritten."""
+    done = 0
+    for seg in segments:
+        d = scales.get(seg.add)
+        if d is None or np.all(d == 1):
+            continue
+        d = np.asarray(d, np.float32)
+        inv = (1.0 / d).astype(np.float32)  # exact: powers of two
+        add = graph.node_by_name(seg.add)
+        new_nodes: list[Node] = []
+        stream_nodes: list[str] = []
+        for kind, t in seg.inputs:
+            if kind == "const":
+                add.inputs = [graph.add_constant(f"{t}/residual_scaled", graph.const(t) * inv)
+                              if i == t else i for i in add.inputs]
+            elif kind == "fc":
+                fc = graph.producers()[t]
+                w = graph.const(fc.inputs[1])
+                fc.inputs[1] = graph.add_constant(f"{fc.inputs[1]}/residual_scaled", w * inv[:, None])
+                if len(fc.inputs) > 2 and fc.inputs[2]:
+                    fc.inputs[2] = graph.add_constant(f"{fc.inputs[2]}/residual_scaled",
+                                                      graph.const(fc.inputs[2]) * inv)
+            elif kind == "gather":
+                g = graph.producers()[t]
+                g.inputs[0] = graph.add_constant(f"{g.inputs[0]}/residual_scaled", graph.const(g.inputs[0]) * inv)
+            else:  # layernorm: a scaled copy of its γ/β ops for the residual Add only
+                nodes, x_scaled = _scaled_copy(graph, t, seg.chain[t], inv, seg.add)
+                new_nodes += nodes
+                stream_nodes += [n.name for n in nodes]
+                add.inputs = [x_scaled if i == t else i for i in add.inputs]
+        h = add.outputs[0]
+        h_full = graph.unique_name(f"{h}/unscaled")
+        graph.tensors[h_full] = Tensor(h_full, np.float32, graph.tensors[h].shape)
+        unscale = Node(graph.unique_name(f"{seg.add}/unscale"), "Mul",
+                       [h, graph.add_constant(f"{seg.add}/channel_scale", d)], [h_full])
+        for name in seg.readers:
+            reader = graph.node_by_name(name)
+            reader.inputs = [h_full if i == h else i for i in reader.inputs]
+        i = graph.nodes.index(add)
+        graph.nodes[i:i + 1] = new_nodes + [add, unscale]
+        add_hint(graph, HINT_INT16_STREAM, stream_nodes)
+        add_hint(graph, HINT_INT16, [unscale.name])
+        done += 1
+    if done:
+        graph.toposort()
+    return done
+
+
+def _scaled_copy(graph: Graph, x: str, chain: list[Node], inv: np.ndarray, prefix: str):
+    """Nodes computing ``x / D`` from the normalised tensor feeding ``chain`` (the γ/β
+    ops writing ``x``): every Mul/Add constant divided by ``D``; a Mul by ``1/D`` when
+    the chain has no Mul."""
+    if chain:
+        first = chain[0]
+        src = first.inputs[_const_operand(graph, first, len(inv))[0]]
+    else:
+        src = x
+    ops = [(n.op_type, graph.const(n.inputs[1 - _const_operand(graph, n, len(inv))[0]])) for n in chain]
+    if not any(op == "Mul" for op, _ in ops):
+        ops.insert(0, ("Mul", np.ones((), np.float32)))
+    nodes, t = [], src
+    shape = graph.tensors[x].shape
+    for op, c in ops:
+        scaled = np.broadcast_to(c, inv.shape) * inv
+        cname = graph.add_constant(f"{prefix}/operand_{op.lower()}", scaled.astype(np.float32))
+        out = graph.unique_name(f"{prefix}/operand_scaled")
+        graph.tensors[out] = Tensor(out, np.float32, shape)
+        nodes.append(Node(graph.unique_name(f"{prefix}/operand_{op.lower()}"), op, [t, cname], [out]))
+        t = out
+    return nodes, t
+
+
+def channel_maxima(graph: Graph, segments: list[Segment], feeds) -> dict[str, np.ndarray]:
+    """Per segment, the per-channel absolute maximum over its tensors and ``feeds``
+    (run in onnxruntime on the executable form of the lowered graph)."""
+    from edgeq.interp.ort_backend import OrtRunner
+    from edgeq.quantize.lower import executable
+
+    names = {s.add: s.tensors(graph) for s in segments}
+    fetch = list(dict.fromkeys(t for ts in names.values() for t in ts))
+    runner = OrtRunner(executable(graph), outputs=fetch)
+    maxima: dict[str, np.ndarray] = {}
+    for feed in feeds:
+        out = runner.run(feed)
+        for t in fetch:
+            v = np.abs(np.asarray(out[t], np.float32)).reshape(-1, out[t].shape[-1]).max(0)
+            maxima[t] = v if t not in maxima else np.maximum(maxima[t], v)
+    return {s: np.max([maxima[t] for t in ts], axis=0) for s, ts in names.items()}
+
+
+def scale_residual_stream(graph: Graph, dataset, *, samples: int = STAT_SAMPLES,
+                          quantile: float = TARGET_QUANTILE) -> tuple[Graph, str, dict]:
+    """Rewrite the lowered ``graph`` (a copy) for int8 residual streams.
+
+    Returns ``(graph, key, report)``: ``key`` is "" when nothing changed, else a short
+    digest of the chosen scales (it must enter the calibration cache key: the stream
+    tensors keep their names but hold other values); ``report`` maps each rewritten
+    residual Add to its scaled channels and their factors.
+    """
+    segments = find_segments(graph)
+    if not segments:
+        return graph, "", {}
+    feeds = [f for _, f in zip(range(samples), dataset)]
+    maxima = channel_maxima(graph, segments, feeds)
+    scales = {s: choose_scales(m, quantile) for s, m in maxima.items()}
+    g = graph.copy()
+    if not apply(g, find_segments(g), scales):
+        return graph, "", {}
+    digest = hashlib.sha256()
+    report = {}
+    for s in sorted(scales):
+        digest.update(s.encode() + scales[s].tobytes())
+        idx = np.nonzero(scales[s] > 1)[0]
+        if idx.size:
+            report[s] = {str(int(c)): float(scales[s][c]) for c in idx}
+    log.info("residual scaling: %d segment(s), %d channel(s) scaled", len(report),
+             sum(len(v) for v in report.values()))
+    return g, "rs" + digest.hexdigest()[:12], report
