@@ -24,6 +24,7 @@ import os
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,9 @@ STATS_VERSION = 13
 #: (:class:`_Batches`)
 MAX_BATCH = 64
 BUFFER_BYTES = 32 << 20
+#: patch-moment jobs of unbuffered inputs the statistics worker may lag behind (each
+#: holds one input array)
+MAX_PENDING = 16
 
 
 @dataclass
@@ -207,20 +211,28 @@ class _Batches:
     :func:`accumulate` call. A group's capacity keeps ``capacity x size`` within one
     histogram call's exact range (``TensorStats.max_sample``, no subsampling) and all
     buffers within ``BUFFER_BYTES``; tensors that would get a capacity of 1 are not
-    buffered. Memory is bounded by these constants, never by the data set."""
+    buffered. Memory is bounded by these constants, never by the data set.
 
-    def __init__(self, graph, names: list[str], stats: dict[str, TensorStats], hkeys: dict) -> None:
+    Full buffers are processed by ``worker`` (a one-thread executor: histograms and
+    patch moments, mostly numpy and BLAS, overlap with the next samples), each group
+    alternating between two buffers; the statistics and ``hsum`` are only touched by
+    the worker until :meth:`finish` returns."""
+
+    def __init__(self, graph, names: list[str], stats: dict[str, TensorStats], hkeys: dict,
+                 hsum: dict, worker, channels: dict | None = None) -> None:
         # GPTQ inputs without statistics of their own (a reshape's output shares its
         # source's) are buffered too, for their patch moments
-        wanted = list(dict.fromkeys(list(names) + [x for x, _ in hkeys.values()]))
+        channels = channels or {}
+        wanted = list(dict.fromkeys(list(names) + [x for x, _ in hkeys.values()] + list(channels)))
         by_size: dict[int, list[str]] = {}
         for n in wanted:
             if graph.tensors[n].dtype == np.float32 and not graph.is_constant(n):
                 by_size.setdefault(int(graph.tensors[n].size), []).append(n)
         max_sample = TensorStats().max_sample
         cap = {size: min(MAX_BATCH, max_sample // max(size, 1)) for size in by_size}
-        total = sum(4 * size * len(group) * cap[size] for size, group in by_size.items())
+        total = sum(2 * 4 * size * len(group) * cap[size] for size, group in by_size.items())
         shrink = min(1.0, BUFFER_BYTES / max(total, 1))
+        self.hkeys, self.hsum, self.worker = hkeys, hsum, worker
         self.groups: list[dict] = []
         self.where: dict[str, tuple[int, int]] = {}
         for size, group in sorted(by_size.items()):
@@ -229,46 +241,92 @@ class _Batches:
                 continue
             gi = len(self.groups)
             rows = [j for j, n in enumerate(group) if n in stats]
-            self.groups.append({"names": group, "buf": np.empty((len(group), c, size), np.float32),
-                                "rows": rows if len(rows) < len(group) else slice(None),
-                                "stats": [stats[group[j]] for j in rows], "fill": 0, "keys": {}})
+            self.groups.append({"names": group, "rows": rows if len(rows) < len(group) else slice(None),
+                                "bufs": [np.empty((len(group), c, size), np.float32) for _ in range(2)],
+                                "jobs": [None, None], "cur": 0, "stats": [stats[group[j]] for j in rows],
+                                "fill": 0, "keys": {}})
             self.where.update({n: (gi, j) for j, n in enumerate(group)})
         for k, (x, _geo) in hkeys.items():
             if x in self.where:
-                self.groups[self.where[x][0]]["keys"][k] = (x, [])
+                self.groups[self.where[x][0]]["keys"][k] = (x, [], [0])
         self.shapes = {n: tuple(graph.tensors[n].shape) for n in self.where}
+        #: per-channel sums/min/max/counts (:class:`_ChannelStats`) of buffered tensors
+        self.channels = {n: c for n, c in channels.items() if n in self.where}
 
-    def add(self, values: dict, wanted, flush_key) -> None:
-        """Buffer one sample; the GPTQ keys in ``wanted`` take it. Full groups are
-        flushed (``flush_key(key, samples)`` per GPTQ key with buffered samples)."""
+    def add(self, values: dict, wanted, sample: int) -> None:
+        """Buffer one sample (index ``sample``); the GPTQ keys in ``wanted`` take it."""
         for group in self.groups:
-            slot, rows = group["fill"], group["buf"][:, group["fill"]]
+            slot = group["fill"]
+            if slot == 0:
+                job = group["jobs"][group["cur"]]
+                if job is not None:  # the worker still reads this buffer
+                    job.result()
+            rows = group["bufs"][group["cur"]][:, slot]
             for j, n in enumerate(group["names"]):
                 rows[j] = values[n].reshape(-1)
-            for k, (_x, slots) in group["keys"].items():
+            for k, (_x, slots, phase) in group["keys"].items():
                 if k in wanted:
+                    if not slots:
+                        phase[0] = sample
                     slots.append(slot)
             group["fill"] = slot + 1
-            if group["fill"] == group["buf"].shape[1]:
-                self._flush(group, flush_key)
+            if group["fill"] == group["bufs"][0].shape[1]:
+                self._submit(group)
 
-    def flush(self, flush_key) -> None:
-        for group in self.groups:
-            self._flush(group, flush_key)
-
-    def _flush(self, group: dict, flush_key) -> None:
+    def _submit(self, group: dict) -> None:
         fill = group["fill"]
         if not fill:
             return
-        for k, (x, slots) in group["keys"].items():
-            if slots:
-                j = self.where[x][1]
-                batch = group["buf"][j, slots].reshape((len(slots),) + self.shapes[x])
-                flush_key(k, batch.reshape((-1,) + batch.shape[2:]), len(slots))
-                slots.clear()
+        keys = [(k, x, list(slots), phase[0]) for k, (x, slots, phase) in group["keys"].items() if slots]
+        for _k, (_x, slots, _p) in group["keys"].items():
+            slots.clear()
+        cur = group["cur"]
+        group["jobs"][cur] = self.worker.submit(self._flush, group, group["bufs"][cur], fill, keys)
+        group["cur"], group["fill"] = 1 - cur, 0
+
+    def _flush(self, group: dict, buf: np.ndarray, fill: int, keys: list) -> None:
+        for k, x, slots, phase in keys:
+            j = self.where[x][1]
+            batch = buf[j, slots].reshape((len(slots),) + self.shapes[x])
+            self.hsum[k] = accumulate(self.hsum[k], batch.reshape((-1,) + batch.shape[2:]), self.hkeys[k][1],
+                                      phase, samples=len(slots))
         if group["stats"]:
-            update_rows(group["stats"], group["buf"][group["rows"], :fill].reshape(len(group["stats"]), -1))
-        group["fill"] = 0
+            update_rows(group["stats"], buf[group["rows"], :fill].reshape(len(group["stats"]), -1))
+        for j, n in enumerate(group["names"]):
+            if n in self.channels:
+                self.channels[n].update(buf[j, :fill].reshape((fill,) + self.shapes[n]), batched=True)
+
+    def finish(self) -> None:
+        """Process the partly filled buffers and wait for the worker."""
+        for group in self.groups:
+            self._submit(group)
+        for group in self.groups:
+            for job in group["jobs"]:
+                if job is not None:
+                    job.result()
+
+
+class _ChannelStats:
+    """Per-channel sum, min, max and count of one tensor (equalization and bias
+    correction without patch moments)."""
+
+    def __init__(self, shape: tuple, axis: int) -> None:
+        self.axis, channels = axis, shape[axis]
+        self.sum = np.zeros(channels, np.float64)
+        self.min = np.full(channels, np.inf)
+        self.max = np.full(channels, -np.inf)
+        self.count = 0
+
+    def update(self, v: np.ndarray, batched: bool = False) -> None:
+        """Add one sample, or with ``batched`` a ``[samples, *shape]`` stack of them."""
+        ax = self.axis + int(batched)
+        c = v.shape[ax]
+        # [before, C, after]: reductions over axes 0 and 2 (one call per statistic)
+        v = v.reshape(int(np.prod(v.shape[:ax])), c, -1)
+        self.sum += v.sum(axis=(0, 2), dtype=np.float64)
+        np.minimum(self.min, v.min(axis=(0, 2)), out=self.min)
+        np.maximum(self.max, v.max(axis=(0, 2)), out=self.max)
+        self.count += v.size // c
 
 
 def _patch_dim(graph, x: str, geo: dict) -> int:
@@ -336,50 +394,54 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     fetch = list(dict.fromkeys(names + [x for x, _ in hkeys.values()] + list(mean_inputs)))
     runner = _Runner(graph, fetch, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
-    sums = {n: np.zeros(graph.tensors[n].shape[ax], np.float64) for n, ax in mean_inputs.items()}
-    counts = dict.fromkeys(mean_inputs, 0)
-    cmin = {n: np.full(graph.tensors[n].shape[ax], np.inf) for n, ax in mean_inputs.items()}
-    cmax = {n: np.full(graph.tensors[n].shape[ax], -np.inf) for n, ax in mean_inputs.items()}
-    batches = _Batches(graph, names, stats, hkeys)
-    direct = [n for n in names if n not in batches.where]  # statistics updated per sample
-    phase0: dict[str, int] = {}
+    channels = {n: _ChannelStats(graph.tensors[n].shape, ax) for n, ax in mean_inputs.items()}
+    from edgeq.quantize._blas import single_threaded
 
-    def flush_key(k: str, x: np.ndarray, samples: int) -> None:
-        hsum[k] = accumulate(hsum[k], x, hkeys[k][1], phase0.pop(k, 0), samples=samples)
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edgeq-statistics")
+    batches = _Batches(graph, names, stats, hkeys, hsum, worker, channels)
+    direct = [n for n in names if n not in batches.where]  # statistics updated per sample
+    direct_channels = {n: c for n, c in channels.items() if n not in batches.where}
+    # patch moments of unbuffered inputs (large feature maps) go to the same worker, at
+    # most MAX_PENDING jobs behind
+    pending: list = []
+
+    def accumulate_direct(k: str, x: np.ndarray, phase: int) -> None:
+        hsum[k] = accumulate(hsum[k], x, hkeys[k][1], phase)
 
     t0 = time.perf_counter()
     n_done = 0
-    from edgeq.quantize._blas import single_threaded
-
-    with _progress(progress, len(dataset), "calibrating") as advance, single_threaded():
-        for values in _ahead(runner, dataset):
-            for n in direct:
-                stats[n].update(values[n])
-            for n, ax in mean_inputs.items():
-                v = np.asarray(values[n])
-                other = tuple(i for i in range(v.ndim) if i != ax)
-                sums[n] += v.sum(axis=other, dtype=np.float64)
-                cmin[n] = np.minimum(cmin[n], v.min(axis=other))
-                cmax[n] = np.maximum(cmax[n], v.max(axis=other))
-                counts[n] += v.size // v.shape[ax]
-            wanted = set()
-            for k, (x, geo) in hkeys.items():
-                if hcount[k] < need[k] or n_done < MIN_HESSIAN_SAMPLES:
-                    if x in batches.where:  # buffered inputs: accumulated at the group's flush
-                        wanted.add(k)
-                        phase0.setdefault(k, n_done)
-                    else:
-                        hsum[k] = accumulate(hsum[k], values[x], geo, n_done)
-                    hcount[k] += per_sample[k]
-            batches.add(values, wanted, flush_key)
-            n_done += 1
-            advance()
-    batches.flush(flush_key)
+    try:
+        with _progress(progress, len(dataset), "calibrating") as advance, single_threaded():
+            for values in _ahead(runner, dataset):
+                for n in direct:
+                    stats[n].update(values[n])
+                for n, c in direct_channels.items():
+                    c.update(np.asarray(values[n]))
+                wanted = set()
+                for k, (x, geo) in hkeys.items():
+                    if hcount[k] < need[k] or n_done < MIN_HESSIAN_SAMPLES:
+                        if x in batches.where:  # buffered inputs: accumulated when the buffer is full
+                            wanted.add(k)
+                        else:
+                            pending.append(worker.submit(accumulate_direct, k, values[x], n_done))
+                        hcount[k] += per_sample[k]
+                batches.add(values, wanted, n_done)
+                while len(pending) > MAX_PENDING:
+                    pending.pop(0).result()
+                n_done += 1
+                advance()
+            batches.finish()
+            for job in pending:
+                job.result()
+    finally:
+        worker.shutdown(wait=True, cancel_futures=True)
     if n_done == 0:
         raise CalibrationError("the calibration data set yielded no samples; give at least one")
     for alias, source in aliases.items():
         stats[alias] = stats[source]
-    means = {n: (sums[n] / max(counts[n], 1)).astype(np.float32) for n in sums}
+    means = {n: (c.sum / max(c.count, 1)).astype(np.float32) for n, c in channels.items()}
+    cmin = {n: c.min for n, c in channels.items()}
+    cmax = {n: c.max for n, c in channels.items()}
     calib = Calibration(stats, means, cmin, cmax, {k: v for k, v in hsum.items() if v is not None}, n_done,
                         key, fingerprint, time.perf_counter() - t0)
     if use_cache:

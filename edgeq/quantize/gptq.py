@@ -83,9 +83,42 @@ def hessian_key(node, graph) -> str | None:
 def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | None = None,
                  samples: int = 1) -> np.ndarray:
     """``[groups, K, M]`` patches of input ``x`` (K = C/g·kh·kw, M <= N·Ho·Wo): all of
-    them, or with ``max_patches`` (per sample; ``x`` holds ``samples`` samples) every
-    k-th output row starting at ``phase % k``."""
+    them, or with ``max_patches`` per sample every k-th output row, starting at
+    ``(phase + i) % k`` for the ``i``-th of the ``samples`` samples stacked in ``x``
+    (the patches one call per sample would take)."""
     x = np.asarray(x, np.float32)
+    if samples > 1 and max_patches:
+        per = x.shape[0] // samples
+        k = _row_step(x.shape[1:], per, geo, max_patches)
+        if k > 1:
+            xs = x.reshape((samples, per) + x.shape[1:])
+            parts = []
+            for r in range(k):
+                sel = [i for i in range(samples) if (phase + i) % k == r]
+                if sel:
+                    parts.append(_patches(xs[sel].reshape((-1,) + x.shape[1:]), geo, r, max_patches, len(sel)))
+            return np.concatenate(parts, axis=2)
+    return _patches(x, geo, phase, max_patches, samples)
+
+
+def _row_step(shape: tuple, n: int, geo: dict, max_patches: int) -> int:
+    """The row step :func:`_patches` takes for one sample (``n`` rows of ``shape``)."""
+    if geo["op"] == "fc":
+        rows = n * int(np.prod(shape[:-1]))
+        limit = min(max_patches, MAX_FC_ROWS)
+        return -(-rows // limit) if rows > limit else 1
+    (kh, kw), (t, l, b, r) = geo["k"], geo["pads"]
+    (sh, sw), (dh, dw) = geo["strides"], geo["dilations"]
+    ho = (shape[1] + t + b - (kh - 1) * dh - 1) // sh + 1
+    wo = (shape[2] + l + r - (kw - 1) * dw - 1) // sw + 1
+    if (kh, kw, sh, sw, t, l, b, r) == (1, 1, 1, 1, 0, 0, 0, 0):
+        k = -(-ho * wo * n // max_patches) if ho * wo * n > max_patches else 1
+        return k if ho >= k else 1
+    return min(ho, -(-ho * wo * n // max_patches)) if ho * wo * n > max_patches else 1
+
+
+def _patches(x: np.ndarray, geo: dict, phase: int, max_patches: int | None, samples: int) -> np.ndarray:
+    """:func:`patch_matrix` with one row offset for every sample."""
     if geo["op"] == "fc":
         rows = x.reshape(-1, x.shape[-1])
         limit = min(max_patches, MAX_FC_ROWS) * samples if max_patches else None
