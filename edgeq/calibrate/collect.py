@@ -41,9 +41,11 @@ STATS_VERSION = 13
 #: (:class:`_Batches`)
 MAX_BATCH = 64
 BUFFER_BYTES = 32 << 20
+#: sets of staging arrays onnxruntime writes outputs into (see :func:`_ahead`)
+STAGES = 2
 #: patch-moment jobs of unbuffered inputs the statistics worker may lag behind (each
 #: holds one input array)
-MAX_PENDING = 16
+MAX_PENDING = 8
 
 
 @dataclass
@@ -201,6 +203,13 @@ class _Runner:
 
         return run_graph(self.graph, feed, outputs=self.names)
 
+    def runs(self, stages: list[dict[str, np.ndarray]]) -> list:
+        """One run function per set of staging arrays: onnxruntime writes the staged
+        outputs into them (I/O binding); without onnxruntime, plain runs."""
+        if self.ort is None or self.ort.session is None:
+            return [self.run] * len(stages)
+        return [self.ort.bind(stage).run for stage in stages]
+
 
 class _Batches:
     """Sample buffers for float32 activations, one ``[T, capacity, size]`` array per
@@ -250,19 +259,40 @@ class _Batches:
             if x in self.where:
                 self.groups[self.where[x][0]]["keys"][k] = (x, [], [0])
         self.shapes = {n: tuple(graph.tensors[n].shape) for n in self.where}
+        #: STAGES sets of one sample's outputs, ``[T, size]`` per group, that onnxruntime
+        #: writes into (:meth:`stage`); ``unbound[gi]`` are the rows it does not fill
+        self.stages = [[np.empty((len(g["names"]), g["bufs"][0].shape[2]), np.float32) for g in self.groups]
+                       for _ in range(STAGES)]
+        self.unbound: list[list[tuple[int, str]] | None] = [None] * len(self.groups)
         #: per-channel sums/min/max/counts (:class:`_ChannelStats`) of buffered tensors
         self.channels = {n: c for n, c in channels.items() if n in self.where}
 
-    def add(self, values: dict, wanted, sample: int) -> None:
-        """Buffer one sample (index ``sample``); the GPTQ keys in ``wanted`` take it."""
-        for group in self.groups:
+    def stage(self, i: int) -> dict[str, np.ndarray]:
+        """Staging arrays of set ``i`` by tensor name (views of one ``[T, size]`` per group)."""
+        return {n: self.stages[i][gi][j].reshape(self.shapes[n]) for n, (gi, j) in self.where.items()}
+
+    def set_bound(self, names) -> None:
+        """The tensors onnxruntime writes into the staging arrays (the others, graph
+        inputs, are copied from the run's values)."""
+        names = set(names)
+        self.unbound = [[(j, n) for j, n in enumerate(g["names"]) if n not in names] for g in self.groups]
+
+    def add(self, values: dict, wanted, sample: int, stage: int | None = None) -> None:
+        """Buffer one sample (index ``sample``), whose bound outputs are in staging set
+        ``stage`` (None: all in ``values``); the GPTQ keys in ``wanted`` take it."""
+        for gi, group in enumerate(self.groups):
             slot = group["fill"]
             if slot == 0:
                 job = group["jobs"][group["cur"]]
                 if job is not None:  # the worker still reads this buffer
                     job.result()
             rows = group["bufs"][group["cur"]][:, slot]
-            for j, n in enumerate(group["names"]):
+            unbound = self.unbound[gi] if stage is not None else None
+            if unbound is None:
+                unbound = list(enumerate(group["names"]))
+            elif len(unbound) < len(group["names"]):
+                rows[...] = self.stages[stage][gi]  # one copy for the whole group
+            for j, n in unbound:
                 rows[j] = values[n].reshape(-1)
             for k, (_x, slots, phase) in group["keys"].items():
                 if k in wanted:
@@ -412,7 +442,10 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     n_done = 0
     try:
         with _progress(progress, len(dataset), "calibrating") as advance, single_threaded():
-            for values in _ahead(runner, dataset):
+            runs = runner.runs([batches.stage(i) for i in range(STAGES)])
+            if runner.ort is not None and runner.ort.session is not None:
+                batches.set_bound(runner.ort._session_outputs)
+            for values, stage in _ahead(runs, dataset):
                 for n in direct:
                     stats[n].update(values[n])
                 for n, c in direct_channels.items():
@@ -425,7 +458,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
                         else:
                             pending.append(worker.submit(accumulate_direct, k, values[x], n_done))
                         hcount[k] += per_sample[k]
-                batches.add(values, wanted, n_done)
+                batches.add(values, wanted, n_done, stage)
                 while len(pending) > MAX_PENDING:
                     pending.pop(0).result()
                 n_done += 1
@@ -455,33 +488,33 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     return calib
 
 
-def _ahead(runner: _Runner, dataset):
-    """``runner.run(feed)`` for every feed of ``dataset``, computed one sample ahead in a
+def _ahead(runs: list, dataset):
+    """``(values, i)`` for every feed of ``dataset``: ``values`` from ``runs[i](feed)``,
+    ``i`` alternating over the (two) run functions, computed one sample ahead in a
     worker thread: onnxruntime releases the GIL while it runs, so the model runs on one
-    core while the statistics of the previous sample are taken on the other (one
-    sample in flight: memory stays that of two samples' activations). Errors raised by
-    the data set or the runner are re-raised here."""
-    results: queue.Queue = queue.Queue(maxsize=1)
+    core while the statistics of the previous sample are taken on the other. The
+    worker starts sample ``j + 2`` only once the consumer is done with sample ``j``
+    (asks for the next one), so at most two samples' values exist at a time and the two
+    run functions (each with its own output arrays) never overwrite a sample in use.
+    Errors raised by the data set or a run are re-raised here."""
+    results: queue.Queue = queue.Queue()
+    tokens = threading.Semaphore(2)  # samples computed but not yet consumed
     stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                results.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     def work() -> None:
         try:
-            for feed in dataset:
-                if not put(("value", runner.run(feed))):
+            for i, feed in enumerate(dataset):
+                while not tokens.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
                     return
+                k = i % len(runs)
+                results.put(("value", (runs[k](feed), k)))
         except BaseException as exc:  # handed to the consuming thread
-            put(("error", exc))
+            results.put(("error", exc))
             return
-        put(("end", None))
+        results.put(("end", None))
 
     worker = threading.Thread(target=work, name="edgeq-calibration", daemon=True)
     worker.start()
@@ -493,6 +526,7 @@ def _ahead(runner: _Runner, dataset):
             if kind == "error":
                 raise item
             yield item
+            tokens.release()  # the consumer is done with this sample
     finally:
         stop.set()  # a consumer that stops early releases the worker
         worker.join()

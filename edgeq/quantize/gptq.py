@@ -86,19 +86,25 @@ def patch_matrix(x: np.ndarray, geo: dict, phase: int = 0, max_patches: int | No
     them, or with ``max_patches`` per sample every k-th output row, starting at
     ``(phase + i) % k`` for the ``i``-th of the ``samples`` samples stacked in ``x``
     (the patches one call per sample would take)."""
+    parts = [p for p, _n in _patch_parts(x, geo, phase, max_patches, samples)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+
+
+def _patch_parts(x: np.ndarray, geo: dict, phase: int, max_patches: int | None, samples: int):
+    """``(patches, samples)`` per group of stacked samples sharing a row offset (one
+    group without subsampling): every sample of a group gives the same patch count."""
     x = np.asarray(x, np.float32)
     if samples > 1 and max_patches:
         per = x.shape[0] // samples
         k = _row_step(x.shape[1:], per, geo, max_patches)
         if k > 1:
             xs = x.reshape((samples, per) + x.shape[1:])
-            parts = []
             for r in range(k):
                 sel = [i for i in range(samples) if (phase + i) % k == r]
                 if sel:
-                    parts.append(_patches(xs[sel].reshape((-1,) + x.shape[1:]), geo, r, max_patches, len(sel)))
-            return np.concatenate(parts, axis=2)
-    return _patches(x, geo, phase, max_patches, samples)
+                    yield _patches(xs[sel].reshape((-1,) + x.shape[1:]), geo, r, max_patches, len(sel)), len(sel)
+            return
+    yield _patches(x, geo, phase, max_patches, samples), samples
 
 
 def _row_step(shape: tuple, n: int, geo: dict, max_patches: int) -> int:
@@ -168,20 +174,21 @@ def accumulate(h: np.ndarray | None, x: np.ndarray, geo: dict, phase: int = 0, s
     ``[K, K]`` block is GPTQ's ``H = E[x xᵀ]`` and the last column ``E[x]``, the mean patch
     (padding included) that bias correction needs. Float32 products, float64 running
     sum; a sum over samples of per-sample means (a common scale)."""
-    p = np.ascontiguousarray(patch_matrix(x, geo, phase, MAX_PATCHES, samples))
-    g, k, m = p.shape
-    scale = samples / max(m, 1)
-    # the blocks of A Aᵀ without materialising A: P Pᵀ, P·1 and 1·1 = M
-    pp = np.empty((g, k + 1, k + 1), np.float64)
-    # a 2-d P @ P.T is a BLAS syrk; numpy's stacked matmul is fastest (by 2-3x) on two
-    # C-contiguous operands, so the transpose is copied
-    pp[:, :k, :k] = (p[0] @ p[0].T)[None] if g == 1 else np.matmul(p, np.ascontiguousarray(p.transpose(0, 2, 1)))
-    pp[:, :k, k] = pp[:, k, :k] = p.sum(axis=2)
-    pp[:, k, k] = m
-    pp *= scale
-    if h is None:
-        return pp
-    h += pp
+    for p, n in _patch_parts(x, geo, phase, MAX_PATCHES, samples):
+        p = np.ascontiguousarray(p)
+        g, k, m = p.shape
+        # the blocks of A Aᵀ without materialising A: P Pᵀ, P·1 and 1·1 = M
+        pp = np.empty((g, k + 1, k + 1), np.float64)
+        # a 2-d P @ P.T is a BLAS syrk; numpy's stacked matmul is fastest (by 2-3x) on
+        # two C-contiguous operands, so the transpose is copied
+        pp[:, :k, :k] = (p[0] @ p[0].T)[None] if g == 1 else np.matmul(p, np.ascontiguousarray(p.transpose(0, 2, 1)))
+        pp[:, :k, k] = pp[:, k, :k] = p.sum(axis=2)
+        pp[:, k, k] = m
+        pp *= n / max(m, 1)
+        if h is None:
+            h = pp
+        else:
+            h += pp
     return h
 
 
