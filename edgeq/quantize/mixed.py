@@ -33,29 +33,71 @@ log = logging.getLogger(__name__)
 _STEP = re.compile(r"/t\d+/")
 #: ops auto_mixed may promote: those with int16 kernels, and Gelu (expanded, see gelu16.py)
 PROMOTABLE = INT16_OPS | {"Gelu"}
+#: with a worst-sample bound, the tail is probed on up to this many times eval_samples
+#: calibration samples
+TAIL_POOL = 4
+#: samples (and, with a worst-sample bound, as many hardest ones) of the leave-one-out ranking
+RANK_SAMPLES = 4
+
+
+SYNTAX = ("a budget is an output SQNR in dB ('30' or 'sqnr:30') or a mean cosine ('cosine:0.995'), "
+          "optionally followed by ',min:V', the worst single sample's value of the same metric "
+          "(e.g. 'cosine:0.996,min:0.993' or 'sqnr:30,min:24')")
+
+
+@dataclass(frozen=True)
+class Score:
+    """``value``: the budget's aggregate (SQNR over all samples, or mean cosine), minimum
+    over outputs; ``worst``: the lowest per-sample value over samples and outputs."""
+
+    value: float
+    worst: float
 
 
 @dataclass(frozen=True)
 class Budget:
     kind: str  # "sqnr" | "cosine"
     value: float
+    #: the worst single sample's SQNR (dB) / cosine must reach this too (None: no bound)
+    worst: float | None = None
 
     @classmethod
     def parse(cls, spec) -> "Budget":
         if isinstance(spec, Budget):
             return spec
-        if isinstance(spec, (int, float)):
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
             return cls("sqnr", float(spec))
-        text = str(spec).strip().lower()
-        kind, _, value = text.partition(":") if ":" in text else ("sqnr", "", text)
+        parts = [p.strip() for p in str(spec).strip().lower().split(",")]
         try:
-            budget = cls(kind, float(value))
+            head, rest = parts[0], parts[1:]
+            kind, _, value = head.partition(":") if ":" in head else ("sqnr", "", head)
+            kind = kind.strip()
+            worst = None
+            if len(rest) > 1 or kind not in ("sqnr", "cosine"):
+                raise ValueError
+            if rest:
+                key, _, wvalue = rest[0].partition(":")
+                if key.strip() != "min":
+                    raise ValueError
+                worst = float(wvalue)
+            budget = cls(kind, float(value), worst)
+            if not all(np.isfinite(v) for v in (budget.value, budget.worst or 0.0)):
+                raise ValueError
+            if kind == "cosine" and not all(-1.0 < v <= 1.0 for v in (budget.value, budget.worst or 0.0)):
+                raise ValueError
         except ValueError:
-            budget = None
-        if budget is None or kind not in ("sqnr", "cosine"):
-            raise UsageError(f"bad mixed-precision budget {spec!r}; use an SQNR in dB (e.g. 30 or "
-                             f"'sqnr:30') or a mean cosine (e.g. 'cosine:0.995')")
+            raise UsageError(f"bad mixed-precision budget {spec!r}; {SYNTAX}") from None
         return budget
+
+    def _sample(self, ref: dict, out: dict, name: str) -> float:
+        if self.kind == "sqnr":
+            r = np.asarray(ref[name], np.float64)
+            return sqnr_db(float(np.sum(r ** 2)), float(np.sum((np.asarray(out[name], np.float64) - r) ** 2)))
+        return cosine(ref[name], out[name])
+
+    def per_sample(self, refs: list[dict], outs: list[dict]) -> np.ndarray:
+        """Each sample's value, the minimum over outputs."""
+        return np.array([min(self._sample(r, o, name) for name in r) for r, o in zip(refs, outs)])
 
     def score(self, refs: list[dict], outs: list[dict]) -> float:
         names = list(refs[0])
@@ -70,11 +112,22 @@ class Budget:
                 per_output.append(float(np.mean([cosine(r[name], o[name]) for r, o in zip(refs, outs)])))
         return min(per_output)
 
-    def met(self, score: float) -> bool:
+    def measure(self, refs, outs, worst_refs=(), worst_outs=()) -> Score:
+        """The aggregate over ``refs``/``outs``; the worst sample over those and the extra
+        ``worst_refs``/``worst_outs`` (samples chosen to probe the tail)."""
+        samples = self.per_sample(list(refs) + list(worst_refs), list(outs) + list(worst_outs))
+        return Score(self.score(refs, outs) if len(refs) else float("nan"),
+                     float(np.min(samples)) if len(samples) else float("nan"))
+
+    def met(self, score) -> bool:
+        if isinstance(score, Score):
+            return score.value >= self.value and (self.worst is None or score.worst >= self.worst)
         return score >= self.value
 
     def __str__(self) -> str:
-        return f"{self.kind} >= {self.value:g}" + (" dB" if self.kind == "sqnr" else "")
+        unit = " dB" if self.kind == "sqnr" else ""
+        text = f"{self.kind} >= {self.value:g}{unit}"
+        return text if self.worst is None else f"{text}, min >= {self.worst:g}{unit}"
 
 
 def layer_key(node_name: str) -> str:
@@ -140,76 +193,170 @@ def sensitivity(model, calibration, *, spec=None, samples: int = 8, progress: bo
 def auto_mixed(builder, dataset, budget_spec):
     """Promote layers to int16 until ``budget_spec`` is met (module docstring).
     Returns ``(BuildResult, report_extra)``."""
-    from edgeq.quantize.fakequant import FakeQuantModel
     from edgeq.quantize.pipeline import make_model
 
     budget = Budget.parse(budget_spec)
-    opts = builder.opts
-    feeds = [f for _, f in zip(range(opts.eval_samples), dataset)]
-    refs = _float_refs(builder.float_graph, feeds)
-
-    def evaluate(result) -> float:
-        qm = make_model(builder, result)
-        return budget.score(refs, [qm.run(f) for f in feeds])
-
+    search = _Search(builder, dataset, budget)
     result = builder.build()
-    score = evaluate(result)
-    steps = [{"promoted": 0, "score": score}]
+    score = search.simulate(make_model(builder, result), set())
+    steps = [search.step(0, score)]
     info = {"budget": str(budget), "steps": steps, "promoted": [], "met": budget.met(score)}
     if budget.met(score) or not builder.spec.supports_int16():
         if not budget.met(score):
-            log.warning("budget %s not met (%.4g) and spec '%s' has no int16", budget, score, builder.spec.name)
-        info["score"] = score
+            log.warning("budget %s not met (%.4g) and spec '%s' has no int16", budget, score.value,
+                        builder.spec.name)
+        info.update(search.scores(score))
         return result, {"auto_mixed": info}
-    fq = FakeQuantModel(make_model(builder, result))
-    ops = {n.name: n.op_type for n in fq.lowered.nodes}
-    groups: dict[str, list[str]] = {}
-    for sw in fq.switches:
-        if ops.get(sw) in PROMOTABLE and sw not in builder.base_int16:
-            groups.setdefault(layer_key(sw), []).append(sw)
-    every = set(fq.switches)
-
-    def fq_score(off: set[str], fs, rs) -> float:
-        return budget.score(rs, [fq.run(f, every - off) for f in fs])
-
-    # rank layers by what promoting each alone gains, all others quantized (leave one out)
-    k = min(4, len(feeds))
-    base = fq_score(set(), feeds[:k], refs[:k])
-    gain = {key: fq_score(set(members), feeds[:k], refs[:k]) - base for key, members in groups.items()}
-    order = sorted(groups, key=lambda key: -gain[key])
-
-    def nodes_of(n: int) -> set[str]:
-        return {m for key in order[:n] for m in groups[key]}
-
-    # the shortest prefix of the ranking that meets the budget in fake-quant (binary search)
-    lo, hi = 1, len(order)
-    if not budget.met(fq_score(nodes_of(hi), feeds, refs)):
-        lo = hi
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if budget.met(fq_score(nodes_of(mid), feeds, refs)):
-            hi = mid
-        else:
-            lo = mid + 1
-    # confirm with the integer simulator; fake-quant is optimistic, so grow by a quarter
-    limit = int(opts.max_int16_fraction * len(builder.lowered.nodes))
-    n = lo
+    search.rank(make_model(builder, result))
+    order = search.order
+    # the shortest prefix of the ranking that meets the budget in fake-quant (binary search),
+    # then the integer simulator (the truth) checks it
+    limit = int(builder.opts.max_int16_fraction * len(builder.lowered.nodes))
+    n = search.shortest(1)
     while True:
-        promoted = nodes_of(n)
+        promoted = search.nodes_of(n)
         result = builder.build(builder.base_int16 | promoted)
-        score = evaluate(result)
-        steps.append({"promoted": len(promoted), "layers": n, "score": score})
-        log.info("auto mixed precision: %d layer(s), %d node(s) int16 -> %s = %.4g",
-                 n, len(promoted), budget.kind, score)
+        score = search.simulate(make_model(builder, result), promoted)
+        steps.append(search.step(len(promoted), score, layers=n))
+        log.info("auto mixed precision: %d layer(s), %d node(s) int16 -> %s = %.4g%s", n, len(promoted),
+                 budget.kind, score.value, f", worst sample {score.worst:.4g}" if search.tail else "")
         if budget.met(score) or n >= len(order):
             break
-        nxt = min(len(order), max(n + 1, int(n * 1.25)))
-        if len(nodes_of(nxt)) > limit:
+        if search.tail:
+            # fake-quant re-anchored on this simulation (per-sample offsets): search again above n
+            nxt = search.shortest(n + 1)
+        else:
+            # fake-quant is optimistic, so grow by a quarter
+            nxt = min(len(order), max(n + 1, int(n * 1.25)))
+        if len(search.nodes_of(nxt)) > limit:
             log.warning("auto mixed precision stops at the int16 limit (%d nodes)", limit)
             break
         n = nxt
-    info.update(promoted=sorted(promoted), met=budget.met(score), score=score,
-                ranking=[{"layer": key, "gain": gain[key]} for key in order[:20]])
+    info.update(search.scores(score), promoted=sorted(promoted), met=budget.met(score),
+                ranking=[{"layer": key, "gain": search.gain[key]} for key in order[:20]])
     if not budget.met(score):
-        log.warning("auto mixed precision did not reach %s (best %.4g)", budget, score)
+        log.warning("auto mixed precision did not reach %s (best %.4g)", budget, score.value)
     return result, {"auto_mixed": info}
+
+
+class _Search:
+    """The state of :func:`auto_mixed`: the calibration samples it scores (the first
+    ``eval_samples``; with a worst-sample bound a pool of ``TAIL_POOL`` times as many),
+    the fake-quant model, the ranking and, with a worst-sample bound, each simulated
+    sample's offset between the integer simulator and fake-quant in the last
+    configuration it was simulated in (fake-quant misjudges single samples: int16
+    fake-quant of MiniLM's LayerNorm statistics, rounding ``(x − mean)²`` on rows with a
+    small spread, puts some sentences 0.005 below the simulator's cosine)."""
+
+    def __init__(self, builder, dataset, budget: Budget) -> None:
+        self.builder, self.budget = builder, budget
+        self.tail = budget.worst is not None
+        k = max(1, int(builder.opts.eval_samples))
+        self.pool = [f for _, f in zip(range(TAIL_POOL * k if self.tail else k), dataset)]
+        self.refs = _float_refs(builder.float_graph, self.pool)
+        self.k = min(k, len(self.pool))
+        self.first = list(range(self.k))
+        self.fq = None
+        self.offsets: dict[int, float] = {}  # sample -> simulator minus fake-quant value
+        self.mean_offset = 0.0               # the same for the aggregate over `first`
+        self.order: list[str] = []
+        self.groups: dict[str, list[str]] = {}
+        self.gain: dict[str, float] = {}
+
+    # -- scores --------------------------------------------------------------------
+    def scores(self, score: Score) -> dict:
+        return {"score": score.value, "min": score.worst} if self.tail else {"score": score.value}
+
+    def step(self, promoted: int, score: Score, **extra) -> dict:
+        return {"promoted": promoted, **extra, **self.scores(score)}
+
+    def _measure(self, run, mean_idx, tail_idx=()) -> tuple[Score, dict]:
+        outs = {i: run(self.pool[i]) for i in dict.fromkeys(list(mean_idx) + list(tail_idx))}
+        score = self.budget.measure([self.refs[i] for i in mean_idx], [outs[i] for i in mean_idx],
+                                    [self.refs[i] for i in tail_idx], [outs[i] for i in tail_idx])
+        return score, outs
+
+    def _per_sample(self, outs: dict) -> dict[int, float]:
+        idx = list(outs)
+        values = self.budget.per_sample([self.refs[i] for i in idx], [outs[i] for i in idx])
+        return dict(zip(idx, values.tolist()))
+
+    def _fq_run(self, promoted: set[str]):
+        enabled = set(self.fq.switches) - promoted
+        return lambda feed: self.fq.run(feed, enabled)
+
+    def _hardest(self, promoted: set[str], count: int) -> list[int]:
+        """The ``count`` pool samples past the first ``k`` with the lowest estimate
+        (fake-quant plus the sample's simulator offset where one is known)."""
+        rest = range(self.k, len(self.pool))
+        if not self.tail or not rest:
+            return []
+        _, outs = self._measure(self._fq_run(promoted), [], rest)
+        est = {i: v + self.offsets.get(i, 0.0) for i, v in self._per_sample(outs).items()}
+        return sorted(est, key=lambda i: (est[i], i))[:count]
+
+    def simulate(self, qmodel, promoted: set[str]) -> Score:
+        """The integer simulator's score of ``qmodel`` (``promoted``: the search's int16
+        layers in it); with a worst-sample bound also on the samples hardest for it, and
+        the offsets are re-anchored on this configuration."""
+        if not self.tail:
+            return self._measure(qmodel.run, self.first)[0]
+        if self.fq is None:
+            from edgeq.quantize.fakequant import FakeQuantModel
+
+            self.fq = FakeQuantModel(qmodel)
+        score, outs = self._measure(qmodel.run, self.first, self._hardest(promoted, self.k))
+        fq_score, fq_outs = self._measure(self._fq_run(promoted), self.first, list(outs))
+        sim, fake = self._per_sample(outs), self._per_sample(fq_outs)
+        self.offsets.update({i: sim[i] - fake[i] for i in sim})
+        self.mean_offset = score.value - fq_score.value
+        return score
+
+    # -- ranking and the fake-quant search -------------------------------------------
+    def rank(self, qmodel) -> None:
+        """Leave-one-out ranking: what promoting each layer alone gains, all others
+        quantized, on the first ``RANK_SAMPLES`` samples (with a worst-sample bound, plus
+        the gain on the ``RANK_SAMPLES`` hardest ones, which counts as much)."""
+        if self.fq is None:
+            from edgeq.quantize.fakequant import FakeQuantModel
+
+            self.fq = FakeQuantModel(qmodel)
+        ops = {n.name: n.op_type for n in self.fq.lowered.nodes}
+        for sw in self.fq.switches:
+            if ops.get(sw) in PROMOTABLE and sw not in self.builder.base_int16:
+                self.groups.setdefault(layer_key(sw), []).append(sw)
+        mean_idx, tail_idx = self.first[:RANK_SAMPLES], self._hardest(set(), RANK_SAMPLES)
+        base = self._measure(self._fq_run(set()), mean_idx, tail_idx)[0]
+        for key, members in self.groups.items():
+            score = self._measure(self._fq_run(set(members)), mean_idx, tail_idx)[0]
+            self.gain[key] = score.value - base.value + (score.worst - base.worst if self.tail else 0.0)
+        self.order = sorted(self.groups, key=lambda key: -self.gain[key])
+        log.debug("ranking (%d layers): %s", len(self.order),
+                  [(key, round(self.gain[key], 5)) for key in self.order[:30]])
+
+    def nodes_of(self, n: int) -> set[str]:
+        return {m for key in self.order[:n] for m in self.groups[key]}
+
+    def estimate(self, n: int) -> Score:
+        """Fake-quant's score with the first ``n`` layers promoted; with a worst-sample
+        bound re-anchored on the last simulation, the worst over the simulated samples."""
+        if not self.tail:
+            return self._measure(self._fq_run(self.nodes_of(n)), self.first)[0]
+        score, outs = self._measure(self._fq_run(self.nodes_of(n)), self.first, list(self.offsets))
+        worst = min(v + self.offsets[i] for i, v in self._per_sample(outs).items())
+        return Score(score.value + self.mean_offset, worst)
+
+    def shortest(self, lo: int) -> int:
+        """The shortest prefix of at least ``lo`` layers whose estimate meets the budget
+        (binary search; every layer if none does)."""
+        hi = len(self.order)
+        lo = min(lo, hi)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            score = self.estimate(mid)
+            log.debug("fake-quant, %d layer(s) int16: %s", mid, score)
+            if self.budget.met(score):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
