@@ -259,26 +259,37 @@ def gptq_round(w2d: np.ndarray, h: np.ndarray, scale: np.ndarray, qmax: int = sc
     # large errors that real data then exposes
     floor = np.floor(w / s[..., None])
     # clip(clip(x, f, f+1), -qmax, qmax) == clip(x, clip(f), clip(f+1)): one clip per column
-    lo_q = np.clip(floor, -qmax, qmax)
-    hi_q = np.clip(floor + 1, -qmax, qmax)
+    lo_q = np.clip(floor, -qmax, qmax).transpose(0, 2, 1).copy()
+    hi_q = np.clip(floor + 1, -qmax, qmax).transpose(0, 2, 1).copy()
+    # columns are rows of the transposed weights [g, K, O]: contiguous, updated in place
+    wt = w.transpose(0, 2, 1).copy()
+    qt = np.zeros_like(wt)
+    v, r, e = (np.empty((g, w.shape[1])) for _ in range(3))
     # GPTQ's lazy batch updates: errors are propagated inside a block of columns one by
     # one, and onto the columns after the block with one matrix product per block
     for b0 in range(0, k, BLOCK):
         b1 = min(b0 + BLOCK, k)
-        wb = w[:, :, b0:b1]
+        wtb = wt[:, b0:b1]
         ub = u[:, b0:b1, b0:b1]
-        errs = np.zeros_like(wb)
+        errs = np.zeros((g, w.shape[1], b1 - b0))
         for i in range(b1 - b0):
-            col = wb[:, :, i]
-            v = col / s
-            qi = np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5), lo_q[:, :, b0 + i], hi_q[:, :, b0 + i])
-            q[:, :, b0 + i] = qi
-            err = (col - qi * s) / ub[:, i, i][:, None]
-            wb[:, :, i + 1:] -= err[:, :, None] * ub[:, None, i, i + 1:]
-            errs[:, :, i] = err
+            col = wtb[:, i]
+            np.divide(col, s, out=v)
+            # round half away from zero: trunc(v ± 0.5) == sign(v) * floor(|v| + 0.5)
+            np.copysign(0.5, v, out=r)
+            r += v
+            np.trunc(r, out=r)
+            np.maximum(r, lo_q[:, b0 + i], out=r)
+            np.minimum(r, hi_q[:, b0 + i], out=r)
+            qt[:, b0 + i] = r
+            np.multiply(r, s, out=e)
+            np.subtract(col, e, out=e)
+            e /= ub[:, i, i][:, None]
+            wtb[:, i + 1:] -= ub[:, i, i + 1:, None] * e[:, None, :]
+            errs[:, :, i] = e
         if b1 < k:
-            w[:, :, b1:] -= np.matmul(errs, u[:, b0:b1, b1:])
-    return q
+            wt[:, b1:] -= np.matmul(errs, u[:, b0:b1, b1:]).transpose(0, 2, 1)
+    return qt.transpose(0, 2, 1)
 
 
 def quantize_weight_gptq(w: np.ndarray, h: np.ndarray, params, group: int) -> np.ndarray:
