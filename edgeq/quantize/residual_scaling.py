@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 STAT_SAMPLES = 16
 #: T, the extent ordinary channels keep, as a quantile of the per-channel maxima
 TARGET_QUANTILE = 0.9
+#: migration strength for LayerNorm outputs read by FullyConnected layers: D = (m/T)^α,
+#: the FullyConnected weights' columns take D (SmoothQuant's α, Xiao et al. 2023)
+INPUT_ALPHA = 0.75
 #: largest d_c (2^10): beyond it, a channel is so far out that int16 statistics would not hold it either
 MAX_SCALE = 1024.0
 
@@ -173,15 +176,79 @@ def _input_kind(graph, t, add, producers, consumers, channels, seg) -> str | Non
     return None
 
 
-def choose_scales(maxima: np.ndarray, quantile: float = TARGET_QUANTILE) -> np.ndarray:
-    """``D`` for per-channel absolute maxima ``maxima`` (module docstring): powers of two,
-    1 for channels within the ``quantile`` extent ``T``."""
+def choose_scales(maxima: np.ndarray, quantile: float = TARGET_QUANTILE, alpha: float = 1.0) -> np.ndarray:
+    """``D`` for per-channel absolute maxima ``maxima`` (module docstring): powers of two
+    ``2^ceil(alpha · log2(m_c / T))`` above the ``quantile`` extent ``T``, else 1."""
     m = np.asarray(maxima, np.float64)
     target = float(np.quantile(m, quantile))
     if not np.isfinite(target) or target <= 0:
         return np.ones(m.shape, np.float32)
-    d = np.where(m > target, 2.0 ** np.ceil(np.log2(np.maximum(m, target) / target)), 1.0)
+    octaves = alpha * np.log2(np.maximum(m, target) / target)
+    d = 2.0 ** np.ceil(octaves - 1e-6)
     return np.minimum(d, MAX_SCALE).astype(np.float32)
+
+
+def find_fc_inputs(graph: Graph, segments: list[Segment]) -> dict[str, list[Node]]:
+    """LayerNorm outputs ``x`` read only by FullyConnected layers (as their input, with
+    constant weights) and by the residual Adds of ``segments``: ``x -> its γ/β ops``."""
+    producers, consumers = graph.producers(), graph.consumers()
+    adds = {s.add for s in segments}
+    found = {}
+    for x in dict.fromkeys(o for n in graph.nodes for o in n.outputs):
+        if x in graph.outputs or not graph.tensors[x].shape:
+            continue
+        readers = consumers.get(x, [])
+        fcs = [n for n in readers if n.op_type == "FullyConnected" and n.inputs[0] == x
+               and x not in n.inputs[1:] and graph.const(n.inputs[1]) is not None]
+        if not fcs or len(fcs) + sum(n.name in adds for n in readers) != len(readers):
+            continue
+        chain = _layernorm_chain(graph, x, producers, int(graph.tensors[x].shape[-1]))
+        if chain:
+            found[x] = chain
+    return found
+
+
+def apply_fc_inputs(graph: Graph, inputs: dict[str, list[Node]], scales: dict[str, np.ndarray]) -> int:
+    """Rewrite ``graph`` in place so that each LayerNorm output ``x`` of ``inputs`` holds
+    ``x / D`` and the FullyConnected layers reading it ``W · D``: the normalised tensor
+    is divided by ``D`` (int16, in the LayerNorm) before its γ/β ops, whose Add
+    constants are divided by ``D``. Skipped where ``D = 1`` or ``x`` has other readers
+    (a residual Add whose segment was not rewritten)."""
+    done = 0
+    consumers = graph.consumers()
+    for x, chain in inputs.items():
+        d = scales.get(x)
+        readers = consumers.get(x, [])
+        if d is None or np.all(d == 1) or any(n.op_type != "FullyConnected" for n in readers):
+            continue
+        d = np.asarray(d, np.float32)
+        inv = (1.0 / d).astype(np.float32)
+        i, _ = _const_operand(graph, chain[0], len(d))
+        pre, out = _prescale(graph, chain[0].inputs[i], inv, f"{x}/input")
+        chain[0].inputs[i] = out
+        for node in chain:
+            j, c = _const_operand(graph, node, len(d))
+            if node.op_type == "Add":
+                value = np.broadcast_to(graph.const(c), d.shape) * inv
+                node.inputs[1 - j] = graph.add_constant(f"{c}/input_scaled", value.astype(np.float32))
+        k = graph.nodes.index(chain[0])
+        graph.nodes[k:k] = [pre]
+        add_hint(graph, HINT_INT16, [pre.name])
+        for fc in readers:
+            w = graph.const(fc.inputs[1])
+            fc.inputs[1] = graph.add_constant(f"{fc.inputs[1]}/input_scaled", w * d[None, :])
+        done += 1
+    return done
+
+
+def _prescale(graph: Graph, src: str, inv: np.ndarray, prefix: str) -> tuple[Node, str]:
+    """``Mul(src, 1/D)``: the LayerNorm's normalised tensor divided by ``D`` while it is
+    still int16 (statistics path), so that no int8 tensor holds its outlier channels."""
+    out = graph.unique_name(f"{prefix}/normalized_scaled")
+    graph.tensors[out] = Tensor(out, np.float32, graph.tensors[src].shape)
+    node = Node(graph.unique_name(f"{prefix}/normalized_scaled"), "Mul",
+                [src, graph.add_constant(f"{prefix}/inverse_scale", inv)], [out])
+    return node, out
 
 
 def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) -> int:
@@ -198,6 +265,7 @@ def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) 
         add = graph.node_by_name(seg.add)
         new_nodes: list[Node] = []
         stream_nodes: list[str] = []
+        stats_nodes: list[str] = []
         for kind, t in seg.inputs:
             if kind == "const":
                 add.inputs = [graph.add_constant(f"{t}/residual_scaled", graph.const(t) * inv)
@@ -213,9 +281,10 @@ def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) 
                 g = graph.producers()[t]
                 g.inputs[0] = graph.add_constant(f"{g.inputs[0]}/residual_scaled", graph.const(g.inputs[0]) * inv)
             else:  # layernorm: a scaled copy of its γ/β ops for the residual Add only
-                nodes, x_scaled = _scaled_copy(graph, t, seg.chain[t], inv, seg.add)
-                new_nodes += nodes
+                pre, nodes, x_scaled = _scaled_copy(graph, t, seg.chain[t], inv, seg.add)
+                new_nodes += [pre] + nodes
                 stream_nodes += [n.name for n in nodes]
+                stats_nodes.append(pre.name)
                 add.inputs = [x_scaled if i == t else i for i in add.inputs]
         h = add.outputs[0]
         h_full = graph.unique_name(f"{h}/unscaled")
@@ -228,7 +297,7 @@ def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) 
         i = graph.nodes.index(add)
         graph.nodes[i:i + 1] = new_nodes + [add, unscale]
         add_hint(graph, HINT_INT16_STREAM, stream_nodes)
-        add_hint(graph, HINT_INT16, [unscale.name])
+        add_hint(graph, HINT_INT16, stats_nodes + [unscale.name])
         done += 1
     if done:
         graph.toposort()
@@ -236,37 +305,32 @@ def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) 
 
 
 def _scaled_copy(graph: Graph, x: str, chain: list[Node], inv: np.ndarray, prefix: str):
-    """Nodes computing ``x / D`` from the normalised tensor feeding ``chain`` (the γ/β
-    ops writing ``x``): every Mul/Add constant divided by ``D``; a Mul by ``1/D`` when
-    the chain has no Mul."""
-    if chain:
-        first = chain[0]
-        src = first.inputs[_const_operand(graph, first, len(inv))[0]]
-    else:
-        src = x
-    ops = [(n.op_type, graph.const(n.inputs[1 - _const_operand(graph, n, len(inv))[0]])) for n in chain]
-    if not any(op == "Mul" for op, _ in ops):
-        ops.insert(0, ("Mul", np.ones((), np.float32)))
-    nodes, t = [], src
+    """``(pre-scale node, γ/β nodes, output)`` computing ``x / D`` for the residual Add:
+    the normalised tensor feeding ``chain`` (the γ/β ops writing ``x``) divided by ``D``
+    (int16), then copies of the γ/β ops, Add constants divided by ``D``."""
+    src = chain[0].inputs[_const_operand(graph, chain[0], len(inv))[0]] if chain else x
+    pre, t = _prescale(graph, src, inv, prefix)
+    nodes = []
     shape = graph.tensors[x].shape
-    for op, c in ops:
-        scaled = np.broadcast_to(c, inv.shape) * inv
-        cname = graph.add_constant(f"{prefix}/operand_{op.lower()}", scaled.astype(np.float32))
+    for node in chain:
+        _, c = _const_operand(graph, node, len(inv))
+        value = graph.const(c) if node.op_type == "Mul" else np.broadcast_to(graph.const(c), inv.shape) * inv
+        op = node.op_type.lower()
+        cname = graph.add_constant(f"{prefix}/operand_{op}", np.asarray(value, np.float32))
         out = graph.unique_name(f"{prefix}/operand_scaled")
         graph.tensors[out] = Tensor(out, np.float32, shape)
-        nodes.append(Node(graph.unique_name(f"{prefix}/operand_{op.lower()}"), op, [t, cname], [out]))
+        nodes.append(Node(graph.unique_name(f"{prefix}/operand_{op}"), node.op_type, [t, cname], [out]))
         t = out
-    return nodes, t
+    return pre, nodes, t
 
 
-def channel_maxima(graph: Graph, segments: list[Segment], feeds) -> dict[str, np.ndarray]:
-    """Per segment, the per-channel absolute maximum over its tensors and ``feeds``
-    (run in onnxruntime on the executable form of the lowered graph)."""
+def channel_maxima(graph: Graph, groups: dict[str, list[str]], feeds) -> dict[str, np.ndarray]:
+    """Per group of tensors, the per-channel (last axis) absolute maximum over all of
+    them and ``feeds`` (run in onnxruntime on the executable form of the lowered graph)."""
     from edgeq.interp.ort_backend import OrtRunner
     from edgeq.quantize.lower import executable
 
-    names = {s.add: s.tensors(graph) for s in segments}
-    fetch = list(dict.fromkeys(t for ts in names.values() for t in ts))
+    fetch = list(dict.fromkeys(t for ts in groups.values() for t in ts))
     runner = OrtRunner(executable(graph), outputs=fetch)
     maxima: dict[str, np.ndarray] = {}
     for feed in feeds:
@@ -274,26 +338,34 @@ def channel_maxima(graph: Graph, segments: list[Segment], feeds) -> dict[str, np
         for t in fetch:
             v = np.abs(np.asarray(out[t], np.float32)).reshape(-1, out[t].shape[-1]).max(0)
             maxima[t] = v if t not in maxima else np.maximum(maxima[t], v)
-    return {s: np.max([maxima[t] for t in ts], axis=0) for s, ts in names.items()}
+    return {g: np.max([maxima[t] for t in ts], axis=0) for g, ts in groups.items()}
 
 
 def scale_residual_stream(graph: Graph, dataset, *, samples: int = STAT_SAMPLES,
-                          quantile: float = TARGET_QUANTILE) -> tuple[Graph, str, dict]:
+                          quantile: float = TARGET_QUANTILE, input_alpha: float = INPUT_ALPHA
+                          ) -> tuple[Graph, str, dict]:
     """Rewrite the lowered ``graph`` (a copy) for int8 residual streams.
 
     Returns ``(graph, key, report)``: ``key`` is "" when nothing changed, else a short
     digest of the chosen scales (it must enter the calibration cache key: the stream
     tensors keep their names but hold other values); ``report`` maps each rewritten
-    residual Add to its scaled channels and their factors.
+    residual Add and LayerNorm output to its scaled channels and their factors.
     """
     segments = find_segments(graph)
     if not segments:
         return graph, "", {}
+    inputs = find_fc_inputs(graph, segments) if input_alpha > 0 else {}
+    groups = {s.add: s.tensors(graph) for s in segments}
+    groups.update({x: [x] for x in inputs})
     feeds = [f for _, f in zip(range(samples), dataset)]
-    maxima = channel_maxima(graph, segments, feeds)
-    scales = {s: choose_scales(m, quantile) for s, m in maxima.items()}
+    maxima = channel_maxima(graph, groups, feeds)
+    scales = {s.add: choose_scales(maxima[s.add], quantile) for s in segments}
+    scales.update({x: choose_scales(maxima[x], quantile, input_alpha) for x in inputs})
     g = graph.copy()
-    if not apply(g, find_segments(g), scales):
+    segments = find_segments(g)
+    done = apply(g, segments, scales)
+    done += apply_fc_inputs(g, find_fc_inputs(g, segments), scales) if done else 0
+    if not done:
         return graph, "", {}
     digest = hashlib.sha256()
     report = {}
@@ -302,6 +374,6 @@ def scale_residual_stream(graph: Graph, dataset, *, samples: int = STAT_SAMPLES,
         idx = np.nonzero(scales[s] > 1)[0]
         if idx.size:
             report[s] = {str(int(c)): float(scales[s][c]) for c in idx}
-    log.info("residual scaling: %d segment(s), %d channel(s) scaled", len(report),
+    log.info("residual scaling: %d tensor group(s), %d channel(s) scaled", len(report),
              sum(len(v) for v in report.values()))
     return g, "rs" + digest.hexdigest()[:12], report
