@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from edgeq.calibrate import collect as collect_mod
+from edgeq.calibrate import streaming
 from edgeq.calibrate.stats import TensorStats, update_rows
 from edgeq.quantize import gptq
 
@@ -139,7 +140,14 @@ def test_batched_collection_equals_one_sample_at_a_time(monkeypatch):
               ["x"], ["o"], 17)
     feeds = [{"x": rng.standard_normal((1, 4, 6, 6)).astype(np.float32)} for _ in range(23)]
     batched = collect_mod.collect(g, from_iterable(feeds), model_hash="t", use_cache=False, progress=False)
-    monkeypatch.setattr(collect_mod, "MAX_BATCH", 1)  # every tensor unbuffered
+    # the numpy interpreter (no output binding) buffers the same way
+    interp = collect_mod.collect(g, from_iterable(feeds), model_hash="t", use_cache=False, progress=False,
+                                 backend="interp")
+    for n in batched.stats:
+        assert (interp.stats[n].count, interp.stats[n].zeros) == (batched.stats[n].count, batched.stats[n].zeros)
+        np.testing.assert_allclose([interp.stats[n].min, interp.stats[n].max],
+                                   [batched.stats[n].min, batched.stats[n].max], rtol=1e-5, atol=1e-6)
+    monkeypatch.setattr(streaming, "MAX_BATCH", 1)  # every tensor unbuffered
     single = collect_mod.collect(g, from_iterable(feeds), model_hash="t", use_cache=False, progress=False)
     assert sorted(batched.stats) == sorted(single.stats)
     for n in batched.stats:
