@@ -1,6 +1,7 @@
 """Benchmark: edgeq's quantizer against onnxruntime's ``quantize_static`` on the zoo models.
 
-    .venv/bin/python benchmarks/quantize.py [--models mobilenet-v2,...] [--eval N] [--no-memory] [--json FILE]
+    .venv/bin/python benchmarks/quantize.py [--models mobilenet-v2,...] [--eval N] [--no-memory]
+        [--no-auto] [--json FILE]
 
 Per zoo model, in one run:
 
@@ -185,13 +186,14 @@ def peak_memory(name: str, n: int) -> dict:
     return {"peak_mb": r["peak_mb"], "extra_mb": round(r["peak_mb"] - r["before_mb"], 1)}
 
 
-def bench(name: str, n_eval: int, memory: bool, ort: bool) -> dict:
+def bench(name: str, n_eval: int, memory: bool, ort: bool, auto_mixed: bool = True) -> dict:
     import edgeq
     from edgeq import zoo
     from edgeq.interp.float_interp import run_graph
     from edgeq.interp.ort_backend import OrtRunner
 
     output, task, auto = MODELS[name]
+    auto = auto if auto_mixed else None
     path = zoo.get(name)
     m = edgeq.load(path)
     output = output or m.graph.outputs[0]
@@ -281,6 +283,8 @@ def main(argv=None) -> int:
     ap.add_argument("--eval", type=int, default=None, help="evaluation samples (default: the whole split)")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--no-ort", action="store_true")
+    ap.add_argument("--no-auto", action="store_true",
+                    help="skip the automatic int16 builds and the weight-only reference")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--memory-child", nargs=2, metavar=("MODEL", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -293,7 +297,7 @@ def main(argv=None) -> int:
     rows = []
     for name in args.models.split(","):
         print(f"benchmarking {name} ...", file=sys.stderr, flush=True)
-        rows.append(bench(name, args.eval, not args.no_memory, not args.no_ort))
+        rows.append(bench(name, args.eval, not args.no_memory, not args.no_ort, not args.no_auto))
         if args.json:
             args.json.write_text(json.dumps(rows, indent=2))
     show(rows)

@@ -243,7 +243,7 @@ def update_rows(stats: list[TensorStats], x: np.ndarray) -> None:
     if not fast:
         return
     rows = x[fast] if len(fast) < len(stats) else x
-    zeros = np.count_nonzero(rows == 0, axis=1)
+    zeros = rows.shape[1] - np.count_nonzero(rows, axis=1)
     group = [stats[i] for i in fast]
     for j, (s, i) in enumerate(zip(group, fast)):
         s._prepare(float(lo[i]), float(hi[i]), int(x.shape[1]), int(zeros[j]))
@@ -267,6 +267,6 @@ def update_rows(stats: list[TensorStats], x: np.ndarray) -> None:
         counts = np.bincount(idx.ravel(), minlength=(b1 - b0) * bins).reshape(b1 - b0, bins)
         for j in range(b1 - b0):
             s = group[b0 + j]
-            s.counts += counts[j]
             a, b = int(first[b0 + j]), int(last[b0 + j])
+            s.counts[a - s.k0: b - s.k0 + 1] += counts[j, a - s.k0: b - s.k0 + 1]  # the bins this row reached
             s._occ = (a, b) if s._occ is None else (min(a, s._occ[0]), max(b, s._occ[1]))
