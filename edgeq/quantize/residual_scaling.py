@@ -57,7 +57,7 @@ STAT_SAMPLES = 16
 TARGET_QUANTILE = 0.9
 #: migration strength for LayerNorm outputs read by FullyConnected layers: D = (m/T)^α,
 #: the FullyConnected weights' columns take D (SmoothQuant's α, Xiao et al. 2023)
-INPUT_ALPHA = 0.75
+INPUT_ALPHA = 0.5
 #: largest d_c (2^10): beyond it, a channel is so far out that int16 statistics would not hold it either
 MAX_SCALE = 1024.0
 
