@@ -13,7 +13,12 @@
   reached. The report always says what was promoted and whether the budget was met.
 
 Budgets: a number or ``"sqnr:DB"`` (minimum over outputs of the output SQNR in dB),
-or ``"cosine:C"`` (minimum over outputs of the mean per-sample cosine similarity).
+or ``"cosine:C"`` (minimum over outputs of the mean per-sample cosine similarity), each
+optionally followed by ``",min:V"``: the worst single sample's value (same metric, same
+unit) must reach ``V`` too. A handful of samples says little about a minimum, so with
+such a bound every simulation scores a pool of ``TAIL_POOL × eval_samples`` calibration
+samples, and fake-quant only interpolates, per sample, between two simulated
+configurations that bracket the answer (:class:`_Search`).
 """
 
 from __future__ import annotations
@@ -33,11 +38,17 @@ log = logging.getLogger(__name__)
 _STEP = re.compile(r"/t\d+/")
 #: ops auto_mixed may promote: those with int16 kernels, and Gelu (expanded, see gelu16.py)
 PROMOTABLE = INT16_OPS | {"Gelu"}
+#: data-movement ops, promoted with their producer when searching with a worst-sample bound
+MOVE_OPS = frozenset({"Reshape", "Transpose", "Flatten", "Identity", "Squeeze", "Unsqueeze", "Slice",
+                      "Split", "Expand", "Tile", "DepthToSpace", "SpaceToDepth"})
 #: with a worst-sample bound, the tail is probed on up to this many times eval_samples
 #: calibration samples
 TAIL_POOL = 4
 #: samples (and, with a worst-sample bound, as many hardest ones) of the leave-one-out ranking
 RANK_SAMPLES = 4
+#: a sample's fake-quant change between the anchors below this fraction of the
+#: aggregate's does not place it between them (see _Search.estimate)
+RELIABLE = 0.25
 
 
 SYNTAX = ("a budget is an output SQNR in dB ('30' or 'sqnr:30') or a mean cosine ('cosine:0.995'), "
@@ -209,29 +220,47 @@ def auto_mixed(builder, dataset, budget_spec):
         return result, {"auto_mixed": info}
     search.rank(make_model(builder, result))
     order = search.order
-    # the shortest prefix of the ranking that meets the budget in fake-quant (binary search),
-    # then the integer simulator (the truth) checks it
     limit = int(builder.opts.max_int16_fraction * len(builder.lowered.nodes))
-    n = search.shortest(1)
-    while True:
+    top = len(order)
+    while top > 1 and len(search.nodes_of(top)) > limit:
+        top -= 1
+    if top < len(order):
+        log.warning("auto mixed precision is limited to %d int16 nodes (max_int16_fraction)", limit)
+
+    def check(n: int):
         promoted = search.nodes_of(n)
-        result = builder.build(builder.base_int16 | promoted)
-        score = search.simulate(make_model(builder, result), promoted)
-        steps.append(search.step(len(promoted), score, layers=n))
+        built = builder.build(builder.base_int16 | promoted)
+        got = search.simulate(make_model(builder, built), promoted)
+        steps.append(search.step(len(promoted), got, layers=n))
         log.info("auto mixed precision: %d layer(s), %d node(s) int16 -> %s = %.4g%s", n, len(promoted),
-                 budget.kind, score.value, f", worst sample {score.worst:.4g}" if search.tail else "")
-        if budget.met(score) or n >= len(order):
-            break
-        if search.tail:
-            # fake-quant re-anchored on this simulation (per-sample offsets): search again above n
-            nxt = search.shortest(n + 1)
-        else:
-            # fake-quant is optimistic, so grow by a quarter
-            nxt = min(len(order), max(n + 1, int(n * 1.25)))
-        if len(search.nodes_of(nxt)) > limit:
-            log.warning("auto mixed precision stops at the int16 limit (%d nodes)", limit)
-            break
-        n = nxt
+                 budget.kind, got.value, f", worst sample {got.worst:.4g}" if search.tail else "")
+        return promoted, built, got
+
+    if search.tail:
+        # simulate the largest promotion first: fake-quant is then interpolated per sample
+        # between two simulated configurations that bracket the answer
+        promoted, result, score = best = check(top)
+        search.anchor(high=True)
+        n = 0 if budget.met(score) else top  # nothing to search when even that misses
+        while n < top:
+            n = search.shortest(n + 1, top)
+            if n >= top:
+                break
+            promoted, result, score = check(n)
+            if budget.met(score):
+                best = (promoted, result, score)
+                break
+            search.anchor(high=False)
+        promoted, result, score = best
+    else:
+        # the shortest prefix meeting the budget in fake-quant (binary search), checked in
+        # the simulator; fake-quant is optimistic, so the prefix grows by a quarter
+        n = search.shortest(1, top)
+        while True:
+            promoted, result, score = check(n)
+            if budget.met(score) or n >= top:
+                break
+            n = min(top, max(n + 1, int(n * 1.25)))
     info.update(search.scores(score), promoted=sorted(promoted), met=budget.met(score),
                 ranking=[{"layer": key, "gain": search.gain[key]} for key in order[:20]])
     if not budget.met(score):
@@ -239,14 +268,23 @@ def auto_mixed(builder, dataset, budget_spec):
     return result, {"auto_mixed": info}
 
 
+def _progress(x: float, x0: float, x1: float) -> float | None:
+    """Where ``x`` lies from ``x0`` (0) to ``x1`` (1), clipped; None when they coincide."""
+    if not np.isfinite(x1 - x0) or abs(x1 - x0) < 1e-12:
+        return None
+    return float(np.clip((x - x0) / (x1 - x0), 0.0, 1.0))
+
+
 class _Search:
     """The state of :func:`auto_mixed`: the calibration samples it scores (the first
     ``eval_samples``; with a worst-sample bound a pool of ``TAIL_POOL`` times as many),
-    the fake-quant model, the ranking and, with a worst-sample bound, each simulated
-    sample's offset between the integer simulator and fake-quant in the last
-    configuration it was simulated in (fake-quant misjudges single samples: int16
-    fake-quant of MiniLM's LayerNorm statistics, rounding ``(x − mean)²`` on rows with a
-    small spread, puts some sentences 0.005 below the simulator's cosine)."""
+    the fake-quant model, the ranking and, with a worst-sample bound, the simulator's
+    and fake-quant's value of every pool sample in two simulated configurations (the
+    anchors: the last that missed the budget, and the largest promotion). Fake-quant
+    errs per sample in both directions (optimistic for int8 nodes; int16 fake-quant of
+    MiniLM's LayerNorm statistics, rounding ``(x − mean)²`` on rows with a small spread,
+    puts some sentences 0.005 below the simulator's cosine), so it is used only to
+    interpolate between the anchors."""
 
     def __init__(self, builder, dataset, budget: Budget) -> None:
         self.builder, self.budget = builder, budget
@@ -257,11 +295,12 @@ class _Search:
         self.k = min(k, len(self.pool))
         self.first = list(range(self.k))
         self.fq = None
-        self.offsets: dict[int, float] = {}  # sample -> simulator minus fake-quant value
-        self.mean_offset = 0.0               # the same for the aggregate over `first`
         self.order: list[str] = []
         self.groups: dict[str, list[str]] = {}
         self.gain: dict[str, float] = {}
+        self._last: tuple = ()  # (promoted, per-sample simulator values, aggregate) of the last simulation
+        self.low: dict = {}     # key (sample index, or "value") -> (fake-quant, simulator)
+        self.high: dict = {}
 
     # -- scores --------------------------------------------------------------------
     def scores(self, score: Score) -> dict:
@@ -270,65 +309,75 @@ class _Search:
     def step(self, promoted: int, score: Score, **extra) -> dict:
         return {"promoted": promoted, **extra, **self.scores(score)}
 
-    def _measure(self, run, mean_idx, tail_idx=()) -> tuple[Score, dict]:
-        outs = {i: run(self.pool[i]) for i in dict.fromkeys(list(mean_idx) + list(tail_idx))}
-        score = self.budget.measure([self.refs[i] for i in mean_idx], [outs[i] for i in mean_idx],
-                                    [self.refs[i] for i in tail_idx], [outs[i] for i in tail_idx])
-        return score, outs
-
-    def _per_sample(self, outs: dict) -> dict[int, float]:
-        idx = list(outs)
-        values = self.budget.per_sample([self.refs[i] for i in idx], [outs[i] for i in idx])
-        return dict(zip(idx, values.tolist()))
+    def _measure(self, run, idx) -> tuple[Score, dict[int, float]]:
+        """Aggregate over the first samples, the worst over ``idx``, per-sample values."""
+        outs = {i: run(self.pool[i]) for i in dict.fromkeys(self.first + list(idx))}
+        keys = list(outs)
+        values = self.budget.per_sample([self.refs[i] for i in keys], [outs[i] for i in keys])
+        aggregate = self.budget.score([self.refs[i] for i in self.first], [outs[i] for i in self.first])
+        return Score(aggregate, float(np.min(values))), dict(zip(keys, values.tolist()))
 
     def _fq_run(self, promoted: set[str]):
         enabled = set(self.fq.switches) - promoted
         return lambda feed: self.fq.run(feed, enabled)
 
-    def _hardest(self, promoted: set[str], count: int) -> list[int]:
-        """The ``count`` pool samples past the first ``k`` with the lowest estimate
-        (fake-quant plus the sample's simulator offset where one is known)."""
-        rest = range(self.k, len(self.pool))
-        if not self.tail or not rest:
-            return []
-        _, outs = self._measure(self._fq_run(promoted), [], rest)
-        est = {i: v + self.offsets.get(i, 0.0) for i, v in self._per_sample(outs).items()}
-        return sorted(est, key=lambda i: (est[i], i))[:count]
-
-    def simulate(self, qmodel, promoted: set[str]) -> Score:
-        """The integer simulator's score of ``qmodel`` (``promoted``: the search's int16
-        layers in it); with a worst-sample bound also on the samples hardest for it, and
-        the offsets are re-anchored on this configuration."""
-        if not self.tail:
-            return self._measure(qmodel.run, self.first)[0]
+    def _fake_quant(self, qmodel):
         if self.fq is None:
             from edgeq.quantize.fakequant import FakeQuantModel
 
             self.fq = FakeQuantModel(qmodel)
-        score, outs = self._measure(qmodel.run, self.first, self._hardest(promoted, self.k))
-        fq_score, fq_outs = self._measure(self._fq_run(promoted), self.first, list(outs))
-        sim, fake = self._per_sample(outs), self._per_sample(fq_outs)
-        self.offsets.update({i: sim[i] - fake[i] for i in sim})
-        self.mean_offset = score.value - fq_score.value
+
+    def simulate(self, qmodel, promoted: set[str]) -> Score:
+        """The integer simulator's score of ``qmodel`` (``promoted``: the search's int16
+        layers in it); with a worst-sample bound on the whole pool."""
+        idx = range(len(self.pool)) if self.tail else ()
+        score, values = self._measure(qmodel.run, idx)
+        self._last = (promoted, values, score.value)
         return score
+
+    def anchor(self, high: bool) -> None:
+        """Make the last simulation an anchor of the interpolation."""
+        promoted, values, aggregate = self._last
+        fq_score, fq_values = self._measure(self._fq_run(promoted), range(len(self.pool)))
+        pairs = {i: (fq_values[i], values[i]) for i in values}
+        pairs["value"] = (fq_score.value, aggregate)
+        (self.high if high else self.low).update(pairs)
 
     # -- ranking and the fake-quant search -------------------------------------------
     def rank(self, qmodel) -> None:
         """Leave-one-out ranking: what promoting each layer alone gains, all others
         quantized, on the first ``RANK_SAMPLES`` samples (with a worst-sample bound, plus
-        the gain on the ``RANK_SAMPLES`` hardest ones, which counts as much)."""
-        if self.fq is None:
-            from edgeq.quantize.fakequant import FakeQuantModel
+        the gain on the ``RANK_SAMPLES`` samples the simulator found hardest, which
+        counts as much)."""
+        self._fake_quant(qmodel)
+        if self.tail:
+            self.anchor(high=False)  # the unpromoted model, simulated just before
+        switches = set(self.fq.switches)
+        producer = {o: n.name for n in self.fq.lowered.nodes for o in n.outputs if o}
+        key_of: dict[str, str] = {}
+        for node in self.fq.lowered.nodes:
+            if node.name not in switches or node.op_type not in PROMOTABLE or \
+                    node.name in self.builder.base_int16:
+                continue
+            key = layer_key(node.name)
+            src = producer.get(node.inputs[0]) if node.inputs else None
+            if self.tail and node.op_type in MOVE_OPS and src in key_of:
+                # a Reshape/Transpose re-quantizes its producer's output to its own grid:
+                # promoting the producer alone gains nothing, so they are one layer
+                key = key_of[src]
+            key_of[node.name] = key
+            self.groups.setdefault(key, []).append(node.name)
+        hard = sorted(self._last[1], key=lambda i: (self._last[1][i], i))[:RANK_SAMPLES] if self.tail else []
+        mean_idx = self.first[:RANK_SAMPLES]
 
-            self.fq = FakeQuantModel(qmodel)
-        ops = {n.name: n.op_type for n in self.fq.lowered.nodes}
-        for sw in self.fq.switches:
-            if ops.get(sw) in PROMOTABLE and sw not in self.builder.base_int16:
-                self.groups.setdefault(layer_key(sw), []).append(sw)
-        mean_idx, tail_idx = self.first[:RANK_SAMPLES], self._hardest(set(), RANK_SAMPLES)
-        base = self._measure(self._fq_run(set()), mean_idx, tail_idx)[0]
+        def fq_score(off: set[str]) -> Score:
+            outs = {i: self.fq.run(self.pool[i], set(self.fq.switches) - off) for i in mean_idx + hard}
+            return self.budget.measure([self.refs[i] for i in mean_idx], [outs[i] for i in mean_idx],
+                                       [self.refs[i] for i in hard], [outs[i] for i in hard])
+
+        base = fq_score(set())
         for key, members in self.groups.items():
-            score = self._measure(self._fq_run(set(members)), mean_idx, tail_idx)[0]
+            score = fq_score(set(members))
             self.gain[key] = score.value - base.value + (score.worst - base.worst if self.tail else 0.0)
         self.order = sorted(self.groups, key=lambda key: -self.gain[key])
         log.debug("ranking (%d layers): %s", len(self.order),
@@ -338,23 +387,34 @@ class _Search:
         return {m for key in self.order[:n] for m in self.groups[key]}
 
     def estimate(self, n: int) -> Score:
-        """Fake-quant's score with the first ``n`` layers promoted; with a worst-sample
-        bound re-anchored on the last simulation, the worst over the simulated samples."""
+        """The score with the first ``n`` layers promoted: fake-quant's, or with a
+        worst-sample bound the simulator's interpolated per sample between the anchors."""
         if not self.tail:
-            return self._measure(self._fq_run(self.nodes_of(n)), self.first)[0]
-        score, outs = self._measure(self._fq_run(self.nodes_of(n)), self.first, list(self.offsets))
-        worst = min(v + self.offsets[i] for i, v in self._per_sample(outs).items())
-        return Score(score.value + self.mean_offset, worst)
+            return self._measure(self._fq_run(self.nodes_of(n)), ())[0]
+        fq_score, fq_values = self._measure(self._fq_run(self.nodes_of(n)), range(len(self.pool)))
+        fq_values["value"] = fq_score.value
+        (x0, y0), (x1, y1) = self.low["value"], self.high["value"]
+        overall = _progress(fq_score.value, x0, x1)
+        overall = 0.0 if overall is None else overall
+        est = {}
+        for key, x in fq_values.items():
+            (x0, y0), (x1, y1) = self.low[key], self.high[key]
+            t = _progress(x, x0, x1)
+            # a sample whose fake-quant value hardly moves between the anchors (its error
+            # is elsewhere) says nothing about its progress: the aggregate's stands in
+            if t is None or abs(x1 - x0) < RELIABLE * abs(self.high["value"][0] - self.low["value"][0]):
+                t = overall
+            est[key] = y0 + t * (y1 - y0)
+        return Score(est.pop("value"), min(est.values()))
 
-    def shortest(self, lo: int) -> int:
-        """The shortest prefix of at least ``lo`` layers whose estimate meets the budget
-        (binary search; every layer if none does)."""
-        hi = len(self.order)
+    def shortest(self, lo: int, hi: int) -> int:
+        """The shortest prefix of ``lo..hi`` layers whose estimate meets the budget
+        (binary search; ``hi`` if none does)."""
         lo = min(lo, hi)
         while lo < hi:
             mid = (lo + hi) // 2
             score = self.estimate(mid)
-            log.debug("fake-quant, %d layer(s) int16: %s", mid, score)
+            log.debug("estimate, %d layer(s) int16: %s", mid, score)
             if self.budget.met(score):
                 hi = mid
             else:

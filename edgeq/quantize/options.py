@@ -29,7 +29,8 @@ class QuantizeOptions:
     #: regexes of nodes to leave in float (only where the spec allows a fallback)
     float_nodes: list[str] = field(default_factory=list)
     #: budget for automatic int16 promotion: an output SQNR in dB (30 or "sqnr:30") or a
-    #: mean cosine ("cosine:0.995"); the most sensitive layers are promoted until it is met
+    #: mean cosine ("cosine:0.995"), optionally with a bound on the worst sample's value
+    #: ("cosine:0.996,min:0.993"); the most sensitive layers are promoted until it is met
     auto_mixed: object = None
     #: evaluation samples used by auto_mixed / sensitivity (taken from the calibration data)
     eval_samples: int = 16
