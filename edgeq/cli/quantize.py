@@ -15,9 +15,10 @@ from edgeq.cli.options import json_option
 @click.argument("model", metavar="MODEL")
 @click.option("--calib", "calib", required=True, metavar="DIR|zoo:NAME",
               help="Calibration data: a directory (images, .wav, .npy/.npz) or zoo:NAME.")
-@click.option("--auto-mixed", "auto_mixed", metavar="SQNR_DB|cosine:C",
+@click.option("--auto-mixed", "auto_mixed", metavar="SQNR_DB|cosine:C[,min:V]",
               help="Promote the most sensitive layers to int16 until the output SQNR (dB) or "
-                   "mean cosine on the calibration data reaches this budget.")
+                   "mean cosine on the calibration data reaches this budget; ',min:V' also "
+                   "bounds the worst sample.")
 @click.option("-o", "--output", "output", required=True, metavar="PATH",
               help="Where to write the quantized model (.edgeq zip, or a directory).")
 @quant_options
