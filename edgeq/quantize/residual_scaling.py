@@ -209,11 +209,13 @@ def find_fc_inputs(graph: Graph, segments: list[Segment]) -> dict[str, list[Node
 
 
 def apply_fc_inputs(graph: Graph, inputs: dict[str, list[Node]], scales: dict[str, np.ndarray]) -> int:
-    """Rewrite ``graph`` in place so that each LayerNorm output ``x`` of ``inputs`` holds
-    ``x / D`` and the FullyConnected layers reading it ``W · D``: the normalised tensor
-    is divided by ``D`` (int16, in the LayerNorm) before its γ/β ops, whose Add
-    constants are divided by ``D``. Skipped where ``D = 1`` or ``x`` has other readers
-    (a residual Add whose segment was not rewritten)."""
+    """Rewrite ``graph`` in place for each LayerNorm output ``x = a ⊙ n + c`` of
+    ``inputs`` (``n`` normalised, ``a``/``c`` its γ/β ops folded): ``x`` becomes
+    ``Mul(n, a / D)`` (int16, inside the LayerNorm; its readers take it requantized to
+    int8) and each FullyConnected reading it ``W · D`` with bias ``b + W c``. One int8
+    rounding instead of three (n to int8, times γ, plus β), and γ is no longer an int8
+    constant. Skipped where ``D = 1`` or ``x`` has other readers (a residual Add whose
+    segment was not rewritten)."""
     done = 0
     consumers = graph.consumers()
     for x, chain in inputs.items():
@@ -222,33 +224,36 @@ def apply_fc_inputs(graph: Graph, inputs: dict[str, list[Node]], scales: dict[st
         if d is None or np.all(d == 1) or any(n.op_type != "FullyConnected" for n in readers):
             continue
         d = np.asarray(d, np.float32)
-        inv = (1.0 / d).astype(np.float32)
-        i, _ = _const_operand(graph, chain[0], len(d))
-        pre, out = _prescale(graph, chain[0].inputs[i], inv, f"{x}/input")
-        chain[0].inputs[i] = out
-        for node in chain:
-            j, c = _const_operand(graph, node, len(d))
-            if node.op_type == "Add":
-                value = np.broadcast_to(graph.const(c), d.shape) * inv
-                node.inputs[1 - j] = graph.add_constant(f"{c}/input_scaled", value.astype(np.float32))
-        k = graph.nodes.index(chain[0])
-        graph.nodes[k:k] = [pre]
+        src, a, c = _affine(graph, chain, len(d))
+        pre = Node(graph.unique_name(f"{x}/input_scaled"), "Mul",
+                   [src, graph.add_constant(f"{x}/input_gamma", (a / d).astype(np.float32))], [x])
+        k = graph.nodes.index(chain[-1])
+        graph.nodes[k:k + 1] = [pre]
+        for node in chain[:-1]:
+            graph.nodes.remove(node)
         add_hint(graph, HINT_INT16, [pre.name])
         for fc in readers:
             w = graph.const(fc.inputs[1])
+            bias = w.astype(np.float64) @ c
+            if len(fc.inputs) > 2 and fc.inputs[2]:
+                bias = bias + graph.const(fc.inputs[2])
             fc.inputs[1] = graph.add_constant(f"{fc.inputs[1]}/input_scaled", w * d[None, :])
+            fc.inputs[2:] = [graph.add_constant(f"{fc.name}/input_bias", bias.astype(np.float32))]
         done += 1
     return done
 
 
-def _prescale(graph: Graph, src: str, inv: np.ndarray, prefix: str) -> tuple[Node, str]:
-    """``Mul(src, 1/D)``: the LayerNorm's normalised tensor divided by ``D`` while it is
-    still int16 (statistics path), so that no int8 tensor holds its outlier channels."""
-    out = graph.unique_name(f"{prefix}/normalized_scaled")
-    graph.tensors[out] = Tensor(out, np.float32, graph.tensors[src].shape)
-    node = Node(graph.unique_name(f"{prefix}/normalized_scaled"), "Mul",
-                [src, graph.add_constant(f"{prefix}/inverse_scale", inv)], [out])
-    return node, out
+def _affine(graph: Graph, chain: list[Node], channels: int) -> tuple[str | None, np.ndarray, np.ndarray]:
+    """``(n, a, c)`` with ``chain`` (Mul/Add by per-channel constants) computing
+    ``a ⊙ n + c`` from its input ``n`` (None for an empty chain)."""
+    a, c = np.ones(channels), np.zeros(channels)
+    src = None
+    for node in chain:
+        i, k = _const_operand(graph, node, channels)
+        src = node.inputs[i] if src is None else src
+        v = np.broadcast_to(graph.const(k).astype(np.float64), (channels,))
+        a, c = (a * v, c * v) if node.op_type == "Mul" else (a, c + v)
+    return src, a, c
 
 
 def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) -> int:
@@ -266,6 +271,7 @@ def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) 
         new_nodes: list[Node] = []
         stream_nodes: list[str] = []
         stats_nodes: list[str] = []
+        pre, shift = None, None
         for kind, t in seg.inputs:
             if kind == "const":
                 add.inputs = [graph.add_constant(f"{t}/residual_scaled", graph.const(t) * inv)
@@ -281,11 +287,28 @@ def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) 
                 g = graph.producers()[t]
                 g.inputs[0] = graph.add_constant(f"{g.inputs[0]}/residual_scaled", graph.const(g.inputs[0]) * inv)
             else:  # layernorm: a scaled copy of its γ/β ops for the residual Add only
-                pre, nodes, x_scaled = _scaled_copy(graph, t, seg.chain[t], inv, seg.add)
-                new_nodes += [pre] + nodes
-                stream_nodes += [n.name for n in nodes]
+                pre, shift, x_scaled = _scaled_copy(graph, t, seg.chain[t], inv, seg.add)
+                new_nodes.append(pre)
                 stats_nodes.append(pre.name)
                 add.inputs = [x_scaled if i == t else i for i in add.inputs]
+        if pre is not None and np.any(shift != 0):
+            # β/D joins the bias of a FullyConnected writing into the same Add (exact,
+            # and one int8 rounding fewer), else it is added to the copy
+            fcs = [t for kind, t in seg.inputs if kind == "fc"]
+            if fcs:
+                fc = graph.producers()[fcs[0]]
+                bias = shift + (graph.const(fc.inputs[2]) if len(fc.inputs) > 2 and fc.inputs[2] else 0.0)
+                fc.inputs[2:] = [graph.add_constant(f"{fc.name}/residual_bias", np.asarray(bias, np.float32))]
+            else:
+                x_scaled = pre.outputs[0]
+                out = graph.unique_name(f"{seg.add}/operand_shifted")
+                graph.tensors[out] = Tensor(out, np.float32, graph.tensors[x_scaled].shape)
+                shift_node = Node(graph.unique_name(f"{seg.add}/operand_shifted"), "Add",
+                                  [x_scaled, graph.add_constant(f"{seg.add}/operand_beta",
+                                                                shift.astype(np.float32))], [out])
+                new_nodes.append(shift_node)
+                stream_nodes.append(shift_node.name)
+                add.inputs = [out if i == x_scaled else i for i in add.inputs]
         h = add.outputs[0]
         h_full = graph.unique_name(f"{h}/unscaled")
         graph.tensors[h_full] = Tensor(h_full, np.float32, graph.tensors[h].shape)
@@ -305,23 +328,16 @@ def apply(graph: Graph, segments: list[Segment], scales: dict[str, np.ndarray]) 
 
 
 def _scaled_copy(graph: Graph, x: str, chain: list[Node], inv: np.ndarray, prefix: str):
-    """``(pre-scale node, γ/β nodes, output)`` computing ``x / D`` for the residual Add:
-    the normalised tensor feeding ``chain`` (the γ/β ops writing ``x``) divided by ``D``
-    (int16), then copies of the γ/β ops, Add constants divided by ``D``."""
-    src = chain[0].inputs[_const_operand(graph, chain[0], len(inv))[0]] if chain else x
-    pre, t = _prescale(graph, src, inv, prefix)
-    nodes = []
-    shape = graph.tensors[x].shape
-    for node in chain:
-        _, c = _const_operand(graph, node, len(inv))
-        value = graph.const(c) if node.op_type == "Mul" else np.broadcast_to(graph.const(c), inv.shape) * inv
-        op = node.op_type.lower()
-        cname = graph.add_constant(f"{prefix}/operand_{op}", np.asarray(value, np.float32))
-        out = graph.unique_name(f"{prefix}/operand_scaled")
-        graph.tensors[out] = Tensor(out, np.float32, shape)
-        nodes.append(Node(graph.unique_name(f"{prefix}/operand_{op}"), node.op_type, [t, cname], [out]))
-        t = out
-    return pre, nodes, t
+    """``(Mul node, c / D, output)``: ``Mul(n, a / D)`` (int16, inside the LayerNorm)
+    for the LayerNorm output ``x = a ⊙ n + c`` (``chain`` its γ/β ops); the caller adds
+    ``c / D``."""
+    src, a, c = _affine(graph, chain, len(inv))
+    src = x if src is None else src
+    out = graph.unique_name(f"{prefix}/operand_scaled")
+    graph.tensors[out] = Tensor(out, np.float32, graph.tensors[x].shape)
+    node = Node(graph.unique_name(f"{prefix}/operand_scaled"), "Mul",
+                [src, graph.add_constant(f"{prefix}/operand_gamma", (a * inv).astype(np.float32))], [out])
+    return node, c * inv, out
 
 
 def channel_maxima(graph: Graph, groups: dict[str, list[str]], feeds) -> dict[str, np.ndarray]:
