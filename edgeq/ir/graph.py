@@ -123,11 +123,14 @@ class Graph:
     # -- edits -------------------------------------------------------------------
     def unique_name(self, base: str) -> str:
         """A tensor/node name not used yet, derived from ``base``."""
-        taken = set(self.tensors) | {n.name for n in self.nodes}
-        if base not in taken:
+        # builders call this once per inserted node: the tensor dict answers directly and
+        # node names are collected once per call (not tensors and nodes into one new set,
+        # which made inserting n converters into a graph of N tensors cost n·N set inserts)
+        nodes = {n.name for n in self.nodes}
+        if base not in self.tensors and base not in nodes:
             return base
         i = 1
-        while f"{base}_{i}" in taken:
+        while f"{base}_{i}" in self.tensors or f"{base}_{i}" in nodes:
             i += 1
         return f"{base}_{i}"
 
@@ -179,8 +182,8 @@ class Graph:
     def copy(self) -> "Graph":
         """A deep copy (constant arrays are shared: passes must not mutate them in place)."""
         g = Graph(self.name, {}, [], list(self.inputs), list(self.outputs), self.opset, dict(self.metadata))
-        g.tensors = {k: Tensor(t.name, t.dtype, t.shape, t.data, t.quant) for k, t in self.tensors.items()}
-        g.nodes = [Node(n.name, n.op_type, list(n.inputs), list(n.outputs), copy.deepcopy(n.attrs), n.domain)
+        g.tensors = {k: _copy_tensor(t) for k, t in self.tensors.items()}
+        g.nodes = [Node(n.name, n.op_type, list(n.inputs), list(n.outputs), _copy_attrs(n.attrs), n.domain)
                    for n in self.nodes]
         return g
 
@@ -190,3 +193,32 @@ class Graph:
 
     def parameter_bytes(self) -> int:
         return sum(int(t.data.nbytes) for t in self.constants())
+
+
+#: attribute values that are never mutated in place: copied by reference
+_IMMUTABLE = (int, float, str, bool, bytes, type(None))
+
+
+def _copy_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a node's attributes: scalars and strings are shared, flat lists of
+    them are copied as lists, anything else (arrays, nested values) is deep-copied
+    (``copy.deepcopy`` of every dict costs more than the rest of :meth:`Graph.copy`)."""
+    out = {}
+    for k, v in attrs.items():
+        if isinstance(v, _IMMUTABLE):
+            out[k] = v
+        elif type(v) is list and all(isinstance(x, _IMMUTABLE) for x in v):
+            out[k] = list(v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _copy_tensor(t: Tensor) -> Tensor:
+    """A new Tensor with the fields of ``t`` (data and quant shared, as in Graph.copy);
+    fields already in canonical form skip ``__post_init__``'s conversions."""
+    if type(t.shape) is tuple and isinstance(t.dtype, np.dtype) and all(type(d) is int for d in t.shape):
+        new = object.__new__(Tensor)
+        new.__dict__.update(name=t.name, dtype=t.dtype, shape=t.shape, data=t.data, quant=t.quant)
+        return new
+    return Tensor(t.name, t.dtype, t.shape, t.data, t.quant)

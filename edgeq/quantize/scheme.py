@@ -82,11 +82,22 @@ def _channel_view(w: np.ndarray, axis: int) -> np.ndarray:
     return np.moveaxis(np.asarray(w, np.float64), axis, 0).reshape(w.shape[axis], -1)
 
 
-def _channel_errors(wc: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Squared error per channel of symmetric quantization with thresholds ``t`` [C]."""
+def _channel_errors(wc: np.ndarray, t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Squared error per channel of symmetric quantization with thresholds ``t`` [C]
+    (``out``: scratch of ``wc``'s shape and dtype, overwritten)."""
     s = np.where(t > 0, t / WEIGHT_QMAX, 1.0)[:, None]
-    q = np.clip(round_half_away(wc / s), -WEIGHT_QMAX, WEIGHT_QMAX)
-    return np.sum((wc - q * s) ** 2, axis=1)
+    v = np.divide(wc, s, out=out)
+    # round half away from zero in place: trunc(v ± 0.5) == sign(v) * floor(|v| + 0.5)
+    # (round_half_away) for every float, up to the sign of a zero, which the squared
+    # error below does not see
+    q = np.copysign(0.5, v)
+    q += v
+    np.trunc(q, out=q)
+    np.clip(q, -WEIGHT_QMAX, WEIGHT_QMAX, out=q)
+    q *= s
+    np.subtract(wc, q, out=q)
+    q *= q
+    return q.sum(axis=1)
 
 
 def weight_thresholds(w: np.ndarray, axis: int | None, clip: str = "mse") -> np.ndarray:
@@ -104,7 +115,8 @@ def weight_thresholds(w: np.ndarray, axis: int | None, clip: str = "mse") -> np.
     if clip != "mse":
         raise QuantizationError(f"unknown weight clipping '{clip}'; use 'mse' or 'max'")
     best_f = np.ones_like(amax)
-    best_err = _channel_errors(wc, amax)
+    scratch = np.empty_like(wc)
+    best_err = _channel_errors(wc, amax, scratch)
     for grid in (np.linspace(0.5, 1.0, 6), None):
         if grid is None:  # refine around each channel's best coarse factor
             grid = np.linspace(-0.08, 0.08, 9)
@@ -112,7 +124,7 @@ def weight_thresholds(w: np.ndarray, axis: int | None, clip: str = "mse") -> np.
         else:
             cands = [np.full_like(amax, g) for g in grid]
         for f in cands:
-            err = _channel_errors(wc, amax * f)
+            err = _channel_errors(wc, amax * f, scratch)
             better = err < best_err
             best_err = np.where(better, err, best_err)
             best_f = np.where(better, f, best_f)
