@@ -9,7 +9,9 @@ integer-only quantization core"):
 * PP-OCR direction classifier: agreement >= 0.98;
 * MiniLM integer-only: cosine mean >= 0.98 by default (int8 with the residual stream
   around each LayerNorm in 16x8; strictly int8 it is not reached, see the xfail); with
-  automatic int16: cosine mean >= 0.995 and min >= 0.99;
+  automatic int16 (budget ``"cosine:0.996,min:0.993"``, mean and worst sample on the
+  calibration data): cosine mean >= 0.995 and min >= 0.99 (the minimum is not reached,
+  see the xfail);
 * silero VAD: speech-probability MAE <= 0.02 and decision agreement at 0.5 >= 0.98 (the
   STFT front end and the LSTM cell state in int16, as the lowering hints ask).
 """
@@ -22,6 +24,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 CALIBRATION_SAMPLES = 64
+#: MiniLM's automatic int16 budget: the bar's mean and minimum with a margin, both met on
+#: calibration data (the minimum over 64 calibration sentences, docs/quantization.md)
+MINILM_BUDGET = "cosine:0.996,min:0.993"
 
 
 def _setup(name):
@@ -93,14 +98,18 @@ def test_minilm_strict_int8():
     assert np.mean(cos) >= 0.98
 
 
-@pytest.mark.xfail(strict=False, reason="measured on a clean checkout: minimum cosine 0.989 against the "
-                   "bar's 0.99 (the mean passes); the bar is not reliably met yet")
+@pytest.mark.xfail(strict=False, reason="measured on the whole eval split: mean 0.9978, minimum 0.9887 (one "
+                   "sentence; the next is 0.9936) against the bar's 0.99; that sentence stays at 0.9886 with "
+                   "every promotable tensor in int16, so promotion alone cannot reach the bar")
 def test_minilm_automatic_int16():
     import edgeq
 
     m, calib, feeds, refs = _setup("minilm-l6")
-    qm = edgeq.quantize(m, calib, progress=False, auto_mixed="cosine:0.996")
-    assert qm.report["auto_mixed"]["met"]
+    # the bar has a minimum, so the budget has one (mean and worst sample on calibration data)
+    qm = edgeq.quantize(m, calib, progress=False, auto_mixed=MINILM_BUDGET)
+    info = qm.report["auto_mixed"]
+    assert info["met"] and info["budget"] == "cosine >= 0.996, min >= 0.993"
+    assert info["score"] >= 0.996 and info["min"] >= 0.993
     g = qm.graph
     # integer-only: nothing but the boundary is float
     assert all(g.tensors[n.outputs[0]].dtype.kind != "f" for n in g.nodes if n.op_type not in ("Dequantize", "Cast"))
