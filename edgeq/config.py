@@ -293,6 +293,7 @@ class QuantOverrides(Section):
     int16: NodeSelection = Field(default_factory=NodeSelection)
     int16_hints: bool | None = None
     int16_residual: bool | None = None
+    residual_scaling: Literal["auto"] | bool | None = None
     auto_mixed: AutoMixed | None = None
     float_fallback: FloatFallback = Field(default_factory=FloatFallback)
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
@@ -316,7 +317,8 @@ class QuantOverrides(Section):
         w = self.weights
         for key, value in (("weight_clip", w.clip), ("weight_rounding", w.rounding),
                            ("equalize", w.equalize), ("bias_correction", w.bias_correction),
-                           ("int16_residual", self.int16_residual)):
+                           ("int16_residual", self.int16_residual),
+                           ("residual_scaling", self.residual_scaling)):
             if value is not None:
                 opts[key] = value
         return opts

@@ -132,18 +132,20 @@ def test_weight_algorithms_and_budgets_map_to_real_quantizer_options():
     calibration: {dataset: {kind: zoo, model: minilm-l6}, method16: mse}
     quantization:
       int16_residual: false
+      residual_scaling: false
       weights: {rounding: adaround, equalize: false}
       auto_mixed: {cosine: 0.996}
       per_target:
-        tflite: {auto_mixed: {budget: "sqnr:28"}, weights: {rounding: nearest}}
+        tflite: {auto_mixed: {budget: "sqnr:28,min:20"}, weights: {rounding: nearest}}
     """
     cfg = load_config_text(text)
     base = QuantizeOptions.from_kwargs(cfg.quantize_options())
     assert (base.weight_rounding, base.equalize, base.int16_residual, base.method16) == \
         ("adaround", False, False, "mse")
+    assert base.residual_scaling is False and not base.scales_residual()
     assert base.auto_mixed == Budget("cosine", 0.996)
     tfl = QuantizeOptions.from_kwargs(cfg.quantize_options("tflite"))
-    assert tfl.auto_mixed == Budget("sqnr", 28.0) and tfl.weight_rounding == "nearest"
+    assert tfl.auto_mixed == Budget.parse("sqnr:28,min:20") and tfl.weight_rounding == "nearest"
     assert tfl.equalize is False  # weights are merged field by field
 
 
