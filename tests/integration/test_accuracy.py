@@ -10,8 +10,7 @@ integer-only quantization core"):
 * MiniLM integer-only: cosine mean >= 0.98 by default (int8 with the residual stream
   around each LayerNorm in 16x8; strictly int8 in test_minilm_int8.py); with
   automatic int16 (budget ``"cosine:0.996,min:0.993"``, mean and worst sample on the
-  calibration data): cosine mean >= 0.995 and min >= 0.99 (the minimum is not reached,
-  see the xfail);
+  calibration data): cosine mean >= 0.995 and min >= 0.99;
 * silero VAD: speech-probability MAE <= 0.02 and decision agreement at 0.5 >= 0.98 (the
   STFT front end and the LSTM cell state in int16, as the lowering hints ask).
 """
@@ -87,9 +86,6 @@ def test_minilm_default():
     assert np.mean(cos) >= 0.98
 
 
-@pytest.mark.xfail(strict=False, reason="measured on the whole eval split: mean 0.9978, minimum 0.9887 (one "
-                   "sentence; the next is 0.9936) against the bar's 0.99; that sentence stays at 0.9886 with "
-                   "every promotable tensor in int16, so promotion alone cannot reach the bar")
 def test_minilm_automatic_int16():
     import edgeq
 
