@@ -132,10 +132,11 @@ def bench_model(name: str, runs: int, warmup: int, n_eval: int, n_calib: int, tm
     from edgeq_tflite.emit.size import size_breakdown
 
     onnx_bytes = onnx_path.stat().st_size
+    breakdown = size_breakdown(e8.model)
     res["size"] = {"onnx_fp32": onnx_bytes, "tflite_int8": len(e8.model),
                    "tflite_fp32": len(e32.model), "int8_over_onnx": len(e8.model) / onnx_bytes,
-                   "int8_breakdown": size_breakdown(e8.model),
-                   "schema_floor_over_onnx": size_breakdown(e8.model)["schema_floor"] / onnx_bytes}
+                   "int8_breakdown": breakdown,
+                   "schema_floor_over_onnx": breakdown["schema_floor"] / onnx_bytes}
     res["tflite"] = {"ops": e8.op_histogram, "transposes": e8.transposes,
                      "float_nodes": e8.float_nodes, "min_runtime_version": e8.min_runtime_version}
 

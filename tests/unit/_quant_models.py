@@ -127,3 +127,14 @@ def sqnr_db(ref: np.ndarray, out: np.ndarray) -> float:
     ref = np.asarray(ref, np.float64)
     err = np.asarray(out, np.float64) - ref
     return float(10 * np.log10(np.sum(ref ** 2) / max(np.sum(err ** 2), 1e-30)))
+
+
+def cnn_files(tmp_path: Path, n: int = 8) -> tuple[Path, Path]:
+    """``small_cnn`` saved as ``tmp_path/cnn.onnx`` and ``n`` calibration feeds as .npz
+    files in ``tmp_path/calib`` (what the CLI takes)."""
+    model = save(small_cnn(), tmp_path / "cnn.onnx")
+    data = tmp_path / "calib"
+    data.mkdir()
+    for i, feed in enumerate(cnn_feeds(n)):
+        np.savez(data / f"s{i}.npz", **feed)
+    return model, data

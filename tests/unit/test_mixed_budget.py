@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from _quant_models import cnn_feeds, save, small_cnn, tiny_transformer, transformer_feeds
+from _quant_models import cnn_feeds, cnn_files, save, small_cnn, tiny_transformer, transformer_feeds
 
 import edgeq
 from edgeq.cli import main
@@ -102,11 +102,7 @@ def test_auto_mixed_with_a_worst_sample_bound(tmp_path):
 
 def test_cli_parses_the_worst_sample_bound(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EDGEQ_CACHE", str(tmp_path / "cache"))
-    model = save(small_cnn(), tmp_path / "cnn.onnx")
-    data = tmp_path / "calib"
-    data.mkdir()
-    for i, feed in enumerate(cnn_feeds(8)):
-        np.savez(data / f"s{i}.npz", **feed)
+    model, data = cnn_files(tmp_path)
     out = tmp_path / "q.edgeq"
     assert main(["quantize", str(model), "--calib", str(data), "--auto-mixed", "sqnr:20,min:15",
                  "-o", str(out), "--json"]) == 0

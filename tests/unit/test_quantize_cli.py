@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from _quant_models import cnn_feeds, save, small_cnn
+from _quant_models import cnn_files
 
 from edgeq.cli import main
 from edgeq.quantize.api import QuantizedModel
@@ -16,11 +15,7 @@ from edgeq.quantize.api import QuantizedModel
 @pytest.fixture()
 def files(tmp_path, monkeypatch):
     monkeypatch.setenv("EDGEQ_CACHE", str(tmp_path / "cache"))
-    model = save(small_cnn(), tmp_path / "cnn.onnx")
-    data = tmp_path / "calib"
-    data.mkdir()
-    for i, feed in enumerate(cnn_feeds(8)):
-        np.savez(data / f"s{i}.npz", **feed)
+    model, data = cnn_files(tmp_path)
     return model, data, tmp_path
 
 

@@ -42,6 +42,15 @@ def integer_feeds(graph: Graph, feeds: dict[str, np.ndarray]) -> dict[str, np.nd
     return out
 
 
+def file_layout(spec, value) -> np.ndarray:
+    """``value`` (source layout, NC…) as the .tflite input ``spec`` takes it."""
+    v = np.asarray(value)
+    if spec.layout and spec.layout not in ("NCW", "NCHW", "NCDHW"):
+        letters = "NC" + "DHW"[3 - (v.ndim - 2):]
+        v = np.transpose(v, [letters.index(c) for c in spec.layout])
+    return np.ascontiguousarray(v.astype(spec.dtype))
+
+
 def litert(model: bytes, feeds: dict, inputs, outputs, *, reference: bool) -> dict[str, np.ndarray]:
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
@@ -50,11 +59,7 @@ def litert(model: bytes, feeds: dict, inputs, outputs, *, reference: bool) -> di
     it.allocate_tensors()
     idx = {d["name"]: d["index"] for d in it.get_input_details()}
     for spec in inputs:
-        v = np.asarray(feeds[spec.name])
-        if spec.layout and spec.layout not in ("NCW", "NCHW", "NCDHW"):
-            letters = "NC" + "DHW"[3 - (v.ndim - 2):]
-            v = np.transpose(v, [letters.index(c) for c in spec.layout])
-        it.set_tensor(idx[spec.name], np.ascontiguousarray(v.astype(spec.dtype)))
+        it.set_tensor(idx[spec.name], file_layout(spec, feeds[spec.name]))
     it.invoke()
     odx = {d["name"]: d["index"] for d in it.get_output_details()}
     return {spec.name: it.get_tensor(odx[spec.name]).copy() for spec in outputs}

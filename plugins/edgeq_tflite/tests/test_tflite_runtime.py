@@ -63,7 +63,7 @@ def test_matches_litert_reference_in_tflite_runtime(case, max_lsb, request, tmp_
     runs = harness.run_all(model.graph, model.feeds[0])  # int8 I/O; LiteRT BUILTIN_REF
     exp = runs.export
     (tmp_path / "model.tflite").write_bytes(exp.model)
-    np.savez(tmp_path / "feeds.npz", **{s.name: _file_layout(s, runs.int_feeds[s.name]) for s in exp.inputs})
+    np.savez(tmp_path / "feeds.npz", **{s.name: harness.file_layout(s, runs.int_feeds[s.name]) for s in exp.inputs})
     done = subprocess.run([exe, "-c", RUNNER, str(tmp_path / "model.tflite"), str(tmp_path / "feeds.npz"),
                            str(tmp_path / "out.npz")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -74,10 +74,3 @@ def test_matches_litert_reference_in_tflite_runtime(case, max_lsb, request, tmp_
         diff = np.abs(got[spec.name].astype(np.int64) - runs.reference[spec.name].astype(np.int64))
         assert diff.max() <= max_lsb, f"{case} in tflite-runtime {version}: {diff.max()} LSB"
         assert np.mean(diff == 0) >= 0.9, f"{case}: only {np.mean(diff == 0):.2f} of the outputs are equal"
-
-
-def _file_layout(spec, value: np.ndarray) -> np.ndarray:
-    if spec.layout and spec.layout not in ("NCW", "NCHW", "NCDHW"):
-        letters = "NC" + "DHW"[3 - (value.ndim - 2):]
-        value = np.transpose(value, [letters.index(c) for c in spec.layout])
-    return np.ascontiguousarray(value.astype(spec.dtype))
