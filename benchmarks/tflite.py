@@ -62,7 +62,7 @@ def _litert(model: bytes, reference: bool = False):
 
 
 def _feed_litert(it, exp, feed):
-    from edgeq_tflite.host_runner import HostRunner
+    from edgeq_tflite.runners.host import HostRunner
 
     idx = {d["name"]: d["index"] for d in it.get_input_details()}
     for spec in exp.inputs:
@@ -70,7 +70,7 @@ def _feed_litert(it, exp, feed):
 
 
 def _outputs_litert(it, exp):
-    from edgeq_tflite.host_runner import HostRunner
+    from edgeq_tflite.runners.host import HostRunner
 
     idx = {d["name"]: d["index"] for d in it.get_output_details()}
     return {s.name: HostRunner._from_model(s.to_json(), it.get_tensor(idx[s.name])) for s in exp.outputs}

@@ -17,6 +17,7 @@ Artifact layout: a directory holding the emitted files and ``manifest.json``::
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from edgeq.errors import BuildError, TargetUnavailableError
+from edgeq.errors import BuildError, TargetUnavailableError, UsageError
 from edgeq.types import NodePlacement, QuantSpec
 
 MANIFEST_NAME = "manifest.json"
@@ -132,6 +133,14 @@ class Target(abc.ABC):
         node on failure.
         """
 
+    def default_quant_spec(self) -> QuantSpec | None:
+        """The spec :func:`edgeq.quantize` uses when called without one, or None.
+
+        At most one installed target should offer it; the first in plugin registration
+        order wins (:func:`edgeq.targets.default_quant_spec`).
+        """
+        return None
+
     def sdk_available(self) -> bool:
         import importlib.util
 
@@ -142,11 +151,23 @@ class Target(abc.ABC):
 
 
 class Runner(abc.ABC):
-    """Runs an artifact: on the host, or on a device through a transport."""
+    """Runs an artifact: on the host, or on a device through a transport.
+
+    The core checks ``targets``: ``run`` and ``profile`` of every subclass are wrapped
+    (``__init_subclass__``) so that an artifact of another target is refused with a
+    UsageError before the runner sees it; runners do not re-check.
+    """
 
     name: str = ""
     #: targets this runner can execute
     targets: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for method in ("run", "profile"):
+            fn = cls.__dict__.get(method)
+            if fn is not None and not getattr(fn, "_edgeq_checks_target", False):
+                setattr(cls, method, _checking_target(fn))
 
     @abc.abstractmethod
     def run(self, artifact: Artifact, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -159,6 +180,26 @@ class Runner(abc.ABC):
 
 
 RunnerFactory = Callable[..., Runner]
+
+
+def check_runs(runner: Runner, artifact: Any) -> None:
+    """Raise UsageError unless ``runner`` declares the artifact's target in ``targets``."""
+    target = getattr(artifact, "target", None)
+    if isinstance(artifact, Artifact) and target not in runner.targets:
+        runs = ", ".join(runner.targets) or "no"
+        raise UsageError(f"{artifact.path}: a '{target}' artifact; the '{runner.name}' runner of "
+                         f"this plugin runs {runs} artifacts (pick the runner for '{target}': "
+                         "'edgeq targets' lists them)")
+
+
+def _checking_target(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(self, artifact, *args, **kwargs):
+        check_runs(self, artifact)
+        return fn(self, artifact, *args, **kwargs)
+
+    wrapper._edgeq_checks_target = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 @dataclass
@@ -205,3 +246,10 @@ def unavailable(target: Target) -> TargetUnavailableError:
     return TargetUnavailableError(
         f"target '{target.name}' needs {', '.join(target.sdk_packages)}; install with: "
         f"pip install {' '.join(target.sdk_packages)}")
+
+
+def edgeq_version() -> str:
+    """The installed edgeq's version string, for manifests and reports."""
+    import edgeq
+
+    return edgeq.__version__

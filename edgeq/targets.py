@@ -237,6 +237,24 @@ def plugin_runners() -> list[tuple[str, Any]]:
     return out
 
 
+def default_quant_spec():
+    """The QuantSpec of :func:`edgeq.quantize` without ``spec=``: the first installed
+    target's :meth:`~edgeq.target.Target.default_quant_spec`, in plugin order.
+
+    Raises TargetUnavailableError when no installed target offers one.
+    """
+    registered = plugin_targets()
+    for _plugin, target in registered.values():
+        spec = target.default_quant_spec()
+        if spec is not None:
+            return spec
+    raise TargetUnavailableError(
+        "edgeq.quantize() was called without spec= and no installed target plugin offers a "
+        f"default one (targets installed: {', '.join(sorted(registered)) or 'none'}); pass "
+        "spec=edgeq.targets.get_target(NAME).spec, or install a target plugin such as "
+        "edgeq's tflite plugin (pip install 'edgeq[tflite]')")
+
+
 def _available_names() -> list[str]:
     names = set(builtin_profiles()) | set(plugin_targets())
     return sorted(names)

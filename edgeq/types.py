@@ -111,6 +111,7 @@ class QuantSpec:
     * ``float_fallback_ops``: op types the target may leave in float (reported).
     * ``fixed_output``: op type -> {dtype: (scale, zero_point)} for fixed-scale outputs.
     * ``same_scale_ops``: ops whose output shares the input's scale and zero point.
+    * ``int16_ops``: op types the target runs with int16 activations (16x8).
     """
 
     name: str
@@ -125,6 +126,9 @@ class QuantSpec:
     #: op types the quantizer rewrites into simpler integer ops the target runs faster
     #: (``"HardSwish"``: MUL/ADD/MUL, edgeq/quantize/hardswish.py)
     decompose_ops: frozenset[str] = frozenset()
+    #: op types with an int16 (16x8) kernel on the target; a node asked to run in int16
+    #: whose op is not listed stays int8 (logged), and ``auto_mixed`` never promotes it
+    int16_ops: frozenset[str] = frozenset()
 
     def supports_int16(self) -> bool:
         return QDType.INT16 in self.activation_dtypes

@@ -1,11 +1,6 @@
-"""Latency statistics beyond :class:`edgeq.target.LatencyStats`.
-
-``benchmark_model`` prints only count, mean, std, min and max of its regular runs (a
-``tsl::Stat``), no percentiles. Device runners therefore combine two measurements:
-the bulk run (many invocations in one process, after warm-up) for mean/std/min/max/
-init, and a few separate single-inference invocations (each after its own warm-up)
-whose times are real per-run samples for p50/p90. :func:`latency_from_benchmark`
-records which figure came from where in ``LatencyStats`` and the report.
+"""Latency statistics beyond :class:`edgeq.target.LatencyStats`: percentiles, the JSON
+form of a LatencyStats, and speed-ups. Tool-specific parsers (TFLite's
+``benchmark_model``) live in their target plugin.
 """
 
 from __future__ import annotations
@@ -16,7 +11,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from edgeq.profile.benchmark_model import BenchmarkOutput
 from edgeq.target import LatencyStats
 
 
@@ -25,24 +19,6 @@ def percentile(samples_ms: Sequence[float], q: float) -> float:
     if not len(samples_ms):
         raise ValueError("no latency samples")
     return float(np.percentile(np.asarray(samples_ms, np.float64), q))
-
-
-def latency_from_benchmark(bulk: BenchmarkOutput, samples_ms: Sequence[float]) -> LatencyStats:
-    """LatencyStats for a ``benchmark_model`` measurement.
-
-    ``bulk`` supplies runs, mean, std, min, max and the init time ("load_ms");
-    ``samples_ms`` (single-run invocations) supply p50 and p90 and are kept as samples.
-    """
-    inf = bulk.inference
-    if inf is None or not inf.count:
-        raise ValueError("benchmark_model output has no regular runs")
-    if not samples_ms:
-        raise ValueError("p50/p90 need at least one single-run sample")
-    return LatencyStats(
-        runs=inf.count, p50_ms=percentile(samples_ms, 50), p90_ms=percentile(samples_ms, 90),
-        mean_ms=bulk.inference_avg_ms if bulk.inference_avg_ms is not None else inf.avg_us / 1e3,
-        min_ms=inf.min_us / 1e3, max_ms=inf.max_us / 1e3, std_ms=inf.std_us / 1e3,
-        load_ms=bulk.init_ms, samples_ms=[float(s) for s in samples_ms])
 
 
 def latency_to_dict(stats: LatencyStats | Mapping[str, Any] | None) -> dict[str, Any] | None:

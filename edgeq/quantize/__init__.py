@@ -15,7 +15,6 @@ _LAZY = {
     "QuantizedModel": ("edgeq.quantize.api", "QuantizedModel"),
     "compare": ("edgeq.quantize.compare", "compare"),
     "sensitivity": ("edgeq.quantize.mixed", "sensitivity"),
-    "TFLITE_INT8": ("edgeq.quantize.spec", "TFLITE_INT8"),
 }
 
 

@@ -119,17 +119,18 @@ def quantize(model, calibration, *, spec=None, **options) -> QuantizedModel:
 
     ``model``: a Model from :func:`edgeq.load` or a path. ``calibration``: an
     ``edgeq.data`` dataset or any iterable of feed dicts. ``spec``: a QuantSpec
-    (default: TFLite int8). ``options``: see :class:`~edgeq.quantize.options.QuantizeOptions`
+    (default: the one an installed target offers,
+    :func:`edgeq.targets.default_quant_spec`; TFLite int8 with edgeq's plugins). ``options``: see :class:`~edgeq.quantize.options.QuantizeOptions`
     (``method``, ``int16``, ``int16_ops``, ``float_nodes``, ``auto_mixed``,
     ``weight_clip``, ``bias_correction``, ``num_samples``, ``cache_dir``, ``progress`` …).
     """
     from edgeq.calibrate.collect import collect
     from edgeq.quantize.lower import LOWERING_VERSION, Hints, lower
     from edgeq.quantize.pipeline import build_from_calibration
-    from edgeq.quantize.spec import DEFAULT_SPEC
+    from edgeq.targets import default_quant_spec
 
     opts = QuantizeOptions.from_kwargs(options)
-    spec = spec or DEFAULT_SPEC
+    spec = spec or default_quant_spec()
     t0 = time.perf_counter()
     m = _as_model(model)
     dataset = _as_dataset(calibration, opts.num_samples, opts.seed)

@@ -34,7 +34,7 @@ import numpy as np
 from edgeq.errors import QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.quantize import scheme
-from edgeq.quantize.rules import INT16_OPS, rule_for
+from edgeq.quantize.rules import rule_for
 from edgeq.quantize.spec import allows_fallback
 from edgeq.types import QDType, QuantParams, QuantSpec
 
@@ -110,7 +110,7 @@ def assign_precision(graph: Graph, spec: QuantSpec, int16_nodes=frozenset(), flo
                 impossible.append(f"'{node.name}' ({node.op_type}): {problem}")
             continue
         wants16 = node.name in int16_nodes and spec.supports_int16()
-        if wants16 and node.op_type not in INT16_OPS:
+        if wants16 and node.op_type not in spec.int16_ops:
             log.info("node '%s' (%s) has no int16 kernel; kept int8", node.name, node.op_type)
             wants16 = False
         precision[node.name] = "int16" if wants16 else "int8"
@@ -119,7 +119,7 @@ def assign_precision(graph: Graph, spec: QuantSpec, int16_nodes=frozenset(), flo
             f"{len(impossible)} node(s) cannot run in integer arithmetic and the spec "
             f"'{spec.name}' allows no float fallback for them: {'; '.join(impossible[:8])}"
             f"{' …' if len(impossible) > 8 else ''}. Use a spec with float fallback "
-            f"(e.g. edgeq.quantize.spec.TFLITE_INT8_FALLBACK) or change the model.")
+            f"(a target profile with float_fallback: true) or change the model.")
     return precision, fallback
 
 

@@ -31,13 +31,13 @@ import numpy as np
 
 from edgeq.errors import UsageError
 from edgeq.quantize.compare import cosine, sqnr_db
-from edgeq.quantize.rules import INT16_OPS
 
 log = logging.getLogger(__name__)
 
 _STEP = re.compile(r"/t\d+/")
-#: ops auto_mixed may promote: those with int16 kernels, and Gelu (expanded, see gelu16.py)
-PROMOTABLE = INT16_OPS | {"Gelu"}
+#: besides the spec's int16 ops, auto_mixed may promote Gelu (expanded into int16 ops
+#: the target has, see gelu16.py)
+EXPANDED_TO_INT16 = frozenset({"Gelu"})
 #: data-movement ops, promoted with their producer when searching with a worst-sample bound
 MOVE_OPS = frozenset({"Reshape", "Transpose", "Flatten", "Identity", "Squeeze", "Unsqueeze", "Slice",
                       "Split", "Expand", "Tile", "DepthToSpace", "SpaceToDepth"})
@@ -356,7 +356,7 @@ class _Search:
         producer = {o: n.name for n in self.fq.lowered.nodes for o in n.outputs if o}
         key_of: dict[str, str] = {}
         for node in self.fq.lowered.nodes:
-            if node.name not in switches or node.op_type not in PROMOTABLE or \
+            if node.name not in switches or node.op_type not in self.builder.spec.int16_ops | EXPANDED_TO_INT16 or \
                     node.name in self.builder.base_int16:
                 continue
             key = layer_key(node.name)

@@ -16,7 +16,6 @@ from edgeq.quantize.bias_correction import correct_biases
 from edgeq.quantize.build import build_quantized_graph
 from edgeq.quantize.options import QuantizeOptions, match_nodes
 from edgeq.quantize.ranges import RangeChooser, hinted_ranges
-from edgeq.quantize.rules import INT16_OPS
 from edgeq.quantize.spec import allows_fallback
 from edgeq.types import QDType
 
@@ -82,7 +81,7 @@ class Builder:
 
         def dtype_of(tensor: str) -> QDType:
             node = producers.get(tensor)
-            if wide and node is not None and node.name in int16_nodes and node.op_type in INT16_OPS:
+            if wide and node is not None and node.name in int16_nodes and node.op_type in self.spec.int16_ops:
                 return QDType.INT16
             return QDType.INT8
         return dtype_of

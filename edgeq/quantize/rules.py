@@ -11,9 +11,7 @@ The roles follow the TFLite builtin each op maps to (docs/quantization.md):
 * anything else (shapes, axes, pads, indices, Clip bounds) is a parameter, kept
   unchanged: int64 index/shape constants, float32 op parameters.
 
-``INT16_OPS`` lists the ops whose TFLite kernels have a 16x8 / int16 variant; the
-LUT-based int8 kernels (GELU, HARD_SWISH) and SQUARED_DIFFERENCE have none, so
-promoting them to int16 is ignored (and logged).
+Which ops a target runs with int16 activations is the target's ``QuantSpec.int16_ops``.
 """
 
 from __future__ import annotations
@@ -59,9 +57,6 @@ RULES: dict[str, OpRule] = {
     "Gather": _UNARY,  # input 1 (indices) stays int
     "Pad": OpRule(data=(0,), like_output=(2,)),
 }
-
-#: ops with an int16 (16x8) kernel in TFLite
-INT16_OPS = frozenset(RULES) - {"Gelu", "HardSwish", "SquaredDifference"}
 
 #: ops whose float output range is exactly a subset of the input's, so a same-scale
 #: group can take the input's range

@@ -22,7 +22,7 @@ def __getattr__(name: str):
 
         return getattr(target, name)
     if name == "HostRunner":
-        from edgeq_tflite.host_runner import HostRunner
+        from edgeq_tflite.runners.host import HostRunner
 
         return HostRunner
     raise AttributeError(f"module 'edgeq_tflite' has no attribute {name!r}")

@@ -6,9 +6,7 @@ importing LiteRT (it is imported when a model is emitted or run).
 
 from __future__ import annotations
 
-import importlib.util
-
-from edgeq.plugins import hookimpl
+from edgeq.sdk import hookimpl
 
 
 @hookimpl
@@ -20,12 +18,8 @@ def register_targets() -> list:
 
 @hookimpl
 def register_runners() -> list:
-    from edgeq_tflite.host_runner import HostRunner
+    from edgeq_tflite.runners.adb import RUNNERS as ADB_RUNNERS
+    from edgeq_tflite.runners.host import HostRunner
 
-    runners: list = [HostRunner]
-    # the Android runner (benchmark_model / LiteRT over adb) lives in its own module
-    if importlib.util.find_spec("edgeq_tflite.adb_runner") is not None:
-        from edgeq_tflite import adb_runner
-
-        runners.extend(getattr(adb_runner, "RUNNERS", ()))
-    return runners
+    # the Android runner drives TFLite's benchmark_model over adb (runners/adb.py)
+    return [HostRunner, *ADB_RUNNERS]

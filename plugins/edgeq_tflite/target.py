@@ -20,10 +20,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from edgeq.errors import BuildError, UsageError
-from edgeq.quantize.spec import SAME_SCALE_OPS, TFLITE_INT8
-from edgeq.target import Artifact, BuildOptions, Target
-from edgeq.types import NodePlacement, QuantSpec
+from edgeq.sdk import (SAME_SCALE_OPS, Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
+                       Target, UsageError, edgeq_version)
+from edgeq_tflite.spec import TFLITE_INT8
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +90,10 @@ class TFLiteTarget(Target):
     def spec(self) -> QuantSpec:
         return TFLITE_SPEC
 
+    def default_quant_spec(self) -> QuantSpec:
+        """``edgeq.quantize`` without ``spec=`` quantizes for TFLite int8 (spec.py)."""
+        return TFLITE_INT8
+
     def spec_for(self, options: BuildOptions | dict | None) -> QuantSpec:
         """The spec under a profile's options: without ``float_fallback`` every node must
         run in integer (``TFLITE_SPEC_STRICT``)."""
@@ -99,7 +102,7 @@ class TFLiteTarget(Target):
         return TFLITE_SPEC if options is not None and _float_fallback(options) else TFLITE_SPEC_STRICT
 
     def check(self, graph) -> list[NodePlacement]:
-        from edgeq.ir.passes.convert_layout import convert_layout
+        from edgeq.sdk import convert_layout
         from edgeq_tflite.emit.lower import dry_run
 
         nhwc = convert_layout(graph)
@@ -148,7 +151,7 @@ class TFLiteTarget(Target):
             "target": self.name,
             "profile": options.profile or extra.get("profile") or self.name,
             "chip": options.chip,
-            "edgeq_version": _edgeq_version(),
+            "edgeq_version": edgeq_version(),
             "inputs": [s.to_json() for s in exp.inputs],
             "outputs": [s.to_json() for s in exp.outputs],
             "tool_versions": tool_versions(),
@@ -163,12 +166,6 @@ class TFLiteTarget(Target):
         artifact = Artifact(out_dir, manifest)
         artifact.write_manifest()
         return artifact
-
-
-def _edgeq_version() -> str:
-    import edgeq
-
-    return edgeq.__version__
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:

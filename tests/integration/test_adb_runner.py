@@ -27,7 +27,7 @@ from edgeq.errors import DeviceError, GateFailure, UsageError  # noqa: E402
 from edgeq.types import QDType, QuantParams  # noqa: E402
 from edgeq.profile.report import load_report, publish, report_to_dict, write_reports  # noqa: E402
 from edgeq.profile.report_schema import validate_report  # noqa: E402
-from edgeq_tflite.adb_runner import ENV_BINARY, AdbRunner  # noqa: E402
+from edgeq_tflite.runners.adb import ENV_BINARY, AdbRunner  # noqa: E402
 
 HOSTILE_MODEL = "my model's;rm -rf $(touch PWNED).tflite"
 
@@ -114,7 +114,7 @@ def test_int8_io_is_quantized_and_dequantized_like_the_host_runner(lab):
     mlp = build_mlp(lab.tmp / "q.tflite", in_dim=64, hidden=256, classes=10, int8_io=True, seed=3)
     art = make_artifact(lab.tmp / "qart", mlp)
     rep = lab.runner().profile(art, lab.feeds[:3], runs=3, warmup=1)
-    from edgeq_tflite.host_runner import HostRunner
+    from edgeq_tflite.runners.host import HostRunner
 
     host = HostRunner(threads=1)
     qin = QuantParams([mlp.in_quant[0]], [mlp.in_quant[1]], QDType.INT8)
@@ -178,7 +178,7 @@ def test_delegate_and_threads_reach_the_tool(lab):
 
 
 def test_same_report_format_as_the_host_runner(lab):
-    from edgeq_tflite.host_runner import HostRunner
+    from edgeq_tflite.runners.host import HostRunner
 
     host = HostRunner().profile(lab.artifact, lab.feeds[:2], runs=3, warmup=1, references=lab.refs[:2])
     adb = lab.runner().profile(lab.artifact, lab.feeds[:2], runs=3, warmup=1, references=lab.refs[:2])

@@ -338,11 +338,11 @@ def test_adaround_options_and_missing_data(tmp_path):
     assert qm.report["adaround"] == {}  # not the default
     from edgeq.calibrate.collect import collect
     from edgeq.quantize.lower import Hints, lower
-    from edgeq.quantize.spec import DEFAULT_SPEC
+    from edgeq.targets import default_quant_spec
 
     lowered = lower(model.graph)
     calib = collect(lowered, edgeq.data.from_iterable(cnn_feeds(4)), model_hash=model.sha256,
                     use_cache=False, progress=False)
     opts = QuantizeOptions.from_kwargs({"weight_rounding": "adaround", "progress": False})
     with pytest.raises(QuantizationError, match="needs the calibration data itself"):
-        Builder(model.graph, lowered, Hints(lowered), calib, DEFAULT_SPEC, opts)
+        Builder(model.graph, lowered, Hints(lowered), calib, default_quant_spec(), opts)

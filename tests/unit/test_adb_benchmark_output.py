@@ -1,4 +1,4 @@
-"""Parsing benchmark_model output (edgeq.profile.benchmark_model).
+"""Parsing benchmark_model output (edgeq_tflite.runners.benchmark_output).
 
 The texts below follow the tool's print statements (benchmark_model.cc,
 benchmark_tflite_model.cc, tsl::Stat::OutputToStream, StatsCalculator tables) with
@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from edgeq.errors import DeviceError
-from edgeq.profile.benchmark_model import RunStats, parse_benchmark_output
-from edgeq.profile.stats import latency_from_benchmark
+from edgeq_tflite.runners.benchmark_output import RunStats, parse_benchmark_output
+from edgeq_tflite.runners.benchmark_output import latency_from_benchmark
 
 CURRENT = """INFO: STARTING!
 INFO: Log parameter values verbosely: [0]

@@ -171,7 +171,7 @@ class _FailingTarget:
 
     @staticmethod
     def make():
-        from edgeq.quantize.spec import TFLITE_INT8
+        from edgeq_tflite.spec import TFLITE_INT8
         from edgeq.target import Target
         from edgeq.types import NodePlacement
 

@@ -12,7 +12,7 @@ from edgeq.interp.float_ops import FLOAT_OPS
 from edgeq.interp.ort_backend import OrtRunner
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.quantize.lower import executable
-from edgeq.quantize.spec import TFLITE_INT8_FALLBACK
+from edgeq_tflite.spec import TFLITE_INT8_FALLBACK
 
 
 def _graph(op: str, shapes: list[tuple]) -> Graph:

@@ -16,7 +16,7 @@ import edgeq
 from edgeq.errors import QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.quantize.build import build_quantized_graph
-from edgeq.quantize.spec import TFLITE_INT8, TFLITE_INT8_FALLBACK
+from edgeq_tflite.spec import TFLITE_INT8, TFLITE_INT8_FALLBACK
 from edgeq.types import QDType
 
 

@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgeq.errors import UsageError
-from edgeq.ir.graph import Graph
-from edgeq.ir.passes.convert_layout import convert_layout
+from edgeq.sdk import Graph, UsageError, convert_layout
 
 from edgeq_tflite.emit.io import apply_io_dtype
 from edgeq_tflite.emit.lower import lower_graph
@@ -127,9 +125,9 @@ def _serialize(graph: Graph, source: Graph, *, fp16: bool, description: str, inf
 
 
 def _info(metadata: dict | None, **extra) -> dict:
-    import edgeq
+    from edgeq.sdk import edgeq_version
 
-    info = {"edgeq_version": edgeq.__version__}
+    info = {"edgeq_version": edgeq_version()}
     info.update(metadata or {})
     info.update(extra)
     return info
@@ -138,7 +136,7 @@ def _info(metadata: dict | None, **extra) -> dict:
 def export_quantized(graph: Graph, *, io_dtype: str = "float32", metadata: dict | None = None,
                      allow_float_fallback: bool = False) -> Export:
     """A QuantizedGraph to a full-integer .tflite (see the module docstring)."""
-    from edgeq.errors import UnsupportedOpError
+    from edgeq.sdk import UnsupportedOpError
 
     g = apply_io_dtype(graph, io_dtype)
     floats = _float_compute_nodes(g)
@@ -169,7 +167,7 @@ def export_float(graph: Graph, *, precision: str = "fp32", metadata: dict | None
             raise UsageError(f"input '{name}' has dtype {graph.tensors[name].dtype}")
     # the core's lowering passes express LSTM, L2 normalisation, Pow, HardSigmoid … in
     # ops that have TFLite builtins (the same graph the quantizer works on)
-    from edgeq.quantize.lower import lower
+    from edgeq.sdk import lower_quantized as lower
 
     lowered = lower(graph)
     return _serialize(lowered, graph, fp16=precision == "fp16",

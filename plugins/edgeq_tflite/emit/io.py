@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeq.errors import UsageError
-from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.types import QDType, QuantParams
+from edgeq.sdk import Graph, Node, QDType, QuantParams, Tensor, UsageError
 
 IO_DTYPES = ("float32", "int8", "uint8")
 

@@ -13,8 +13,7 @@ import logging
 
 import numpy as np
 
-from edgeq.errors import UnsupportedOpError
-from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.sdk import Graph, Node, Tensor, UnsupportedOpError
 
 from edgeq_tflite.emit.schema import BuiltinOperator as B
 from edgeq_tflite.emit.versions import op_version

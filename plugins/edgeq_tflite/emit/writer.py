@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import flatbuffers
 import numpy as np
 
-from edgeq.types import QuantParams
+from edgeq.sdk import QuantParams
 
 from edgeq_tflite.emit.schema import schema
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.sdk import Graph, Node, Tensor
 
 from edgeq_tflite.emit.export import Export, export_quantized
 
@@ -74,7 +74,7 @@ def run_all(graph: Graph, feeds: dict[str, np.ndarray]) -> Runs:
 
 
 def simulate(graph: Graph, int_feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from edgeq.interp.int_interp import run_quantized
+    from edgeq.sdk import run_quantized
 
     return run_quantized(graph, int_feeds, integer_io=True)
 
@@ -90,7 +90,7 @@ def dequantized_graph(graph: Graph) -> Graph:
         dtype = np.float32 if (t.quant is not None or t.dtype.kind == "f") else t.dtype
         g.tensors[name] = Tensor(name, dtype, t.shape, data if data is None or dtype != np.float32
                                  else np.asarray(data, np.float32), None)
-    from edgeq.quantize.lower import executable
+    from edgeq.sdk import executable
 
     g.nodes = [Node(n.name, "Identity" if n.op_type in ("Quantize", "Dequantize") else n.op_type,
                     n.inputs, n.outputs, dict(n.attrs)) for n in g.nodes]
@@ -99,7 +99,7 @@ def dequantized_graph(graph: Graph) -> Graph:
 
 
 def float_reference(graph: Graph, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from edgeq.interp.float_interp import run_graph
+    from edgeq.sdk import run_graph
 
     fg = dequantized_graph(graph)
     # feed the dequantized integer inputs, so only the op's own rounding is compared

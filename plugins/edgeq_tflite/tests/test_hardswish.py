@@ -16,12 +16,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import edgeq
-from edgeq.interp.float_interp import run_graph
-from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize import hardswish
-from edgeq.quantize.spec import TFLITE_INT8
-
 from edgeq_tflite.emit.export import export_quantized
+from edgeq_tflite.spec import TFLITE_INT8
 from edgeq_tflite.tests import harness
 
 SHAPE = (1, 3, 12, 12)
@@ -95,22 +91,6 @@ def _outside_xnnpack(model_bytes: bytes) -> tuple[int, list[str]]:
                 wanted |= {t for t in o["inputs"] if t >= 0}
                 changed = True
     return len(parts), sorted(outside.values())
-
-
-def test_expansion_is_hardswish_in_float():
-    g = Graph("g")
-    g.tensors = {"x": Tensor("x", np.float32, (1, 401)), "y": Tensor("y", np.float32, (1, 401))}
-    g.inputs, g.outputs = ["x"], ["y"]
-    g.nodes = [Node("hs", "HardSwish", ["x"], ["y"])]
-    x = np.linspace(-8, 5, 401, dtype=np.float32)[None]
-    expanded, ranges, replaced = hardswish.expand(g, {"hs"}, lambda t: (-8.0, 5.0))
-    assert expanded.op_histogram() == {"Mul": 2, "Add": 1} and len(replaced["hs"]) == 3
-    values = run_graph(expanded, {"x": x}, outputs=[n.outputs[0] for n in expanded.nodes])
-    np.testing.assert_allclose(values["y"], _hardswish(x.astype(np.float64)), atol=1e-6)
-    for name, (lo, hi) in ranges.items():  # derived ranges hold the values exactly
-        assert lo <= values[name].min() + 1e-6 and values[name].max() <= hi + 1e-6, name
-    assert hardswish.hardsigmoid_range(-8.0, 5.0) == (0.0, 1.0)
-    assert hardswish.hardsigmoid_range(-1.0, 1.5) == (0.0, 0.75)  # finer step when x < 3
 
 
 def test_quantized_graph_has_no_hardswish(built):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeq.errors import UsageError
-from edgeq.interp.int_interp import run_quantized
-from edgeq.target import BuildOptions
+from edgeq.sdk import UsageError
+from edgeq.sdk import run_quantized
+from edgeq.sdk import BuildOptions
 
-from edgeq_tflite.host_runner import HostRunner
+from edgeq_tflite.runners.host import HostRunner
 from edgeq_tflite.target import build_artifact
 from edgeq_tflite.tests.conftest import QModel
 
@@ -86,8 +86,8 @@ def test_auto_falls_back_to_tflite_runtime(monkeypatch):
     names what to install."""
     import sys
 
-    from edgeq.errors import TargetUnavailableError
-    from edgeq_tflite.host_runner import interpreter_module
+    from edgeq.sdk import TargetUnavailableError
+    from edgeq_tflite.runners.host import interpreter_module
 
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import raises ImportError
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeq.errors import UsageError
-from edgeq.interp.float_interp import run_graph
-from edgeq.interp.int_interp import run_quantized
-from edgeq.quantize.lower import executable
+from edgeq.sdk import UsageError
+from edgeq.sdk import run_graph
+from edgeq.sdk import run_quantized
+from edgeq.sdk import executable
 
 from edgeq_tflite.emit.export import export_float, export_quantized
 from edgeq_tflite.emit.schema import schema
@@ -110,7 +110,7 @@ def _axis_ops_graph():
     cat = f.op("Concat", [s, c], (1, 8, 6, 6), axis=1)
     g = f.op("Gather", [cat, f.c(np.array([7, 0, 3]))], (1, 3, 6, 6), axis=1)
     a, b = f.t((1, 1, 6, 6)), f.t((1, 2, 6, 6))
-    from edgeq.ir.graph import Node
+    from edgeq.sdk import Node
 
     f.g.nodes.append(Node("split", "Split", [g, f.c(np.array([1, 2]))], [a, b], {"axis": 1}))
     m = f.op("Mul", [a, b], (1, 2, 6, 6))
@@ -137,7 +137,7 @@ def test_layout_conversion_keeps_axis_ops_exact():
 
 def test_layout_conversion_conv1d_chain_and_lazy_transposes():
     """Conv1d as Unsqueeze/Conv/Squeeze, a transpose read twice, a transposed residual."""
-    from edgeq.ir.graph import Node
+    from edgeq.sdk import Node
 
     from edgeq_tflite.tests.models import FloatGraph
 
@@ -154,7 +154,7 @@ def test_layout_conversion_conv1d_chain_and_lazy_transposes():
     m2 = f.op("MatMul", [t, f.w(6, 5)], (2, 16, 5))
     y = f.op("Add", [m, m2], (2, 16, 5))
     f.g.nodes.append(Node("back", "Transpose", [y], ["y_t"], {"perm": [0, 2, 1]}))
-    from edgeq.ir.graph import Tensor
+    from edgeq.sdk import Tensor
 
     f.g.tensors["y_t"] = Tensor("y_t", np.float32, (2, 5, 16))
     g = f.output("y_t")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeq.interp.float_interp import run_graph
-from edgeq.quantize.lower import executable
+from edgeq.sdk import run_graph
+from edgeq.sdk import executable
 
 from edgeq_tflite.tests import harness
 

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from edgeq.errors import BuildError, UnsupportedOpError
-from edgeq.target import Artifact, BuildOptions
-from edgeq.types import QDType
+from edgeq.sdk import BuildError, UnsupportedOpError
+from edgeq.sdk import Artifact, BuildOptions
+from edgeq.sdk import QDType
 
 from edgeq_tflite.target import MODEL_FILE, TFLiteTarget, build_artifact
 from edgeq_tflite.tests.conftest import QModel
@@ -132,7 +132,7 @@ def test_float_fallback_only_when_allowed(tmp_path):
     art = build_artifact(QModel(g), tmp_path / "b", BuildOptions(extra={"float_fallback": True}))
     assert art.manifest["tflite"]["float_nodes"] == [div]
     assert {p.node: p.where for p in TFLiteTarget().check(g)}[div] == "float"
-    from edgeq_tflite.host_runner import HostRunner
+    from edgeq_tflite.runners.host import HostRunner
 
     got = HostRunner(delegate="reference").run(art, feed)["y"]
     x = qp(0.05, 0).dequantize(qp(0.05, 0).quantize(feed["x"]))  # int8 in, float Div, int8 out

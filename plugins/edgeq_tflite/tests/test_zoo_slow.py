@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeq.errors import EdgeqError
+from edgeq.sdk import EdgeqError
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def zoo_case(request):
 
 
 def test_zoo_model_bitexact_with_simulator(zoo_case):
-    from edgeq.interp.int_interp import run_quantized
+    from edgeq.sdk import run_quantized
 
     from edgeq_tflite.emit.export import export_quantized
     from edgeq_tflite.tests.harness import litert

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from edgeq.errors import UnsupportedOpError
+from edgeq.sdk import UnsupportedOpError
 
 Lowering = Callable[..., None]
 LOWERINGS: dict[str, Lowering] = {}

@@ -22,7 +22,7 @@ def quantized_range(info, lo: float, hi: float) -> tuple[int, int]:
     """``CalculateActivationRangeQuantized`` (tensorflow/lite/kernels/kernel_util.cc):
     ``zp + TfLiteRound(f / scale)`` in float32, intersected with the storage type's
     full range (the kernel uses ``numeric_limits``, so -32768 for int16)."""
-    from edgeq.quantize.fixed_point import calculate_activation_range_quantized
+    from edgeq.sdk import calculate_activation_range_quantized
 
     info_min, info_max = int(np.iinfo(info.dtype).min), int(np.iinfo(info.dtype).max)
     return calculate_activation_range_quantized(

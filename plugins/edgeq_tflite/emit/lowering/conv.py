@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeq.types import QDType, QuantParams
+from edgeq.sdk import QDType, QuantParams
 
 from edgeq_tflite.emit.lowering import register
 from edgeq_tflite.emit.lowering._common import (INT_ACTIVATIONS, choose_padding, fused_into, opts,

@@ -34,9 +34,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from edgeq.errors import DeviceError, UsageError, require_module
-from edgeq.target import Artifact, LatencyStats, ProfileReport, Runner
-from edgeq.types import QuantParams
+from edgeq.sdk import (Artifact, DeviceError, LatencyStats, ProfileReport, QuantParams, Runner,
+                       UsageError, require_module)
 
 logger = logging.getLogger(__name__)
 
@@ -148,9 +147,6 @@ class HostRunner(Runner):
 
     @staticmethod
     def _model_path(artifact: Artifact) -> Path:
-        if artifact.target != "tflite":
-            raise UsageError(f"{artifact.path}: a '{artifact.target}' artifact; the host TFLite "
-                             "runner runs tflite artifacts")
         path = artifact.file(artifact.manifest.get("model_file", "model.tflite"))
         if not path.is_file():
             raise UsageError(f"{path}: missing; rebuild the artifact with 'edgeq build'")
@@ -171,7 +167,7 @@ class HostRunner(Runner):
         if spec.get("quant") and dtype.kind in "iu" and value.dtype.kind == "f":
             # the rounding of TFLite's QUANTIZE (float32 division, half away from zero),
             # so integer I/O gives what the same model with float I/O would compute
-            from edgeq.interp.integer_ops.quantize import float_to_int
+            from edgeq.sdk import float_to_int
 
             q = QuantParams.from_json(spec["quant"])
             shape = q.broadcast_shape(value.ndim)
@@ -232,7 +228,7 @@ class HostRunner(Runner):
                 t = time.perf_counter()
                 interp.invoke()
                 samples.append((time.perf_counter() - t) * 1e3)
-        from edgeq.devices.host import HostTransport
+        from edgeq.sdk import HostTransport
 
         facts = HostTransport().facts()
         report = ProfileReport(
@@ -248,7 +244,7 @@ class HostRunner(Runner):
             extra={"warmup": warmup},
         )
         if references is not None:
-            from edgeq.profile.accuracy import attach_accuracy
+            from edgeq.sdk import attach_accuracy
 
             attach_accuracy(report, references)
         logger.info("host tflite: p50 %.3f ms over %d runs (load %.1f ms)", report.latency.p50_ms,

@@ -1,4 +1,11 @@
-"""Parse the output of TFLite / LiteRT's ``benchmark_model`` tool.
+"""Parse the output of TFLite / LiteRT's ``benchmark_model`` tool, and turn it into
+:class:`LatencyStats` (:func:`latency_from_benchmark`).
+
+``benchmark_model`` prints only count, mean, std, min and max of its regular runs (a
+``tsl::Stat``), no percentiles. The adb runner therefore combines two measurements: the
+bulk run (many invocations in one process, after warm-up) for mean/std/min/max/init, and
+a few separate single-inference invocations (each after its own warm-up) whose times are
+real per-run samples for p50/p90.
 
 The formats come from the tool's sources (``tensorflow/lite/tools/benchmark``):
 
@@ -25,9 +32,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
-from edgeq.errors import DeviceError
+from edgeq.sdk import DeviceError, LatencyStats, percentile
 
 _PREFIX = re.compile(r"^(?:INFO|WARN|WARNING|ERROR|VERBOSE|DEBUG): ?")
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -250,3 +257,21 @@ def parse_benchmark_output(text: str, *, source: str = "benchmark_model") -> Ben
                           f"us' / 'count=' lines); is this TFLite's benchmark_model? Output "
                           f"begins:\n{head}")
     return res
+
+
+def latency_from_benchmark(bulk: BenchmarkOutput, samples_ms: Sequence[float]) -> LatencyStats:
+    """LatencyStats for a ``benchmark_model`` measurement.
+
+    ``bulk`` supplies runs, mean, std, min, max and the init time ("load_ms");
+    ``samples_ms`` (single-run invocations) supply p50 and p90 and are kept as samples.
+    """
+    inf = bulk.inference
+    if inf is None or not inf.count:
+        raise ValueError("benchmark_model output has no regular runs")
+    if not samples_ms:
+        raise ValueError("p50/p90 need at least one single-run sample")
+    return LatencyStats(
+        runs=inf.count, p50_ms=percentile(samples_ms, 50), p90_ms=percentile(samples_ms, 90),
+        mean_ms=bulk.inference_avg_ms if bulk.inference_avg_ms is not None else inf.avg_us / 1e3,
+        min_ms=inf.min_us / 1e3, max_ms=inf.max_us / 1e3, std_ms=inf.std_us / 1e3,
+        load_ms=bulk.init_ms, samples_ms=[float(s) for s in samples_ms])

@@ -35,14 +35,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from edgeq.devices.adb import DEFAULT_BASE_DIR, AdbTransport, RetryPolicy, select_devices
-from edgeq.devices.base import Session, quote_command, tail
-from edgeq.errors import DeviceError, EdgeqError, UsageError
-from edgeq.profile.benchmark_model import BenchmarkOutput, parse_benchmark_output
-from edgeq.profile.report import combine
-from edgeq.profile.stats import latency_from_benchmark
-from edgeq.profile.terminal import progress
-from edgeq.target import Artifact, ProfileReport, Runner
+from edgeq.sdk import DEFAULT_ADB_DIR as DEFAULT_BASE_DIR
+from edgeq.sdk import (AdbTransport, Artifact, DeviceError, EdgeqError, ProfileReport, RetryPolicy,
+                       Runner, Session, UsageError, progress, quote_command, select_devices, tail)
+from edgeq.sdk import combine_reports as combine
+from edgeq_tflite.runners.benchmark_output import (BenchmarkOutput, latency_from_benchmark,
+                                                   parse_benchmark_output)
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +131,6 @@ class AdbRunner(Runner):
 
     @staticmethod
     def _model(artifact: Artifact) -> Path:
-        if artifact.target != "tflite":
-            raise UsageError(f"{artifact.path}: a '{artifact.target}' artifact; --runner adb runs "
-                             "tflite artifacts")
         path = artifact.file(artifact.manifest.get("model_file", "model.tflite"))
         if not path.is_file():
             raise UsageError(f"{path}: missing; rebuild the artifact with 'edgeq build'")
@@ -144,7 +139,7 @@ class AdbRunner(Runner):
     # -- I/O conversion (same rules as the host runner) ------------------------------
 
     def _encode(self, artifact: Artifact, io: list[dict], feed: Mapping[str, np.ndarray]) -> list[bytes]:
-        from edgeq_tflite.host_runner import HostRunner
+        from edgeq_tflite.runners.host import HostRunner
 
         specs = {s["name"]: s for s in artifact.manifest.get("inputs") or []}
         raw = []
@@ -162,7 +157,7 @@ class AdbRunner(Runner):
         return raw
 
     def _decode(self, artifact: Artifact, io: list[dict], data: bytes, where: str) -> dict[str, np.ndarray]:
-        from edgeq_tflite.host_runner import HostRunner
+        from edgeq_tflite.runners.host import HostRunner
 
         sizes = [int(np.prod(t["shape"], dtype=np.int64)) * t["dtype"].itemsize for t in io]
         if len(data) != sum(sizes):
@@ -384,7 +379,7 @@ class AdbRunner(Runner):
                                   + " | ".join(errors))
             report = combine([done[t.serial] for t in devices])
         if references is not None and feeds:
-            from edgeq.profile.accuracy import attach_accuracy
+            from edgeq.sdk import attach_accuracy
 
             attach_accuracy(report, references)
         return report
