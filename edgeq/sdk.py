@@ -108,8 +108,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "attach_accuracy": ("edgeq.profile.accuracy", "attach_accuracy"),
     "combine_reports": ("edgeq.profile.report", "combine"),
     "progress": ("edgeq.profile.terminal", "progress"),
-    "sqnr_db": ("edgeq.profile.accuracy", "sqnr_db"),
-    "cosine": ("edgeq.profile.accuracy", "cosine"),
+    "sqnr_db": ("edgeq.metrics", "sqnr_db"),
+    "cosine": ("edgeq.metrics", "cosine"),
     "percentile": ("edgeq.profile.stats", "percentile"),
 }
 
@@ -148,7 +148,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.ir.graph import Graph, Node, Tensor  # noqa: F401
     from edgeq.ir.passes.convert_layout import convert_layout, count_transposes  # noqa: F401
     from edgeq.plugins import PluginError, hookimpl  # noqa: F401
-    from edgeq.profile.accuracy import attach_accuracy, cosine, sqnr_db  # noqa: F401
+    from edgeq.metrics import cosine, sqnr_db  # noqa: F401
+    from edgeq.profile.accuracy import attach_accuracy  # noqa: F401
     from edgeq.profile.report import combine as combine_reports  # noqa: F401
     from edgeq.profile.stats import percentile  # noqa: F401
     from edgeq.profile.terminal import progress  # noqa: F401

@@ -4,8 +4,8 @@ For every output tensor, over all evaluation samples:
 
 - SQNR in dB: ``10·log10(Σ ref² / Σ (ref − out)²)`` over every element of every sample
   (signal-to-quantization-noise ratio, as in ai-edge-quantizer's and AIMET's per-tensor
-  reports). Identical outputs would be +∞; they are reported as :data:`SQNR_CAP_DB`
-  so that the value stays a JSON number.
+  reports). Identical outputs are reported as ``SQNR_CAP_DB``. The formulas live in
+  :mod:`edgeq.metrics`, shared with ``edgeq compare``.
 - cosine similarity of each sample's flattened output with the reference (mean, min);
 - max / mean absolute error;
 - top-1 agreement: the fraction of rows whose arg-max over the last axis matches the
@@ -18,45 +18,12 @@ that of the first output that has one.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from edgeq.errors import UsageError
-
-#: SQNR reported for outputs identical to the reference (noise power 0)
-SQNR_CAP_DB = 200.0
-
-
-def sqnr_db(reference: np.ndarray, output: np.ndarray) -> float:
-    ref = np.asarray(reference, np.float64)
-    noise = float(np.sum((ref - np.asarray(output, np.float64)) ** 2))
-    signal = float(np.sum(ref ** 2))
-    if noise == 0.0:
-        return SQNR_CAP_DB
-    if signal == 0.0:
-        return -SQNR_CAP_DB
-    return float(min(SQNR_CAP_DB, 10.0 * math.log10(signal / noise)))
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    a = np.asarray(a, np.float64).ravel()
-    b = np.asarray(b, np.float64).ravel()
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    if na == 0.0 and nb == 0.0:
-        return 1.0
-    if na == 0.0 or nb == 0.0:
-        return 0.0
-    return float(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))
-
-
-def _top1(ref: np.ndarray, out: np.ndarray) -> np.ndarray | None:
-    if ref.ndim == 0 or ref.shape[-1] < 2:
-        return None
-    return (np.argmax(ref.reshape(-1, ref.shape[-1]), axis=1) ==
-            np.argmax(out.reshape(-1, out.shape[-1]), axis=1))
-
+from edgeq.metrics import SQNR_CAP_DB, cosine, sqnr_db, top1_matches  # noqa: F401 (re-exported)
 
 def compare_outputs(outputs: Sequence[Mapping[str, np.ndarray]],
                     references: Sequence[Mapping[str, np.ndarray]]) -> dict[str, Any]:
@@ -88,7 +55,7 @@ def compare_outputs(outputs: Sequence[Mapping[str, np.ndarray]],
             refs.append(ref.astype(np.float64).ravel())
             outs.append(out.astype(np.float64).ravel())
             cos.append(cosine(ref, out))
-            t = _top1(ref, out)
+            t = top1_matches(ref, out)
             if t is not None:
                 agree.append(t)
         ref_all, out_all = np.concatenate(refs), np.concatenate(outs)

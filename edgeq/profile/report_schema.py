@@ -29,9 +29,13 @@ Validation uses pydantic; :func:`json_schema` exports the JSON Schema.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from edgeq.target import LatencyStats
 
 SCHEMA_NAME = "edgeq.profile-report"
 SCHEMA_VERSION = 1
@@ -45,16 +49,23 @@ class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Latency(_Open):
-    runs: int = Field(ge=0)
-    p50_ms: float
-    p90_ms: float
-    mean_ms: float
-    min_ms: float
-    max_ms: float
-    std_ms: float
-    load_ms: float | None = None
-    samples_ms: list[float] = []
+def _latency_model() -> type[BaseModel]:
+    """The report's latency object, made from :class:`edgeq.target.LatencyStats` itself so
+    that runners and the report cannot disagree on a field (one latency schema)."""
+    hints = typing.get_type_hints(LatencyStats)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(LatencyStats):
+        if f.default is not dataclasses.MISSING:
+            default: Any = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = ...
+        fields[f.name] = (hints[f.name], Field(default, ge=0) if f.name == "runs" else default)
+    return create_model("Latency", __base__=_Open, **fields)
+
+
+Latency = _latency_model()
 
 
 class Device(_Open):

@@ -26,24 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from edgeq.metrics import cosine, sqnr_db_from_powers
+
 log = logging.getLogger(__name__)
-
-
-def sqnr_db(signal_power: float, noise_power: float) -> float:
-    if noise_power <= 0:
-        return float("inf")
-    if signal_power <= 0:
-        return float("-inf")
-    return float(10.0 * np.log10(signal_power / noise_power))
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    a = np.asarray(a, np.float64).ravel()
-    b = np.asarray(b, np.float64).ravel()
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na == 0 or nb == 0:
-        return 1.0 if na == nb else 0.0
-    return float(a @ b / (na * nb))
 
 
 #: zoo task -> comparison task
@@ -103,7 +88,7 @@ class _OutputAccumulator:
             self.n_decisions += ref.size
 
     def result(self) -> dict:
-        r = {"task": self.task, "samples": self.n, "sqnr_db": sqnr_db(self.sig, self.noise),
+        r = {"task": self.task, "samples": self.n, "sqnr_db": sqnr_db_from_powers(self.sig, self.noise),
              "cosine_mean": float(np.mean(self.cos)) if self.cos else float("nan"),
              "cosine_min": float(np.min(self.cos)) if self.cos else float("nan"),
              "max_abs_error": self.max_abs,
@@ -226,4 +211,4 @@ class _LayerAccumulator:
             self.noise[i] += float(np.sum((deq - r) ** 2))
 
     def rows(self):
-        return [(f, n, o, d, sqnr_db(s, e)) for (f, _q, n, o, d), s, e in zip(self.pairs, self.sig, self.noise)]
+        return [(f, n, o, d, sqnr_db_from_powers(s, e)) for (f, _q, n, o, d), s, e in zip(self.pairs, self.sig, self.noise)]

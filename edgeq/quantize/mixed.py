@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeq.errors import UsageError
-from edgeq.quantize.compare import cosine, sqnr_db
+from edgeq.metrics import cosine, sqnr_db_from_powers
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class Budget:
     def _sample(self, ref: dict, out: dict, name: str) -> float:
         if self.kind == "sqnr":
             r = np.asarray(ref[name], np.float64)
-            return sqnr_db(float(np.sum(r ** 2)), float(np.sum((np.asarray(out[name], np.float64) - r) ** 2)))
+            return sqnr_db_from_powers(float(np.sum(r ** 2)), float(np.sum((np.asarray(out[name], np.float64) - r) ** 2)))
         return cosine(ref[name], out[name])
 
     def per_sample(self, refs: list[dict], outs: list[dict]) -> np.ndarray:
@@ -118,7 +118,7 @@ class Budget:
                 sig = sum(float(np.sum(np.asarray(r[name], np.float64) ** 2)) for r in refs)
                 noise = sum(float(np.sum((np.asarray(o[name], np.float64) - r[name]) ** 2))
                             for r, o in zip(refs, outs))
-                per_output.append(sqnr_db(sig, noise))
+                per_output.append(sqnr_db_from_powers(sig, noise))
             else:
                 per_output.append(float(np.mean([cosine(r[name], o[name]) for r, o in zip(refs, outs)])))
         return min(per_output)

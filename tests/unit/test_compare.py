@@ -8,13 +8,15 @@ import pytest
 from _quant_models import cnn_feeds, ort_run, save, small_cnn, sqnr_db
 
 import edgeq
-from edgeq.quantize.compare import _OutputAccumulator, cosine, detect_task
-from edgeq.quantize.compare import sqnr_db as report_sqnr
+from edgeq.metrics import SQNR_CAP_DB, cosine
+from edgeq.metrics import sqnr_db_from_powers as report_sqnr
+from edgeq.quantize.compare import _OutputAccumulator, detect_task
 
 
 def test_sqnr_and_cosine_formulas():
     assert report_sqnr(100.0, 1.0) == pytest.approx(20.0)
-    assert report_sqnr(1.0, 0.0) == float("inf")
+    # identical outputs: the same capped figure as edgeq profile reports (edgeq.metrics)
+    assert report_sqnr(1.0, 0.0) == SQNR_CAP_DB
     assert cosine([1, 0], [0, 1]) == pytest.approx(0.0)
     assert cosine([1, 2], [2, 4]) == pytest.approx(1.0)
     assert cosine([1, 2], [-1, -2]) == pytest.approx(-1.0)

@@ -195,3 +195,19 @@ def test_failed_render_leaves_no_files(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         write_reports(make_report(), tmp_path / "out")
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_one_latency_schema():
+    """report.json's latency object has exactly LatencyStats' fields, with its required ones."""
+    import dataclasses
+
+    from edgeq.profile.report_schema import Latency
+    from edgeq.target import LatencyStats
+
+    assert list(Latency.model_fields) == [f.name for f in dataclasses.fields(LatencyStats)]
+    required = {n for n, f in Latency.model_fields.items() if f.is_required()}
+    assert required == {"runs", "p50_ms", "p90_ms", "mean_ms", "min_ms", "max_ms", "std_ms"}
+    stats = LatencyStats.from_samples([1.0, 2.0, 3.0])
+    assert Latency(**dataclasses.asdict(stats)).p50_ms == 2.0
+    with pytest.raises(Exception):
+        Latency(**{**dataclasses.asdict(stats), "runs": -1})
