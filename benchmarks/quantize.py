@@ -121,8 +121,8 @@ def ort_baseline(path: Path, calib_feeds, eval_feeds, refs, output, task, method
 def weight_only(qm, eval_feeds, refs, output, task) -> dict:
     """The float model with edgeq's int8 weights (RTN and GPTQ), activations in float."""
     from edgeq.interp.ort_backend import OrtRunner
-    from edgeq.quantize import scheme
-    from edgeq.quantize.lower import executable
+    from edgeq.quantize.arith import scheme
+    from edgeq.quantize.rewrites.prepare import executable
 
     res = {}
     for kind in ("nearest", "gptq"):
@@ -211,7 +211,7 @@ def bench(name: str, n_eval: int, memory: bool, ort: bool, auto_mixed: bool = Tr
     # build modules lazily on the first quantize call, so they are imported here)
     import edgeq.calibrate.collect  # noqa: F401
     import edgeq.quantize.api  # noqa: F401
-    import edgeq.quantize.pipeline  # noqa: F401
+    import edgeq.quantize.pipeline.builder  # noqa: F401
     cache = tempfile.mkdtemp(prefix="edgeq-bench-")
     t0 = time.perf_counter()
     qm = edgeq.quantize(m, calib_feeds, progress=False, cache_dir=cache)

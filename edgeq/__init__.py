@@ -18,9 +18,9 @@ _LAZY = {
     "load": ("edgeq.model", "load"),
     "Model": ("edgeq.model", "Model"),
     "quantize": ("edgeq.quantize.api", "quantize"),
-    "QuantizedModel": ("edgeq.quantize.api", "QuantizedModel"),
+    "QuantizedModel": ("edgeq.quantize.quantized_model", "QuantizedModel"),
     "compare": ("edgeq.quantize.compare", "compare"),
-    "sensitivity": ("edgeq.quantize.mixed", "sensitivity"),
+    "sensitivity": ("edgeq.quantize.api", "sensitivity"),
     "build": ("edgeq.build", "build"),
     "profile": ("edgeq.profile.api", "profile"),
 }

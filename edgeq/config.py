@@ -255,7 +255,7 @@ class AutoMixed(Section):
     def _parsable(cls, value: str | None) -> str | None:
         if value is not None:
             from edgeq.errors import UsageError
-            from edgeq.quantize.mixed import Budget
+            from edgeq.quantize.algorithms.mixed import Budget
 
             try:
                 Budget.parse(value)

@@ -1,7 +1,7 @@
 """Accuracy metrics of a quantized model's outputs against a reference, in one place.
 
 ``edgeq compare`` (edgeq/quantize/compare.py), ``edgeq profile`` (edgeq/profile/accuracy.py),
-mixed-precision search (edgeq/quantize/mixed.py) and the benchmarks all call these
+mixed-precision search (edgeq/quantize/algorithms/mixed.py) and the benchmarks all call these
 functions, so the same outputs give the same number wherever it is printed.
 
 * SQNR = 10·log10(Σ ref² / Σ (ref − out)²) over every element of every sample, in dB.

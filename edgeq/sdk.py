@@ -78,15 +78,15 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Tensor": ("edgeq.ir.graph", "Tensor"),
     "convert_layout": ("edgeq.ir.passes.convert_layout", "convert_layout"),
     "count_transposes": ("edgeq.ir.passes.convert_layout", "count_transposes"),
-    "lower_quantized": ("edgeq.quantize.lower", "lower"),
-    "executable": ("edgeq.quantize.lower", "executable"),
+    "lower_quantized": ("edgeq.quantize.rewrites.prepare", "lower"),
+    "executable": ("edgeq.quantize.rewrites.prepare", "executable"),
     # op registries
     "OpRegistry": ("edgeq.interp.registry", "OpRegistry"),
     # integer arithmetic
-    "quantize_multiplier": ("edgeq.quantize.fixed_point", "quantize_multiplier"),
-    "multiply_by_quantized_multiplier": ("edgeq.quantize.fixed_point",
+    "quantize_multiplier": ("edgeq.quantize.arith.fixed_point", "quantize_multiplier"),
+    "multiply_by_quantized_multiplier": ("edgeq.quantize.arith.fixed_point",
                                          "multiply_by_quantized_multiplier"),
-    "calculate_activation_range_quantized": ("edgeq.quantize.fixed_point",
+    "calculate_activation_range_quantized": ("edgeq.quantize.arith.fixed_point",
                                              "calculate_activation_range_quantized"),
     "float_to_int": ("edgeq.interp.integer_ops.quantize", "float_to_int"),
     # interpreters
@@ -153,10 +153,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.profile.report import combine as combine_reports  # noqa: F401
     from edgeq.profile.stats import percentile  # noqa: F401
     from edgeq.profile.terminal import progress  # noqa: F401
-    from edgeq.quantize.fixed_point import (calculate_activation_range_quantized,  # noqa: F401
+    from edgeq.quantize.arith.fixed_point import (calculate_activation_range_quantized,  # noqa: F401
                                             multiply_by_quantized_multiplier, quantize_multiplier)
-    from edgeq.quantize.lower import executable  # noqa: F401
-    from edgeq.quantize.lower import lower as lower_quantized  # noqa: F401
+    from edgeq.quantize.rewrites.prepare import executable  # noqa: F401
+    from edgeq.quantize.rewrites.prepare import lower as lower_quantized  # noqa: F401
     from edgeq.quantize.spec import FIXED_OUTPUT, SAME_SCALE_OPS, allows_fallback  # noqa: F401
     from edgeq.target import (MANIFEST_NAME, Artifact, BuildOptions, LatencyStats,  # noqa: F401
                               ProfileReport, Runner, RunnerFactory, Target, edgeq_version,

@@ -124,7 +124,7 @@ class QuantSpec:
     #: emitted activations are uint8 (zero point shifted by 128 at emit time)
     uint8_activations: bool = False
     #: op types the quantizer rewrites into simpler integer ops the target runs faster
-    #: (``"HardSwish"``: MUL/ADD/MUL, edgeq/quantize/hardswish.py)
+    #: (``"HardSwish"``: MUL/ADD/MUL, edgeq/quantize/rewrites/hardswish.py)
     decompose_ops: frozenset[str] = frozenset()
     #: op types with an int16 (16x8) kernel on the target; a node asked to run in int16
     #: whose op is not listed stays int8 (logged), and ``auto_mixed`` never promotes it

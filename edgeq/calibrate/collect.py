@@ -41,7 +41,7 @@ import numpy as np
 from edgeq.calibrate.stats import DEFAULT_BINS, TensorStats
 from edgeq.calibrate.streaming import STAGES, Batches, ChannelStats, run_ahead
 from edgeq.errors import CalibrationError
-from edgeq.quantize.gptq import MIN_HESSIAN_SAMPLES, accumulate, enough_patches, patch_count
+from edgeq.quantize.algorithms.gptq import MIN_HESSIAN_SAMPLES, accumulate, enough_patches, patch_count
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def _mean_axes(graph, node) -> tuple[str, int] | None:
 
 class _Runner:
     def __init__(self, graph, names: list[str], backend: str, threads: int | None) -> None:
-        from edgeq.quantize.lower import executable
+        from edgeq.quantize.rewrites.prepare import executable
 
         self.graph = executable(graph)
         self.names = names
@@ -224,7 +224,7 @@ def _patch_dim(graph, x: str, geo: dict) -> int:
 
 def hessian_keys(graph) -> dict[str, tuple[str, dict]]:
     """GPTQ statistics to collect: key -> (input tensor, patch geometry)."""
-    from edgeq.quantize.gptq import geometry, hessian_key
+    from edgeq.quantize.algorithms.gptq import geometry, hessian_key
 
     keys = {}
     for node in graph.nodes:
@@ -259,7 +259,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     names = [n for n in names if n not in aliases]
     hkeys = hessian_keys(graph) if hessians else {}
     with_moments = {x for x, _ in hkeys.values()}
-    from edgeq.quantize.equalize import find_pairs
+    from edgeq.quantize.algorithms.equalize_pairs import find_pairs
 
     equalizable = {t for _p, _c, t, _chain in find_pairs(graph)}
     mean_inputs = {}
@@ -280,7 +280,7 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     runner = _Runner(graph, fetch, backend, threads)
     stats = {n: TensorStats(num_bins) for n in names}
     channels = {n: ChannelStats(graph.tensors[n].shape, ax) for n, ax in mean_inputs.items()}
-    from edgeq.quantize._blas import single_threaded
+    from edgeq.quantize.algorithms._blas import single_threaded
 
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edgeq-statistics")
     batches = Batches(graph, names, stats, hkeys, hsum, worker, channels)

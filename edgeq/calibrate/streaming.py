@@ -3,7 +3,7 @@
 * :class:`Batches`: activations buffered over samples per tensor size, processed per
   full buffer by a statistics worker (histograms with one
   :func:`~edgeq.calibrate.stats.update_rows` call per group, GPTQ patch moments with one
-  :func:`~edgeq.quantize.gptq.accumulate` call per input, per-channel statistics);
+  :func:`~edgeq.quantize.algorithms.gptq.accumulate` call per input, per-channel statistics);
 * :class:`ChannelStats`: per-channel sum/min/max of a Conv/FullyConnected input;
 * :func:`run_ahead`: the model run one sample ahead in a worker thread.
 
@@ -20,7 +20,7 @@ import threading
 import numpy as np
 
 from edgeq.calibrate.stats import TensorStats, update_rows
-from edgeq.quantize.gptq import accumulate
+from edgeq.quantize.algorithms.gptq import accumulate
 
 #: samples buffered per tensor at most, and the bytes all buffers may take (:class:`Batches`)
 MAX_BATCH = 64

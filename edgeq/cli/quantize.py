@@ -34,7 +34,7 @@ def quantize(model, calib, auto_mixed, output, inputs, samples, calib_kind, as_j
     ds = dataset(calib, m.graph, split="calib", kind=calib_kind, samples=samples, what="calibration data")
     options = collect_options(kw)
     if auto_mixed:
-        from edgeq.quantize.mixed import Budget
+        from edgeq.quantize.algorithms.mixed import Budget
 
         options["auto_mixed"] = Budget.parse(auto_mixed)
     qm = edgeq.quantize(m, ds, spec=spec_for(kw.get("target")), progress=not as_json, **options)

@@ -2,10 +2,11 @@
 
 - :mod:`edgeq.profile.stats` — latency helpers (``percentile``, ``speedup`` …);
 - :mod:`edgeq.profile.accuracy` — ``compare_outputs`` / ``attach_accuracy`` vs FP32;
-- :mod:`edgeq.profile.report` — ``report_to_dict``, ``write_reports``, ``publish``,
+- :mod:`edgeq.profile.report` — ``report_to_dict``, ``write_reports``,
   ``combine``, ``attach_baseline``, ``load_report`` (schema in ``report_schema``);
 - :mod:`edgeq.profile.gates` — ``parse_gates``, ``evaluate``, ``write_junit``,
   ``raise_for_failures``;
+- :mod:`edgeq.profile.publish` — ``publish``: gates, reports, JUnit and tables in CI order;
 - :mod:`edgeq.profile.terminal` — rich tables (``print_report``) and ``progress``.
 """
 

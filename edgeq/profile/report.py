@@ -8,8 +8,7 @@ thin wrappers around them):
 - :func:`write_reports` — ``report.json``, ``report.md`` and a self-contained
   ``report.html`` (plots embedded as base64 images) into a directory, each written
   atomically so a failed run never leaves a partial report;
-- :func:`publish` — evaluate gates, write the reports (always, also when gates fail),
-  JUnit XML, print rich tables, then raise :class:`~edgeq.errors.GateFailure`;
+- :func:`edgeq.profile.publish.publish` — gates, reports, JUnit and tables in CI's order;
 - :func:`combine` — several per-device reports as one multi-section report
   (``--device all``); :func:`attach_baseline` — FP32 vs int8 comparison data;
 - :func:`load_report` — read and validate a ``report.json``.
@@ -217,30 +216,5 @@ def load_report(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def publish(report: ProfileReport, out_dir: str | Path, *, gates: Iterable = (),
-            junit: str | Path | None = None, console=None, plot_format: str = "png"
-            ) -> dict[str, Path]:
-    """Gates, reports, JUnit and terminal summary in the order CI needs.
-
-    The reports (and the JUnit file) are written before a failed gate raises
-    :class:`~edgeq.errors.GateFailure`; pass ``console`` (a rich Console) to print the
-    summary tables.
-    """
-    from edgeq.profile.gates import Gate, evaluate, parse_gates, raise_for_failures, write_junit
-
-    parsed = [g if isinstance(g, Gate) else parse_gates([g])[0] for g in gates]
-    results = evaluate(report, parsed)
-    data = report_to_dict(report, gates=results)
-    paths = write_reports(data, out_dir, plot_format=plot_format)
-    if junit is not None:
-        paths["junit"] = write_junit(results, junit)
-    if console is not None:
-        from edgeq.profile.terminal import print_report
-
-        print_report(data, console)
-    raise_for_failures(results)
-    return paths
-
-
 __all__ = ["LatencyStats", "ProfileReport", "attach_baseline", "combine", "jsonable", "load_report",
-           "publish", "report_to_dict", "sections", "write_reports"]
+           "report_to_dict", "sections", "write_reports"]

@@ -12,9 +12,9 @@ import types
 
 _LAZY = {
     "quantize": ("edgeq.quantize.api", "quantize"),
-    "QuantizedModel": ("edgeq.quantize.api", "QuantizedModel"),
+    "QuantizedModel": ("edgeq.quantize.quantized_model", "QuantizedModel"),
     "compare": ("edgeq.quantize.compare", "compare"),
-    "sensitivity": ("edgeq.quantize.mixed", "sensitivity"),
+    "sensitivity": ("edgeq.quantize.api", "sensitivity"),
 }
 
 

@@ -122,13 +122,14 @@ class CompareReport:
 
 
 def _load(model, qmodel):
-    from edgeq.quantize.api import QuantizedModel, _as_model
+    from edgeq.quantize.inputs import as_model
+    from edgeq.quantize.quantized_model import QuantizedModel
 
     if not isinstance(qmodel, QuantizedModel):
         qmodel = QuantizedModel.load(qmodel)
     if model is None:
         return qmodel.float_graph, qmodel
-    m = _as_model(model)
+    m = as_model(model)
     return m.graph, qmodel
 
 
@@ -183,7 +184,7 @@ class _LayerAccumulator:
 
     def __init__(self, qm) -> None:
         from edgeq.interp.ort_backend import OrtRunner
-        from edgeq.quantize.lower import executable
+        from edgeq.quantize.rewrites.prepare import executable
 
         self.qm = qm
         lowered = qm.lowered_graph

@@ -38,14 +38,14 @@ class QuantizeOptions:
     max_int16_fraction: float = 1.0
     #: weight clipping: "mse" (per-channel search) or "max"
     weight_clip: str = "mse"
-    #: weight rounding: "gptq" (data-aware, edgeq/quantize/gptq.py), "adaround"
-    #: (layer-wise optimised rounding, edgeq/quantize/adaround.py) or "nearest"
+    #: weight rounding: "gptq" (data-aware, edgeq/quantize/algorithms/gptq.py), "adaround"
+    #: (layer-wise optimised rounding, edgeq/quantize/algorithms/adaround.py) or "nearest"
     weight_rounding: str = "gptq"
     #: calibration samples AdaRound streams through the model, and its Adam iterations
     adaround_samples: int = 64
     adaround_iters: int = 300
     bias_correction: bool = True
-    #: cross-layer equalization of activation ranges (edgeq/quantize/equalize.py)
+    #: cross-layer equalization of activation ranges (edgeq/quantize/algorithms/equalize.py)
     equalize: bool = True
     #: apply the lowering passes' int16 hints (LSTM cell state, power spectra, LayerNorm
     #: statistics)
@@ -54,7 +54,7 @@ class QuantizeOptions:
     #: each LayerNorm) in int16; False gives int8 everywhere but in the hints above
     int16_residual: bool = True
     #: carry each residual stream feeding a LayerNorm as h / D, a per-channel power-of-two
-    #: D shrinking its outlier channels (edgeq/quantize/residual_scaling.py): "auto" (on
+    #: D shrinking its outlier channels (edgeq/quantize/algorithms/residual_scaling.py): "auto" (on
     #: when the stream is int8, i.e. int16_residual=False), True or False
     residual_scaling: object = "auto"
     num_samples: int | None = None
@@ -85,8 +85,11 @@ class QuantizeOptions:
                 raise UsageError(f"bad regular expression {pattern!r}: {exc}") from None
         if opts.weight_clip not in ("mse", "max"):
             raise UsageError(f"weight_clip must be 'mse' or 'max', got {opts.weight_clip!r}")
-        if opts.weight_rounding not in ("gptq", "adaround", "nearest"):
-            raise UsageError(f"weight_rounding must be 'gptq', 'adaround' or 'nearest', "
+        from edgeq.quantize.algorithms import WEIGHT_ROUNDING
+
+        if opts.weight_rounding not in WEIGHT_ROUNDING:
+            *first, last = (repr(n) for n in WEIGHT_ROUNDING)
+            raise UsageError(f"weight_rounding must be {', '.join(first)} or {last}, "
                              f"got {opts.weight_rounding!r}")
         if int(opts.adaround_samples) < 1 or int(opts.adaround_iters) < 1:
             raise UsageError(f"adaround_samples and adaround_iters must be >= 1, got "
@@ -94,7 +97,7 @@ class QuantizeOptions:
         if opts.residual_scaling not in (True, False, "auto"):
             raise UsageError(f"residual_scaling must be true, false or 'auto', got {opts.residual_scaling!r}")
         if opts.auto_mixed is not None:
-            from edgeq.quantize.mixed import Budget
+            from edgeq.quantize.algorithms.budget import Budget
 
             opts.auto_mixed = Budget.parse(opts.auto_mixed)  # raises UsageError when malformed
         return opts

@@ -141,7 +141,7 @@ def _run_tie(model, resolver):
 def test_rounding_on_ties(op):
     from ai_edge_litert.interpreter import OpResolverType
 
-    from edgeq.quantize.fixed_point import (multiply_by_quantized_multiplier, quantize_multiplier,
+    from edgeq.quantize.arith.fixed_point import (multiply_by_quantized_multiplier, quantize_multiplier,
                                             round_half_away)
 
     model, acc, eff = _tie_model(op)

@@ -25,7 +25,8 @@ from fake_adb.tflite_models import build_mlp  # noqa: E402
 
 from edgeq.errors import DeviceError, GateFailure, UsageError  # noqa: E402
 from edgeq.types import QDType, QuantParams  # noqa: E402
-from edgeq.profile.report import load_report, publish, report_to_dict, write_reports  # noqa: E402
+from edgeq.profile.publish import publish  # noqa: E402
+from edgeq.profile.report import load_report, report_to_dict, write_reports  # noqa: E402
 from edgeq.profile.report_schema import validate_report  # noqa: E402
 from edgeq_tflite.runners.adb import ENV_BINARY, AdbRunner  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 ``int16_residual=False`` keeps every activation in int8 except inside the LayerNorms
 (their statistics path, as in the default); the residual-stream channel scaling
-(edgeq/quantize/residual_scaling.py) then runs by default and must bring the sentence
+(edgeq/quantize/algorithms/residual_scaling.py) then runs by default and must bring the sentence
 embedding to the issue's W8A8 bar: cosine mean >= 0.98 on the zoo's whole evaluation
 split, calibrated on 64 calibration sentences, scored by the integer simulator against
 onnxruntime. The rewritten graph must still emit to TFLite and match LiteRT's reference

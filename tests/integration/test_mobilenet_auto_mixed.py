@@ -29,8 +29,8 @@ def _weight_only_nearest(qm):
     """The lowered float graph with every Conv/FullyConnected weight replaced by its int8
     round-to-nearest per-channel version (dequantized)."""
     from edgeq.interp.ort_backend import OrtRunner
-    from edgeq.quantize import scheme
-    from edgeq.quantize.lower import executable
+    from edgeq.quantize.arith import scheme
+    from edgeq.quantize.rewrites.prepare import executable
 
     g = qm.lowered_graph.copy()
     replaced = 0

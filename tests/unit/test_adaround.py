@@ -16,8 +16,8 @@ from edgeq.errors import QuantizationError  # noqa: E402
 from edgeq.ir.graph import Node, Tensor  # noqa: E402
 from edgeq.ir.onnx_import import import_onnx  # noqa: E402
 from edgeq.ir.pipeline import canonicalize  # noqa: E402
-from edgeq.quantize import scheme  # noqa: E402
-from edgeq.quantize.adaround import (AdaRoundConfig, LayerMoments, adaround_graph,  # noqa: E402
+from edgeq.quantize.arith import scheme  # noqa: E402
+from edgeq.quantize.algorithms.adaround import (AdaRoundConfig, LayerMoments, adaround_graph,  # noqa: E402
                                      conv_rows, optimize_rounding)
 from edgeq.types import QDType, QuantParams  # noqa: E402
 
@@ -140,7 +140,7 @@ def test_asymmetric_reconstruction_absorbs_upstream_error():
 def test_rows_and_moments_are_the_same_objective():
     """Fewer rows than inputs: the driver keeps the rows instead of the moments. Both
     forms give the same gradient and errors, and both beat round-to-nearest."""
-    from edgeq.quantize.adaround import _Objective
+    from edgeq.quantize.algorithms.adaround import _Objective
 
     rng = np.random.default_rng(6)
     w = f32(rng.standard_normal((4, 40)))
@@ -329,7 +329,7 @@ def test_adaround_options_and_missing_data(tmp_path):
 
     from edgeq.errors import UsageError
     from edgeq.quantize.options import QuantizeOptions
-    from edgeq.quantize.pipeline import Builder
+    from edgeq.quantize.pipeline.builder import Builder
 
     model = edgeq.load(save(cnn_proto(), tmp_path / "cnn.onnx"))
     with pytest.raises(UsageError, match="adaround_samples and adaround_iters must be >= 1"):
@@ -337,7 +337,7 @@ def test_adaround_options_and_missing_data(tmp_path):
     qm = edgeq.quantize(model, cnn_feeds(4), progress=False, cache_dir=str(tmp_path))
     assert qm.report["adaround"] == {}  # not the default
     from edgeq.calibrate.collect import collect
-    from edgeq.quantize.lower import Hints, lower
+    from edgeq.quantize.rewrites.prepare import Hints, lower
     from edgeq.targets import default_quant_spec
 
     lowered = lower(model.graph)

@@ -11,7 +11,7 @@ import pytest
 from edgeq.calibrate.observers import MseObserver, _prefix_sums
 from edgeq.calibrate.stats import TensorStats
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize import scheme
+from edgeq.quantize.arith import scheme
 
 
 def _stats(rng, kind: int) -> TensorStats:

@@ -10,7 +10,7 @@ import pytest
 from edgeq.calibrate import collect as collect_mod
 from edgeq.calibrate import streaming
 from edgeq.calibrate.stats import TensorStats, update_rows
-from edgeq.quantize import gptq
+from edgeq.quantize.algorithms import gptq
 
 
 def _same(a: TensorStats, b: TensorStats) -> None:

@@ -112,7 +112,7 @@ def test_quantize_options_are_accepted_by_the_quantizer():
                     "int16": ["^classifier", "attn.*softmax"], "int16_ops": ["Softmax"],
                     "float_nodes": ["erf"], "auto_mixed": 35.0, "max_int16_fraction": 0.25,
                     "weight_clip": "mse", "bias_correction": False}
-    from edgeq.quantize.mixed import Budget
+    from edgeq.quantize.algorithms.mixed import Budget
 
     q = QuantizeOptions.from_kwargs(opts)
     assert (q.method, q.auto_mixed, q.weight_clip, q.bias_correction) == \
@@ -124,7 +124,7 @@ def test_quantize_options_are_accepted_by_the_quantizer():
 
 
 def test_weight_algorithms_and_budgets_map_to_real_quantizer_options():
-    from edgeq.quantize.mixed import Budget
+    from edgeq.quantize.algorithms.mixed import Budget
     from edgeq.quantize.options import QuantizeOptions
 
     text = """

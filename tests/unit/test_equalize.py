@@ -1,4 +1,4 @@
-"""Cross-layer equalization (edgeq/quantize/equalize.py), the one CLE of the quantizer:
+"""Cross-layer equalization (edgeq/quantize/algorithms/equalize.py), the one CLE of the quantizer:
 channels that are always zero or never read get finite scales, the float function is
 kept, and a clamp that does not commute with the scaling (ReLU6) bounds the scale."""
 
@@ -12,8 +12,8 @@ from _quant_models import save
 from edgeq.calibrate.collect import collect
 from edgeq.data import from_iterable
 from edgeq.interp.float_interp import run_graph
-from edgeq.quantize.equalize import MAX_SCALE, equalize
-from edgeq.quantize.lower import lower
+from edgeq.quantize.algorithms.equalize import MAX_SCALE, equalize
+from edgeq.quantize.rewrites.prepare import lower
 from onnx_helpers import make_model
 
 RNG = np.random.default_rng(0)

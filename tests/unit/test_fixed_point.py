@@ -1,4 +1,4 @@
-"""edgeq.quantize.fixed_point against hand-derived goldens and exact rational references.
+"""edgeq.quantize.arith.fixed_point against hand-derived goldens and exact rational references.
 
 The goldens below are worked out by hand from the C definitions in TFLite's
 quantization_util.cc / common.cc and gemmlowp's fixedpoint.h; the property tests compare
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from edgeq.quantize import fixed_point as fp
+from edgeq.quantize.arith import fixed_point as fp
 
 I32 = st.integers(min_value=fp.INT32_MIN, max_value=fp.INT32_MAX)
 

@@ -11,7 +11,7 @@ import edgeq
 from edgeq.interp.float_ops import FLOAT_OPS
 from edgeq.interp.ort_backend import OrtRunner
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize.lower import executable
+from edgeq.quantize.rewrites.prepare import executable
 from edgeq_tflite.spec import TFLITE_INT8_FALLBACK
 
 

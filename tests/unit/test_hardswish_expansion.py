@@ -1,4 +1,4 @@
-"""The quantizer's HardSwish decomposition (edgeq/quantize/hardswish.py) in float: the
+"""The quantizer's HardSwish decomposition (edgeq/quantize/rewrites/hardswish.py) in float: the
 MUL / ADD / MUL rewrite computes HardSwish and its derived ranges hold the values.
 Its TFLite side (operators, XNNPACK, bit-exactness) is in the TFLite plugin's tests."""
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from edgeq.interp.float_interp import run_graph
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize import hardswish
+from edgeq.quantize.rewrites import hardswish
 
 
 def _hardswish(x):

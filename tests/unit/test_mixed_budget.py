@@ -14,7 +14,7 @@ import edgeq
 from edgeq.cli import main
 from edgeq.errors import UsageError
 from edgeq.interp.ort_backend import OrtRunner
-from edgeq.quantize.mixed import Budget, Score
+from edgeq.quantize.algorithms.mixed import Budget, Score
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ from _quant_models import (cnn_feeds, ort_run, save, small_cnn, sqnr_db, tiny_tr
 import edgeq
 from edgeq.errors import CalibrationError, UsageError
 from edgeq.interp.float_interp import run_graph
-from edgeq.quantize import gptq, scheme
+from edgeq.quantize.algorithms import gptq
+from edgeq.quantize.arith import scheme
 
 
 @pytest.fixture(scope="module")
@@ -172,8 +173,8 @@ def test_patch_matrix_matches_convolution():
 def test_equalization_preserves_the_float_function(cnn_model, tmp_path):
     from edgeq.calibrate.collect import collect
     from edgeq.data import from_iterable
-    from edgeq.quantize.equalize import equalize
-    from edgeq.quantize.lower import lower
+    from edgeq.quantize.algorithms.equalize import equalize
+    from edgeq.quantize.rewrites.prepare import lower
 
     lowered = lower(cnn_model.graph)
     calib = collect(lowered, from_iterable(cnn_feeds(8)), model_hash="t", use_cache=False, progress=False)

@@ -15,7 +15,7 @@ from _quant_models import (cnn_feeds, ort_run, save, small_cnn, sqnr_db, tiny_tr
 import edgeq
 from edgeq.errors import QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize.build import build_quantized_graph
+from edgeq.quantize.pipeline.graph_builder import build_quantized_graph
 from edgeq_tflite.spec import TFLITE_INT8, TFLITE_INT8_FALLBACK
 from edgeq.types import QDType
 

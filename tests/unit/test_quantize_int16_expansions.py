@@ -12,8 +12,8 @@ from onnx import helper
 import edgeq
 from edgeq.interp.float_interp import run_graph
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize import gelu16, sqrt16
-from edgeq.quantize.lower import executable
+from edgeq.quantize.rewrites import gelu16, sqrt16
+from edgeq.quantize.rewrites.prepare import executable
 
 RNG = np.random.default_rng(0)
 

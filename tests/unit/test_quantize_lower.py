@@ -13,7 +13,7 @@ from onnx import helper
 
 import edgeq
 from edgeq.interp.float_interp import run_graph
-from edgeq.quantize.lower import Hints, executable, lower
+from edgeq.quantize.rewrites.prepare import Hints, executable, lower
 
 RNG = np.random.default_rng(0)
 

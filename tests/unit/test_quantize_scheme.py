@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edgeq.errors import QuantizationError
-from edgeq.quantize import scheme
+from edgeq.quantize.arith import scheme
 from edgeq.types import QDType
 
 

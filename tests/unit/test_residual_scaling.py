@@ -1,4 +1,4 @@
-"""Residual-stream channel scaling (edgeq/quantize/residual_scaling.py): the rewritten
+"""Residual-stream channel scaling (edgeq/quantize/algorithms/residual_scaling.py): the rewritten
 lowered graph computes the original model (checked against onnxruntime on the original
 ONNX file), the outlier channels are actually divided down, and models without a
 LayerNorm residual stream are left alone."""
@@ -13,9 +13,9 @@ from onnx import helper, numpy_helper
 import edgeq
 from edgeq.errors import UsageError
 from edgeq.interp.ort_backend import OrtRunner
-from edgeq.quantize.lower import executable, lower
+from edgeq.quantize.rewrites.prepare import executable, lower
 from edgeq.quantize.options import QuantizeOptions
-from edgeq.quantize.residual_scaling import (choose_scales, find_fc_inputs, find_segments,
+from edgeq.quantize.algorithms.residual_scaling import (choose_scales, find_fc_inputs, find_segments,
                                              scale_residual_stream)
 
 OUTLIER = 3  # the channel made ~50x larger than the others

@@ -133,62 +133,62 @@ def test_importing_the_sdk_is_cheap():
 
 
 def _core_graph() -> dict[str, set[str]]:
-    """edgeq module -> edgeq modules it imports at module level (what makes a cycle)."""
-    graph: dict[str, set[str]] = {}
+    """edgeq module -> edgeq modules it imports, lazily inside functions included: a cycle
+    through a function-level import still ties two modules together."""
     modules = {_module_name(f) for f in CORE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
     for f in CORE.rglob("*.py"):
         name = _module_name(f)
-        tree = ast.parse(f.read_text())
-        deps: set[str] = set()
-        for node in tree.body:  # module level only: lazy imports inside functions break cycles
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
-                continue
-            for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.ClassDef,
-                                                                  ast.AsyncFunctionDef)) else []:
-                mods = []
-                if isinstance(sub, ast.Import):
-                    mods = [a.name for a in sub.names]
-                elif isinstance(sub, ast.ImportFrom):
-                    if sub.level:
-                        parts = name.split(".")
-                        is_pkg = f.name == "__init__.py"
-                        base = parts[:len(parts) - sub.level + (1 if is_pkg else 0)]
-                        mod = ".".join(base + ([sub.module] if sub.module else []))
-                    else:
-                        mod = sub.module or ""
-                    mods = [mod] + [f"{mod}.{a.name}" for a in sub.names]
-                for m in mods:
-                    while m and m not in modules:
-                        m = m.rpartition(".")[0]
-                    if m and m != name and _edgeq_module(m):
-                        deps.add(m)
+        deps = set()
+        for _line, mod in _imports(f):
+            while mod and mod not in modules:
+                mod = mod.rpartition(".")[0]
+            # a package and its own submodules import each other by construction
+            if mod and mod != name and not mod.startswith(name + ".") and not name.startswith(mod + "."):
+                deps.add(mod)
         graph[name] = deps
-    # importing a.b.c imports its packages a and a.b first; an __init__ importing its own
-    # submodules is how packages work, not a cycle
     return graph
 
 
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
 def test_no_import_cycles_in_the_core():
-    graph = _core_graph()
-    cycles, state = [], {}
-
-    def visit(node, stack):
-        state[node] = 1
-        stack.append(node)
-        for dep in sorted(graph.get(node, ())):
-            if dep.startswith(node + "."):  # a package importing its own submodule
-                continue
-            if state.get(dep) == 1:
-                cyc = stack[stack.index(dep):] + [dep]
-                if not all(b.startswith(a + ".") or a.startswith(b + ".")
-                           for a, b in zip(cyc, cyc[1:])):
-                    cycles.append(" -> ".join(cyc))
-            elif dep not in state:
-                visit(dep, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [])
-    assert not cycles, "import cycles among edgeq's modules:\n" + "\n".join(cycles)
+    cycles = _cycles(_core_graph())
+    assert not cycles, "import cycles among edgeq's modules:\n" + "\n".join(" <-> ".join(c) for c in cycles)

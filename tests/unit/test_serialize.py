@@ -14,7 +14,7 @@ from _quant_models import cnn_feeds, save, small_cnn
 import edgeq
 from edgeq.errors import ModelLoadError, QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize import serialize
+from edgeq.quantize.io import serialize
 from edgeq.quantize.api import QuantizedModel
 from edgeq.types import QDType, QuantParams
 

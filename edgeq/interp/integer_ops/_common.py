@@ -14,7 +14,7 @@ import numpy as np
 
 from edgeq.errors import UnsupportedOpError
 from edgeq.interp.registry import dtype_error
-from edgeq.quantize.fixed_point import calculate_activation_range_quantized
+from edgeq.quantize.arith.fixed_point import calculate_activation_range_quantized
 from edgeq.types import QuantParams
 
 INT_TYPES = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     INT32_MAX, count_leading_zeros_u32, rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul as mul, saturating_rounding_multiply_by_pot, wrap_int32)
 

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from edgeq.quantize.fixed_point import round_half_away
+from edgeq.quantize.arith.fixed_point import round_half_away
 
 
 @lru_cache(maxsize=None)

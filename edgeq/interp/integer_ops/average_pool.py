@@ -16,7 +16,7 @@ from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops import _window
 from edgeq.interp.integer_ops._common import (
     clamp_cast, fused_range, in_quant, out_quant, per_tensor, require_int, unsupported)
-from edgeq.quantize.fixed_point import c_div
+from edgeq.quantize.arith.fixed_point import c_div
 
 
 def require_same_params(node, qi, qo) -> None:

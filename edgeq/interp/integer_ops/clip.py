@@ -18,7 +18,7 @@ from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     clamp_cast, const_input, in_quant, out_quant, per_tensor, prepared, require_int,
     storage_range)
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     multiply_by_quantized_multiplier, quantize_multiplier_scalar, round_half_away)
 
 

@@ -31,7 +31,7 @@ from edgeq.interp.integer_ops import _window
 from edgeq.interp.integer_ops._common import (
     clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_bias_dtype,
     require_int, require_symmetric_int16, unsupported)
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_int64,
     quantize_multiplier, wrap_int32)
 

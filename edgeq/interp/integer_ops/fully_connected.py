@@ -23,7 +23,7 @@ from edgeq.interp.integer_ops._common import (
     clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_bias_dtype,
     require_int, require_symmetric_int16, unsupported)
 from edgeq.interp.integer_ops.conv import exact_float_type
-from edgeq.quantize.fixed_point import round_half_away, wrap_int32
+from edgeq.quantize.arith.fixed_point import round_half_away, wrap_int32
 
 _ACT = (np.dtype(np.int8), np.dtype(np.int16))
 

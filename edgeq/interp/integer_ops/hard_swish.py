@@ -18,7 +18,7 @@ import numpy as np
 from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     in_quant, out_quant, per_tensor, prepared, require_int, unsupported)
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     c_div, quantize_multiplier_scalar, rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul_int16 as srdhm16)
 

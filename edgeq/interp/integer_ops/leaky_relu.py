@@ -14,7 +14,7 @@ from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     clamp_cast, in_quant, out_quant, per_tensor, prepared, require_int,
     require_symmetric_int16, storage_range, unsupported)
-from edgeq.quantize.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier_scalar
+from edgeq.quantize.arith.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier_scalar
 
 
 @INTEGER_OPS.register("LeakyRelu")

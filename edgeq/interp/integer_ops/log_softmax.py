@@ -17,7 +17,7 @@ from edgeq.interp.integer_ops import _gemmlowp as gl
 from edgeq.interp.integer_ops._common import (
     in_quant, out_quant, per_tensor, prepared, require_int, unsupported)
 from edgeq.interp.integer_ops.softmax import _prepare_int8
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     INT32_MIN, multiply_by_quantized_multiplier, quantize_multiplier_scalar, rounding_divide_by_pot)
 
 

@@ -13,7 +13,7 @@ from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     clamp_cast, fused_range, in_quant, out_quant, per_tensor, prepared, require_int,
     require_symmetric_int16, unsupported)
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     multiply_by_quantized_multiplier, quantize_multiplier_scalar, wrap_int32)
 
 _ACT = (np.dtype(np.int8), np.dtype(np.int16))

@@ -15,7 +15,7 @@ import numpy as np
 from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     clamp_cast, in_quant, out_quant, per_tensor, prepared, storage_range, unsupported)
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     multiply_by_quantized_multiplier, quantize_multiplier_scalar, round_half_away, wrap_int32)
 
 _QUANTIZED = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16), np.dtype(np.int32))

@@ -21,7 +21,7 @@ from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     in_quant, out_quant, per_tensor, prepared, require_int, require_symmetric_int16, unsupported)
 from edgeq.interp.integer_ops._lut import lut_int16, lut_lookup_int16
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     INT32_MAX, count_leading_zeros_u32, multiply_by_quantized_multiplier,
     quantize_multiplier_scalar, rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul as mul, saturating_rounding_multiply_by_pot, wrap_int32)

@@ -24,7 +24,7 @@ from edgeq.interp.integer_ops import _gemmlowp as gl
 from edgeq.interp.integer_ops._common import (
     in_quant, out_quant, per_tensor, prepared, require_int, unsupported)
 from edgeq.interp.integer_ops._lut import exp_f64, lut_int16, lut_lookup_int16
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     count_leading_zeros_u32, multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_greater_than_one, quantize_multiplier_scalar,
     rounding_divide_by_pot, saturating_rounding_doubling_high_mul)

@@ -12,7 +12,7 @@ import numpy as np
 from edgeq.interp.integer_ops import INTEGER_OPS
 from edgeq.interp.integer_ops._common import (
     clamp_cast, in_quant, out_quant, per_tensor, prepared, require_int, unsupported)
-from edgeq.quantize.fixed_point import (
+from edgeq.quantize.arith.fixed_point import (
     multiply_by_quantized_multiplier_smaller_than_one_exp as mbqm_lt1, quantize_multiplier_scalar,
     wrap_int32)
 

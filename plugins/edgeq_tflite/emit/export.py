@@ -4,7 +4,7 @@
   model, with float / int8 / uint8 I/O.
 * :func:`export_float` - a float graph to an FP32 model, or FP16 (float16 weights +
   DEQUANTIZE, the converter's float16 quantization, for GPU delegates); the graph is
-  first lowered with ``edgeq.quantize.lower.lower`` (LSTM unrolled into cell ops, L2
+  first lowered with ``edgeq.quantize.rewrites.prepare.lower`` (LSTM unrolled into cell ops, L2
   normalisation, Pow, … in builtin ops).
 
 Both convert the layout to NHWC (edgeq.ir.passes.convert_layout), lower every node

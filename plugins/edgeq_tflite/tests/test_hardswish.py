@@ -1,4 +1,4 @@
-"""HardSwish on TFLite: the quantizer writes it as MUL / ADD / MUL (edgeq/quantize/hardswish.py)
+"""HardSwish on TFLite: the quantizer writes it as MUL / ADD / MUL (edgeq/quantize/rewrites/hardswish.py)
 because LiteRT's XNNPACK has no int8 HARD_SWISH.
 
 Checked on a real ONNX model (Conv + HardSwish) through ``edgeq.quantize``: the float

@@ -26,7 +26,7 @@ import logging
 
 import numpy as np
 
-from edgeq.quantize import scheme
+from edgeq.quantize.arith import scheme
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +328,7 @@ def gptq_weights(graph, hessians: dict, *, per_channel_ops, weight_clip: str, we
     shared: dict[tuple, list[str]] = {}
     for name, (w, group, _op, h) in by_weight.items():
         shared.setdefault((group, h.shape, hash(h.tobytes())), []).append(name)
-    from edgeq.quantize._blas import single_threaded
+    from edgeq.quantize.algorithms._blas import single_threaded
 
     with single_threaded():
         for names in shared.values():

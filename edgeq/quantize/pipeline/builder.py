@@ -11,11 +11,13 @@ import logging
 import time
 
 from edgeq.errors import QuantizationError
-from edgeq.quantize import hardswish
-from edgeq.quantize.bias_correction import correct_biases
-from edgeq.quantize.build import build_quantized_graph
+from edgeq.quantize.algorithms import weight_rounding
+from edgeq.quantize.quantized_model import QuantizedModel
+from edgeq.quantize.rewrites import hardswish
+from edgeq.quantize.algorithms.bias_correction import correct_biases
+from edgeq.quantize.pipeline.graph_builder import build_quantized_graph
 from edgeq.quantize.options import QuantizeOptions, match_nodes
-from edgeq.quantize.ranges import RangeChooser, hinted_ranges
+from edgeq.quantize.pipeline.ranges import RangeChooser, hinted_ranges
 from edgeq.quantize.spec import allows_fallback
 from edgeq.types import QDType
 
@@ -32,7 +34,7 @@ class Builder:
         self.equalized: dict[str, float] = {}
         self.static_overrides: dict = {}
         if opts.equalize:
-            from edgeq.quantize.equalize import equalize
+            from edgeq.quantize.algorithms.equalize import equalize
 
             lowered, calib, self.static_overrides, self.equalized = equalize(lowered, calib)
         self.lowered = lowered
@@ -59,16 +61,8 @@ class Builder:
         self.bias_report: dict[str, float] = {}
         self.graph_for_build = lowered
         self.gptq_weights = 0
-        if opts.weight_rounding == "gptq" and calib.hessians:
-            from edgeq.quantize.gptq import gptq_weights
-
-            self.gptq_weights = gptq_weights(self.lowered, calib.hessians, per_channel_ops=spec.per_channel_ops,
-                                             weight_clip=opts.weight_clip, weight_cache=self.weight_cache)
         self.adaround: dict = {}
-        if opts.weight_rounding == "adaround":
-            from edgeq.quantize.adaround import adaround_builder
-
-            self.graph_for_build, self.adaround = adaround_builder(self, dataset)
+        weight_rounding(opts.weight_rounding).apply(self, dataset)
         if opts.bias_correction:
             self.graph_for_build, self.bias_report = correct_biases(
                 self.graph_for_build, calib.channel_means, per_channel_ops=spec.per_channel_ops,
@@ -95,7 +89,7 @@ class Builder:
         gelus = {n.name for n in lowered.nodes if n.op_type == "Gelu" and n.name in int16_nodes}
         if gelus and self.spec.supports_int16():
             # no int16 GELU kernel: int16 GELUs are expanded into their tanh form
-            from edgeq.quantize import gelu16
+            from edgeq.quantize.rewrites import gelu16
 
             rng = lambda x: self.chooser(x, dtype_of(x))  # noqa: E731
             graph, extra, new = gelu16.expand(graph, gelus, rng)
@@ -107,7 +101,7 @@ class Builder:
                  if r in producers and producers[r].name in int16_nodes}
         if sqrts and self.spec.supports_int16():
             # int16 RSQRT is a coarse table near 0: widen its accurate range (sqrt16.py)
-            from edgeq.quantize import sqrt16
+            from edgeq.quantize.rewrites import sqrt16
 
             rng = lambda x: self.chooser(x, dtype_of(x))  # noqa: E731
             graph, extra, new = sqrt16.expand(graph, sqrts, rng)
@@ -122,31 +116,30 @@ class Builder:
         result.lowered = lowered
         return result
 
-
-def make_model(builder: Builder, result, extra_report: dict | None = None):
-    from edgeq.quantize.api import QuantizedModel
-
-    int16 = sorted(n for n, p in result.precision.items() if p == "int16")
-    report = {
-        "spec": builder.spec.name,
-        "options": builder.opts.to_json(),
-        "calibration_samples": builder.calib.num_samples,
-        "int16_nodes": int16,
-        "float_nodes": [{"node": n, "op_type": o, "reason": r} for n, o, r in result.fallback],
-        "bias_correction": {k: round(v, 6) for k, v in builder.bias_report.items()},
-        "gptq_weights": builder.gptq_weights,
-        "adaround": {k: v for k, v in builder.adaround.items() if k != "nodes"},
-        "equalized": {k: round(v, 3) for k, v in builder.equalized.items()},
-        "ops": result.graph.op_histogram(),
-    }
-    report.update(extra_report or {})
-    if result.fallback:
-        log.warning("%d node(s) left in float: %s", len(result.fallback),
-                    ", ".join(f"{n} ({o})" for n, o, _ in result.fallback[:10]))
-    return QuantizedModel(result.graph, builder.float_graph, getattr(result, "lowered", None) or builder.lowered,
-                          tensor_map=result.tensor_map, report=report,
-                          calibration_fingerprint=builder.calib.data_fingerprint,
-                          spec_name=builder.spec.name)
+    def make_model(self, result, extra_report: dict | None = None):
+        """The QuantizedModel of a build ``result`` with the report of what was done."""
+        builder = self
+        int16 = sorted(n for n, p in result.precision.items() if p == "int16")
+        report = {
+            "spec": builder.spec.name,
+            "options": builder.opts.to_json(),
+            "calibration_samples": builder.calib.num_samples,
+            "int16_nodes": int16,
+            "float_nodes": [{"node": n, "op_type": o, "reason": r} for n, o, r in result.fallback],
+            "bias_correction": {k: round(v, 6) for k, v in builder.bias_report.items()},
+            "gptq_weights": builder.gptq_weights,
+            "adaround": {k: v for k, v in builder.adaround.items() if k != "nodes"},
+            "equalized": {k: round(v, 3) for k, v in builder.equalized.items()},
+            "ops": result.graph.op_histogram(),
+        }
+        report.update(extra_report or {})
+        if result.fallback:
+            log.warning("%d node(s) left in float: %s", len(result.fallback),
+                        ", ".join(f"{n} ({o})" for n, o, _ in result.fallback[:10]))
+        return QuantizedModel(result.graph, builder.float_graph, getattr(result, "lowered", None) or builder.lowered,
+                              tensor_map=result.tensor_map, report=report,
+                              calibration_fingerprint=builder.calib.data_fingerprint,
+                              spec_name=builder.spec.name)
 
 
 def build_from_calibration(float_graph, lowered, hints, calib, spec, opts: QuantizeOptions, *,
@@ -154,11 +147,11 @@ def build_from_calibration(float_graph, lowered, hints, calib, spec, opts: Quant
     t0 = time.perf_counter()
     builder = Builder(float_graph, lowered, hints, calib, spec, opts, dataset=dataset)
     if opts.auto_mixed is not None:
-        from edgeq.quantize.mixed import auto_mixed
+        from edgeq.quantize.algorithms.mixed import auto_mixed
 
         result, extra = auto_mixed(builder, dataset, opts.auto_mixed)
     else:
         result, extra = builder.build(), {}
-    qm = make_model(builder, result, extra)
+    qm = builder.make_model(result, extra)
     qm.report["build_s"] = round(time.perf_counter() - t0, 3)
     return qm

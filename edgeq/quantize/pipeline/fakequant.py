@@ -45,7 +45,7 @@ class FakeQuantModel:
         self._switch_input: dict[str, str] = {}
         self.graph = self._build()
         from edgeq.interp.ort_backend import OrtRunner
-        from edgeq.quantize.lower import executable
+        from edgeq.quantize.rewrites.prepare import executable
 
         self.runner = OrtRunner(executable(self.graph), outputs=list(self.lowered.outputs),
                                 threads=threads or 2)

@@ -25,8 +25,8 @@ import logging
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.quantize import scheme
-from edgeq.quantize.gptq import hessian_key, split_moments
+from edgeq.quantize.arith import scheme
+from edgeq.quantize.algorithms.gptq import hessian_key, split_moments
 
 log = logging.getLogger(__name__)
 

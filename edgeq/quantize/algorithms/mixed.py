@@ -1,6 +1,6 @@
 """Mixed precision: per-layer sensitivity and automatic int16 promotion.
 
-* :func:`sensitivity` quantizes the model, then measures the model-output SQNR with
+* :func:`edgeq.quantize.api.sensitivity` quantizes the model, then measures the model-output SQNR with
   *only one layer* quantized (weights and output activations, every other node float),
   for every layer, with the switchable fake-quant model (:mod:`.fakequant`). Nodes that
   an unrolled loop repeats per time step (``.../t<k>/...``) form one layer.
@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgeq.errors import UsageError
-from edgeq.metrics import cosine, sqnr_db_from_powers
+from edgeq.quantize.algorithms.budget import SYNTAX, Budget, Score  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -49,96 +48,6 @@ RANK_SAMPLES = 4
 #: a sample's fake-quant change between the anchors below this fraction of the
 #: aggregate's does not place it between them (see _Search.estimate)
 RELIABLE = 0.25
-
-
-SYNTAX = ("a budget is an output SQNR in dB ('30' or 'sqnr:30') or a mean cosine ('cosine:0.995'), "
-          "optionally followed by ',min:V', the worst single sample's value of the same metric "
-          "(e.g. 'cosine:0.996,min:0.993' or 'sqnr:30,min:24')")
-
-
-@dataclass(frozen=True)
-class Score:
-    """``value``: the budget's aggregate (SQNR over all samples, or mean cosine), minimum
-    over outputs; ``worst``: the lowest per-sample value over samples and outputs."""
-
-    value: float
-    worst: float
-
-
-@dataclass(frozen=True)
-class Budget:
-    kind: str  # "sqnr" | "cosine"
-    value: float
-    #: the worst single sample's SQNR (dB) / cosine must reach this too (None: no bound)
-    worst: float | None = None
-
-    @classmethod
-    def parse(cls, spec) -> "Budget":
-        if isinstance(spec, Budget):
-            return spec
-        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-            return cls("sqnr", float(spec))
-        parts = [p.strip() for p in str(spec).strip().lower().split(",")]
-        try:
-            head, rest = parts[0], parts[1:]
-            kind, _, value = head.partition(":") if ":" in head else ("sqnr", "", head)
-            kind = kind.strip()
-            worst = None
-            if len(rest) > 1 or kind not in ("sqnr", "cosine"):
-                raise ValueError
-            if rest:
-                key, _, wvalue = rest[0].partition(":")
-                if key.strip() != "min":
-                    raise ValueError
-                worst = float(wvalue)
-            budget = cls(kind, float(value), worst)
-            if not all(np.isfinite(v) for v in (budget.value, budget.worst or 0.0)):
-                raise ValueError
-            if kind == "cosine" and not all(-1.0 < v <= 1.0 for v in (budget.value, budget.worst or 0.0)):
-                raise ValueError
-        except ValueError:
-            raise UsageError(f"bad mixed-precision budget {spec!r}; {SYNTAX}") from None
-        return budget
-
-    def _sample(self, ref: dict, out: dict, name: str) -> float:
-        if self.kind == "sqnr":
-            r = np.asarray(ref[name], np.float64)
-            return sqnr_db_from_powers(float(np.sum(r ** 2)), float(np.sum((np.asarray(out[name], np.float64) - r) ** 2)))
-        return cosine(ref[name], out[name])
-
-    def per_sample(self, refs: list[dict], outs: list[dict]) -> np.ndarray:
-        """Each sample's value, the minimum over outputs."""
-        return np.array([min(self._sample(r, o, name) for name in r) for r, o in zip(refs, outs)])
-
-    def score(self, refs: list[dict], outs: list[dict]) -> float:
-        names = list(refs[0])
-        per_output = []
-        for name in names:
-            if self.kind == "sqnr":
-                sig = sum(float(np.sum(np.asarray(r[name], np.float64) ** 2)) for r in refs)
-                noise = sum(float(np.sum((np.asarray(o[name], np.float64) - r[name]) ** 2))
-                            for r, o in zip(refs, outs))
-                per_output.append(sqnr_db_from_powers(sig, noise))
-            else:
-                per_output.append(float(np.mean([cosine(r[name], o[name]) for r, o in zip(refs, outs)])))
-        return min(per_output)
-
-    def measure(self, refs, outs, worst_refs=(), worst_outs=()) -> Score:
-        """The aggregate over ``refs``/``outs``; the worst sample over those and the extra
-        ``worst_refs``/``worst_outs`` (samples chosen to probe the tail)."""
-        samples = self.per_sample(list(refs) + list(worst_refs), list(outs) + list(worst_outs))
-        return Score(self.score(refs, outs) if len(refs) else float("nan"),
-                     float(np.min(samples)) if len(samples) else float("nan"))
-
-    def met(self, score) -> bool:
-        if isinstance(score, Score):
-            return score.value >= self.value and (self.worst is None or score.worst >= self.worst)
-        return score >= self.value
-
-    def __str__(self) -> str:
-        unit = " dB" if self.kind == "sqnr" else ""
-        text = f"{self.kind} >= {self.value:g}{unit}"
-        return text if self.worst is None else f"{text}, min >= {self.worst:g}{unit}"
 
 
 def layer_key(node_name: str) -> str:
@@ -185,31 +94,13 @@ def layer_sensitivity(fq, feeds, refs, budget: Budget, progress: bool = False) -
     return result
 
 
-def sensitivity(model, calibration, *, spec=None, samples: int = 8, progress: bool = True,
-                **options) -> Sensitivity:
-    """Per-layer sensitivity of ``model`` (see module docstring): quantize with
-    ``options``, then score each layer alone on the first ``samples`` calibration samples."""
-    from edgeq.quantize.api import _as_dataset, quantize
-    from edgeq.quantize.fakequant import FakeQuantModel
-
-    options.pop("auto_mixed", None)
-    qm = quantize(model, calibration, spec=spec, progress=progress, **options)
-    dataset = _as_dataset(calibration, options.get("num_samples"), options.get("seed", 0))
-    feeds = [f for _, f in zip(range(samples), dataset)]
-    refs = _float_refs(qm.float_graph, feeds)
-    fq = FakeQuantModel(qm)
-    return layer_sensitivity(fq, feeds, refs, Budget("sqnr", 0.0), progress=progress)
-
-
 def auto_mixed(builder, dataset, budget_spec):
     """Promote layers to int16 until ``budget_spec`` is met (module docstring).
     Returns ``(BuildResult, report_extra)``."""
-    from edgeq.quantize.pipeline import make_model
-
     budget = Budget.parse(budget_spec)
     search = _Search(builder, dataset, budget)
     result = builder.build()
-    score = search.simulate(make_model(builder, result), set())
+    score = search.simulate(builder.make_model(result), set())
     steps = [search.step(0, score)]
     info = {"budget": str(budget), "steps": steps, "promoted": [], "met": budget.met(score)}
     if budget.met(score) or not builder.spec.supports_int16():
@@ -218,7 +109,7 @@ def auto_mixed(builder, dataset, budget_spec):
                         builder.spec.name)
         info.update(search.scores(score))
         return result, {"auto_mixed": info}
-    search.rank(make_model(builder, result))
+    search.rank(builder.make_model(result))
     order = search.order
     limit = int(builder.opts.max_int16_fraction * len(builder.lowered.nodes))
     top = len(order)
@@ -230,7 +121,7 @@ def auto_mixed(builder, dataset, budget_spec):
     def check(n: int):
         promoted = search.nodes_of(n)
         built = builder.build(builder.base_int16 | promoted)
-        got = search.simulate(make_model(builder, built), promoted)
+        got = search.simulate(builder.make_model(built), promoted)
         steps.append(search.step(len(promoted), got, layers=n))
         log.info("auto mixed precision: %d layer(s), %d node(s) int16 -> %s = %.4g%s", n, len(promoted),
                  budget.kind, got.value, f", worst sample {got.worst:.4g}" if search.tail else "")
@@ -323,7 +214,7 @@ class _Search:
 
     def _fake_quant(self, qmodel):
         if self.fq is None:
-            from edgeq.quantize.fakequant import FakeQuantModel
+            from edgeq.quantize.pipeline.fakequant import FakeQuantModel
 
             self.fq = FakeQuantModel(qmodel)
 

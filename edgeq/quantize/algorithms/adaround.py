@@ -41,7 +41,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from edgeq.errors import QuantizationError
-from edgeq.quantize.scheme import WEIGHT_QMAX, round_half_away
+from edgeq.quantize.arith.scheme import WEIGHT_QMAX, round_half_away
 from edgeq.types import QuantParams
 
 log = logging.getLogger(__name__)
@@ -402,7 +402,7 @@ def adaround_graph(graph, feeds: list[dict], weight_params: Callable[[object], Q
     """
     from edgeq.interp.float_interp import Context
     from edgeq.interp.float_ops import FLOAT_OPS
-    from edgeq.quantize._blas import single_threaded
+    from edgeq.quantize.algorithms._blas import single_threaded
 
     t0 = time.perf_counter()
     feeds = list(feeds)[: cfg.samples]
@@ -435,7 +435,7 @@ def adaround_graph(graph, feeds: list[dict], weight_params: Callable[[object], Q
     done = 0
     # one BLAS thread: thousands of mid-sized products, which a thread pool on a busy
     # 2-core host slows down several-fold (measured 27-61 s single vs 66-146 s pooled
-    # on MobileNetV2, edgeq/quantize/_blas.py)
+    # on MobileNetV2, edgeq/quantize/algorithms/_blas.py)
     with single_threaded():
         for i, node in enumerate(graph.nodes):
             kernel = FLOAT_OPS.lookup(node)
@@ -542,8 +542,8 @@ def adaround_builder(builder, dataset):
     import itertools
 
     from edgeq.calibrate.collect import _progress
-    from edgeq.quantize import scheme
-    from edgeq.quantize.lower import executable
+    from edgeq.quantize.arith import scheme
+    from edgeq.quantize.rewrites.prepare import executable
 
     if dataset is None:
         raise QuantizationError("weight_rounding='adaround' needs the calibration data itself, not "

@@ -1,6 +1,6 @@
 """The quantization scheme: scales and zero points from ranges, weight and bias
 quantization. Pure functions over numpy arrays; the graph-level decisions live in
-:mod:`edgeq.quantize.build`. The rules are those of docs/quantization.md.
+:mod:`edgeq.quantize.pipeline.graph_builder`. The rules are those of docs/quantization.md.
 
 * Asymmetric int8 activations: TFLite's ``GetAsymmetricQuantizationParams``
   (tensorflow/lite/tools/optimize/quantization_utils.cc): widen the range to contain 0,

@@ -22,7 +22,7 @@ import math
 
 from edgeq.calibrate.observers import get_observer
 from edgeq.errors import CalibrationError
-from edgeq.quantize import scheme
+from edgeq.quantize.arith import scheme
 from edgeq.types import QDType
 
 log = logging.getLogger(__name__)

@@ -75,7 +75,7 @@ def expand(graph: Graph, nodes: set[str], input_range) -> tuple[Graph, dict, dic
 
 
 def apply(builder, graph: Graph, lowered: Graph, overrides: dict, int16_nodes: set[str]):
-    """The pipeline hook (``edgeq.quantize.pipeline.Builder.build``): if the builder's
+    """The pipeline hook (``edgeq.quantize.pipeline.builder.Builder.build``): if the builder's
     spec decomposes HardSwish, expand every HardSwish that is not left in float, in both
     the graph to build and the lowered float graph; ``overrides`` gains the new tensors'
     ranges. Returns ``(graph, lowered, int16_nodes)``; the replacing nodes of an int16

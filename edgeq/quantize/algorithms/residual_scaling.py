@@ -356,7 +356,7 @@ def channel_maxima(graph: Graph, groups: dict[str, list[str]], feeds) -> dict[st
     """Per group of tensors, the per-channel (last axis) absolute maximum over all of
     them and ``feeds`` (run in onnxruntime on the executable form of the lowered graph)."""
     from edgeq.interp.ort_backend import OrtRunner
-    from edgeq.quantize.lower import executable
+    from edgeq.quantize.rewrites.prepare import executable
 
     fetch = list(dict.fromkeys(t for ts in groups.values() for t in ts))
     runner = OrtRunner(executable(graph), outputs=fetch)

@@ -33,7 +33,7 @@ import numpy as np
 
 from edgeq.errors import QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.quantize import scheme
+from edgeq.quantize.arith import scheme
 from edgeq.quantize.rules import rule_for
 from edgeq.quantize.spec import allows_fallback
 from edgeq.types import QDType, QuantParams, QuantSpec

@@ -1,0 +1,2 @@
+"""Reading and writing quantized models: :mod:`.serialize` (the ``.edgeq`` format,
+no pickle)."""
