@@ -25,7 +25,7 @@ Groups (the table in docs/plugins.md follows the same order):
 * op registries for lowerings: ``OpRegistry``;
 * integer arithmetic (TFLite reference rules): ``quantize_multiplier``,
   ``multiply_by_quantized_multiplier``, ``calculate_activation_range_quantized``,
-  ``float_to_int``;
+  ``round_half_away``, ``float_to_int``;
 * interpreters: ``run_graph`` (float), ``run_quantized`` (integer simulator);
 * device transports: ``Transport``, ``Session``, ``CommandResult``, ``DeviceFacts``,
   ``HostTransport``, ``AdbTransport``, ``RetryPolicy``, ``select_devices``,
@@ -88,6 +88,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
                                          "multiply_by_quantized_multiplier"),
     "calculate_activation_range_quantized": ("edgeq.quantize.arith.fixed_point",
                                              "calculate_activation_range_quantized"),
+    "round_half_away": ("edgeq.quantize.arith.fixed_point", "round_half_away"),
     "float_to_int": ("edgeq.interp.integer_ops.quantize", "float_to_int"),
     # interpreters
     "run_graph": ("edgeq.interp.float_interp", "run_graph"),
@@ -154,7 +155,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.profile.stats import percentile  # noqa: F401
     from edgeq.profile.terminal import progress  # noqa: F401
     from edgeq.quantize.arith.fixed_point import (calculate_activation_range_quantized,  # noqa: F401
-                                            multiply_by_quantized_multiplier, quantize_multiplier)
+                                                  multiply_by_quantized_multiplier,
+                                                  quantize_multiplier, round_half_away)
     from edgeq.quantize.rewrites.prepare import executable  # noqa: F401
     from edgeq.quantize.rewrites.prepare import lower as lower_quantized  # noqa: F401
     from edgeq.quantize.spec import FIXED_OUTPUT, SAME_SCALE_OPS, allows_fallback  # noqa: F401

@@ -113,6 +113,9 @@ class Target(abc.ABC):
     sdk_packages: tuple[str, ...] = ()
     #: default runner name
     default_runner: str = "host"
+    #: how many output LSBs the host runner's results may differ from edgeq's integer
+    #: simulator; the conformance suite (edgeq.testing.conformance) holds the target to it
+    simulator_tolerance_lsb: int = 1
 
     @property
     @abc.abstractmethod

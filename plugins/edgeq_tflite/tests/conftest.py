@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("ai_edge_litert.interpreter")
 
-from edgeq_tflite.tests.models import small_cnn, transformer_block  # noqa: E402
-from edgeq_tflite.tests.qgraphs import quantize_float_graph  # noqa: E402
+from edgeq.testing.float_models import small_cnn, transformer_block  # noqa: E402
+from edgeq.testing.qgraph import quantize_float_graph  # noqa: E402
 
 
 class ModelCase:
@@ -30,12 +30,3 @@ def cnn() -> ModelCase:
 @pytest.fixture(scope="session")
 def transformer() -> ModelCase:
     return ModelCase(transformer_block())
-
-
-class QModel:
-    """The attributes of a QuantizedModel that Target.emit reads."""
-
-    def __init__(self, graph, float_graph=None, fingerprint: str = "calib-test") -> None:
-        self.graph = graph
-        self.float_graph = float_graph
-        self.calibration_fingerprint = fingerprint

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeq.sdk import Graph, Node, Tensor
+from edgeq.sdk import Graph
+from edgeq.testing import conformance
+from edgeq.testing.conformance import integer_feeds
 
 from edgeq_tflite.emit.export import Export, export_quantized
 
@@ -25,21 +27,6 @@ class Runs:
     reference: dict[str, np.ndarray]  # LiteRT BUILTIN_REF
     xnnpack: dict[str, np.ndarray]  # LiteRT default kernels
     out_quant: dict
-
-
-def integer_feeds(graph: Graph, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Quantize float feeds with the graph's boundary Quantize output params."""
-    consumers = graph.consumers()
-    out = {}
-    for name, value in feeds.items():
-        t = graph.tensors[name]
-        if t.dtype.kind != "f":
-            out[name] = value
-            continue
-        (q,) = consumers[name]
-        assert q.op_type == "Quantize"
-        out[name] = graph.tensors[q.outputs[0]].quant.quantize(value)
-    return out
 
 
 def file_layout(spec, value) -> np.ndarray:
@@ -74,38 +61,8 @@ def run_all(graph: Graph, feeds: dict[str, np.ndarray]) -> Runs:
 
 
 def simulate(graph: Graph, int_feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from edgeq.sdk import run_quantized
-
-    return run_quantized(graph, int_feeds, integer_io=True)
-
-
-def dequantized_graph(graph: Graph) -> Graph:
-    """The float graph a quantized graph approximates: constants dequantized, every
-    tensor float32, Quantize/Dequantize as Identity."""
-    g = graph.copy()
-    for name, t in list(g.tensors.items()):
-        data = t.data
-        if data is not None and t.quant is not None:
-            data = t.quant.dequantize(data)
-        dtype = np.float32 if (t.quant is not None or t.dtype.kind == "f") else t.dtype
-        g.tensors[name] = Tensor(name, dtype, t.shape, data if data is None or dtype != np.float32
-                                 else np.asarray(data, np.float32), None)
-    from edgeq.sdk import executable
-
-    g.nodes = [Node(n.name, "Identity" if n.op_type in ("Quantize", "Dequantize") else n.op_type,
-                    n.inputs, n.outputs, dict(n.attrs)) for n in g.nodes]
-    # Rsqrt / SquaredDifference in ONNX ops, so the float interpreter runs them
-    return executable(g)
+    return conformance.simulate(graph, int_feeds)
 
 
 def float_reference(graph: Graph, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from edgeq.sdk import run_graph
-
-    fg = dequantized_graph(graph)
-    # feed the dequantized integer inputs, so only the op's own rounding is compared
-    deq = {}
-    for name, v in integer_feeds(graph, feeds).items():
-        q = graph.consumers()[name][0] if graph.tensors[name].dtype.kind == "f" else None
-        qt = graph.tensors[q.outputs[0]].quant if q is not None else graph.tensors[name].quant
-        deq[name] = qt.dequantize(v) if qt is not None else v
-    return run_graph(fg, deq)
+    return conformance.float_reference(graph, feeds)

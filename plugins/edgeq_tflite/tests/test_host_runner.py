@@ -11,7 +11,7 @@ from edgeq.sdk import BuildOptions
 
 from edgeq_tflite.runners.host import HostRunner
 from edgeq_tflite.target import build_artifact
-from edgeq_tflite.tests.conftest import QModel
+from edgeq.testing.conformance import CaseModel as QModel
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ def test_export_float_rejects_quantized_graph(cnn):
 
 def _axis_ops_graph():
     """Channel-axis ops after a conv, so every one of them sees an NHWC tensor."""
-    from edgeq_tflite.tests.models import FloatGraph
+    from edgeq.testing.float_models import FloatGraph
 
     f = FloatGraph("axes")
     x = f.input("x", (1, 3, 6, 6))
@@ -139,7 +139,7 @@ def test_layout_conversion_conv1d_chain_and_lazy_transposes():
     """Conv1d as Unsqueeze/Conv/Squeeze, a transpose read twice, a transposed residual."""
     from edgeq.sdk import Node
 
-    from edgeq_tflite.tests.models import FloatGraph
+    from edgeq.testing.float_models import FloatGraph
 
     f = FloatGraph("conv1d")
     x = f.input("x", (2, 4, 16))

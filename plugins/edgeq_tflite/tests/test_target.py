@@ -13,8 +13,8 @@ from edgeq.sdk import Artifact, BuildOptions
 from edgeq.sdk import QDType
 
 from edgeq_tflite.target import MODEL_FILE, TFLiteTarget, build_artifact
-from edgeq_tflite.tests.conftest import QModel
-from edgeq_tflite.tests.qgraphs import QGraph, qp
+from edgeq.testing.conformance import CaseModel as QModel
+from edgeq.testing.qgraph import QGraph, qp
 
 
 def test_registered_through_entry_point():

@@ -10,7 +10,7 @@ from edgeq_tflite.emit.lowering._common import opts
 from edgeq_tflite.emit.schema import BuiltinOperator as B
 from edgeq_tflite.emit.versions import min_runtime_version, op_version
 from edgeq_tflite.emit.writer import TensorInfo
-from edgeq_tflite.tests.qgraphs import qp
+from edgeq.testing.qgraph import qp
 
 F32, I8, I16, I32, I64 = np.float32, np.int8, np.int16, np.int32, np.int64
 

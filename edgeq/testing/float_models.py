@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeq.sdk import Graph, Node, Tensor
+from edgeq.ir.graph import Graph, Node, Tensor
 
 
 class FloatGraph:

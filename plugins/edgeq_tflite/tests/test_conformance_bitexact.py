@@ -1,5 +1,7 @@
-"""TFLite conformance: one small hand-built quantized graph per op (int8, and 16x8 where
-TFLite has the kernel), emitted to .tflite and run in LiteRT.
+"""TFLite conformance at the integer level: every case of edgeq's conformance suite
+(edgeq.testing.cases: one small hand-built quantized graph per op, int8 and 16x8),
+emitted to .tflite with integer I/O and run in LiteRT. (The target-neutral suite in
+tests/conformance compares every installed target's float outputs with the simulator.)
 
 For every case:
 
@@ -20,12 +22,10 @@ import pytest
 
 pytest.importorskip("ai_edge_litert.interpreter")
 
-from _tflite_cases import CASES  # noqa: E402
-
-from edgeq.errors import UnsupportedOpError  # noqa: E402
-
+from edgeq.sdk import UnsupportedOpError  # noqa: E402
+from edgeq.testing.cases import CASES  # noqa: E402
+from edgeq.testing.qgraph import qp  # noqa: E402
 from edgeq_tflite.tests import harness  # noqa: E402
-from edgeq_tflite.tests.qgraphs import qp  # noqa: E402
 
 # -- tests -------------------------------------------------------------------------------
 
@@ -99,7 +99,7 @@ def _tie_model(op: str):
     from edgeq_tflite.emit.schema import BuiltinOperator as B
     from edgeq_tflite.emit.lowering._common import opts
     from edgeq_tflite.emit.writer import ModelWriter
-    from edgeq.types import QDType, QuantParams
+    from edgeq.sdk import QDType, QuantParams
 
     w = ModelWriter()
     n = 256
@@ -141,8 +141,7 @@ def _run_tie(model, resolver):
 def test_rounding_on_ties(op):
     from ai_edge_litert.interpreter import OpResolverType
 
-    from edgeq.quantize.arith.fixed_point import (multiply_by_quantized_multiplier, quantize_multiplier,
-                                            round_half_away)
+    from edgeq.sdk import multiply_by_quantized_multiplier, quantize_multiplier, round_half_away
 
     model, acc, eff = _tie_model(op)
     single = np.clip(round_half_away(acc * eff), -128, 127).astype(np.int64)

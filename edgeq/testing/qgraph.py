@@ -1,4 +1,4 @@
-"""Hand-built quantized graphs (docs/quantization.md contract) for the TFLite tests.
+"""Hand-built quantized graphs (docs/quantization.md contract) for the tests of every target.
 
 :class:`QGraph` writes a QuantizedGraph node by node: float graph inputs with a boundary
 Quantize, int8 activations with explicit QuantParams, int8 symmetric per-channel
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeq.sdk import Graph, Node, Tensor
-from edgeq.sdk import QDType, QuantParams
+from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.types import QDType, QuantParams
 
 
 def qp(scale: float, zero_point: int = 0, dtype: str = "int8") -> QuantParams:
@@ -140,8 +140,8 @@ def quantize_float_graph(graph: Graph, feeds: list[dict[str, np.ndarray]]) -> Gr
     """Quantize a float graph by min/max over ``feeds``: int8 activations, per-channel
     int8 weights for Conv/FullyConnected, int32 bias, fixed/same-scale rules of
     docs/quantization.md, Quantize/Dequantize at the boundary. Test data only."""
-    from edgeq.sdk import run_graph
-    from edgeq.sdk import executable
+    from edgeq.interp.float_interp import run_graph
+    from edgeq.quantize.rewrites.prepare import executable
 
     names = [t for t in graph.tensors if not graph.is_constant(t)]
     ranges: dict[str, tuple[float, float]] = {}

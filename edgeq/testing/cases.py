@@ -1,5 +1,7 @@
-"""The cases of the TFLite conformance suite (test_tflite_bitexact.py): one small
-hand-built quantized graph per op, int8 and 16x8 where TFLite has the kernel.
+"""The conformance cases: one small hand-built quantized graph per op (int8, and 16x8
+where integer kernels have it), run by tests/conformance against the float interpreter
+and the integer simulator, and against every installed target's artifacts
+(:mod:`edgeq.testing.conformance`).
 
 Each case function returns ``(QGraph builder, (lo, hi))``: the graph and the range of
 the uniform random float inputs. Scales and zero points are part of the test data.
@@ -10,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.ir.graph import Tensor
-
-from edgeq_tflite.tests.qgraphs import QGraph, qp
+from edgeq.testing.qgraph import QGraph, qp
 
 I16 = "int16"
 
