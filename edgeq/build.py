@@ -21,7 +21,7 @@ Steps (timed; the timings go into ``build_report.json``):
    complete ``manifest.json`` (source model path + sha256 + input shapes, zoo model,
    calibration, edgeq/tool versions, files with sha256);
 5. commit: rename every staging directory into ``OUT/<target name>/`` (see
-   :mod:`edgeq.buildout`); any failure before leaves nothing behind and an earlier
+   :mod:`edgeq.staging`); any failure before leaves nothing behind and an earlier
    build untouched.
 
 The module is callable (``edgeq.build(...)`` works even after ``import edgeq.build``).
@@ -53,7 +53,7 @@ class _Job:
     """One target of a build."""
 
     resolved: Any  # edgeq.targets.ResolvedTarget
-    options: Any  # edgeq.target.BuildOptions
+    options: Any  # edgeq.contracts.BuildOptions
     quantize_options: dict[str, Any]
     spec: Any = None  # QuantSpec for int8, None for float builds
     group: int | None = None
@@ -217,7 +217,7 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
 
     ``model``: an ONNX path, ``"zoo:NAME"`` or a Model. ``targets``: names or profile
     paths (or ``(name, {option: value})`` pairs, ResolvedTargets, edgeq.yaml entries).
-    ``calibration``: anything :func:`edgeq.datasource.resolve` takes — a directory
+    ``calibration``: anything :func:`edgeq.data.resolve.resolve` takes — a directory
     (kind detected from content, or ``calibration_kind``; options from the model plus
     ``calibration_options``), ``"zoo:NAME"``, a dataset or an iterable of feed dicts;
     ``None`` uses the zoo's calibration split for a zoo model and is an error otherwise
@@ -230,7 +230,7 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
     ``layer_sqnr_samples``: calibration samples for the per-layer SQNR in the build
     report (0 skips it). Raises an EdgeqError; nothing is written then.
     """
-    from edgeq.buildout import Staging, output_error
+    from edgeq.staging import Staging, output_error
 
     t_start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else bool(progress)
@@ -265,14 +265,14 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
 
 
 def _describe(dataset) -> dict[str, Any]:
-    from edgeq.datasource import describe
+    from edgeq.data.resolve import describe
 
     return describe(dataset)
 
 
 def _calibration_data(m, calibration, kind, options, num_samples, seed):
     """The calibration dataset (validated against the model); see build()'s docstring."""
-    from edgeq import datasource
+    from edgeq.data import resolve as datasource
 
     if calibration is None:
         zoo_name = datasource.zoo_name_of(m.graph)
@@ -296,7 +296,7 @@ def _calibration_data(m, calibration, kind, options, num_samples, seed):
 
 def _emit_all(jobs, groups, m, staging, calib_info, load_s, t_start, show) -> dict[str, Any]:
     """check + emit + reports of every target into its staging directory."""
-    from edgeq.buildout import finish, source_info
+    from edgeq.staging import finish, source_info
     from edgeq.profile.terminal import progress as progress_bar
 
     source = source_info(m)

@@ -45,7 +45,7 @@ class HookSpecs:
 
     @hookspec
     def register_targets(self) -> list:
-        """Return a list of :class:`edgeq.target.Target` instances this plugin provides.
+        """Return a list of :class:`edgeq.contracts.Target` instances this plugin provides.
 
         Construction must be cheap and must not import the target's SDK (``edgeq
         targets`` calls this on every run). Target names are unique across all plugins;
@@ -54,7 +54,7 @@ class HookSpecs:
 
     @hookspec
     def register_runners(self) -> list:
-        """Return a list of runner factories: :class:`edgeq.target.Runner` subclasses
+        """Return a list of runner factories: :class:`edgeq.contracts.Runner` subclasses
         (or callables with the same class attributes).
 
         ``name`` (e.g. ``"host"``, ``"adb"``) and ``targets`` (the target names it runs)

@@ -45,16 +45,16 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "hookimpl": ("edgeq.plugins", "hookimpl"),
     "PluginError": ("edgeq.plugins", "PluginError"),
     # contracts
-    "Target": ("edgeq.target", "Target"),
-    "Runner": ("edgeq.target", "Runner"),
-    "RunnerFactory": ("edgeq.target", "RunnerFactory"),
-    "Artifact": ("edgeq.target", "Artifact"),
-    "BuildOptions": ("edgeq.target", "BuildOptions"),
-    "ProfileReport": ("edgeq.target", "ProfileReport"),
-    "LatencyStats": ("edgeq.target", "LatencyStats"),
-    "MANIFEST_NAME": ("edgeq.target", "MANIFEST_NAME"),
-    "sha256_file": ("edgeq.target", "sha256_file"),
-    "edgeq_version": ("edgeq.target", "edgeq_version"),
+    "Target": ("edgeq.contracts", "Target"),
+    "Runner": ("edgeq.contracts", "Runner"),
+    "RunnerFactory": ("edgeq.contracts", "RunnerFactory"),
+    "Artifact": ("edgeq.contracts", "Artifact"),
+    "BuildOptions": ("edgeq.contracts", "BuildOptions"),
+    "ProfileReport": ("edgeq.contracts", "ProfileReport"),
+    "LatencyStats": ("edgeq.contracts", "LatencyStats"),
+    "MANIFEST_NAME": ("edgeq.contracts", "MANIFEST_NAME"),
+    "sha256_file": ("edgeq.contracts", "sha256_file"),
+    "edgeq_version": ("edgeq.contracts", "edgeq_version"),
     # quantization types
     "QuantSpec": ("edgeq.types", "QuantSpec"),
     "QuantParams": ("edgeq.types", "QuantParams"),
@@ -160,7 +160,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.quantize.rewrites.prepare import executable  # noqa: F401
     from edgeq.quantize.rewrites.prepare import lower as lower_quantized  # noqa: F401
     from edgeq.quantize.spec import FIXED_OUTPUT, SAME_SCALE_OPS, allows_fallback  # noqa: F401
-    from edgeq.target import (MANIFEST_NAME, Artifact, BuildOptions, LatencyStats,  # noqa: F401
+    from edgeq.contracts import (MANIFEST_NAME, Artifact, BuildOptions, LatencyStats,  # noqa: F401
                               ProfileReport, Runner, RunnerFactory, Target, edgeq_version,
                               sha256_file)
     from edgeq.types import NodePlacement, QDType, QuantParams, QuantSpec  # noqa: F401

@@ -1,6 +1,6 @@
 """Target profiles and the registry of plugin Targets and Runners.
 
-A *target* (``edgeq.target.Target``) is what a plugin registers: e.g. ``tflite``. A
+A *target* (``edgeq.contracts.Target``) is what a plugin registers: e.g. ``tflite``. A
 *target profile* is a YAML file that names a plugin target and fixes its options, e.g.
 ``targets/tflite.yaml``::
 
@@ -78,7 +78,7 @@ class ResolvedTarget:
     """A profile bound to the plugin Target that implements it."""
 
     profile: TargetProfile
-    target: Any  # edgeq.target.Target
+    target: Any  # edgeq.contracts.Target
     plugin: str
     #: "builtin", "plugin" (bare target name) or the profile file's path
     source: str
@@ -103,7 +103,7 @@ class ResolvedTarget:
 
     def build_options(self):
         """BuildOptions for ``Target.emit`` from the profile."""
-        from edgeq.target import BuildOptions
+        from edgeq.contracts import BuildOptions
 
         o = self.profile.options
         return BuildOptions(io_dtype=o.io_dtype, precision=o.precision, profile=self.name,
@@ -127,7 +127,7 @@ class ResolvedTarget:
 
     def require_sdk(self) -> None:
         """Raise TargetUnavailableError naming the packages to install if the SDK is missing."""
-        from edgeq.target import unavailable
+        from edgeq.contracts import unavailable
 
         if not self.target.sdk_available():
             raise unavailable(self.target)
@@ -195,7 +195,7 @@ def is_profile_path(name: str) -> bool:
 def plugin_targets() -> dict[str, tuple[str, Any]]:
     """``{target name: (plugin name, Target)}`` from every plugin's ``register_targets``."""
     from edgeq.plugins import PluginError, call_each
-    from edgeq.target import Target
+    from edgeq.contracts import Target
 
     out: dict[str, tuple[str, Any]] = {}
     for plugin, targets in call_each("register_targets"):
@@ -205,7 +205,7 @@ def plugin_targets() -> dict[str, tuple[str, Any]]:
         for t in targets:
             if not isinstance(t, Target) or not t.name:
                 raise PluginError(f"plugin {plugin!r}: register_targets() returned {t!r}, "
-                                  f"which is not an edgeq.target.Target with a name")
+                                  f"which is not an edgeq.contracts.Target with a name")
             if t.name in out:
                 raise PluginError(f"target {t.name!r} is registered by both plugins "
                                   f"{out[t.name][0]!r} and {plugin!r}; uninstall one of them")
@@ -239,7 +239,7 @@ def plugin_runners() -> list[tuple[str, Any]]:
 
 def default_quant_spec():
     """The QuantSpec of :func:`edgeq.quantize` without ``spec=``: the first installed
-    target's :meth:`~edgeq.target.Target.default_quant_spec`, in plugin order.
+    target's :meth:`~edgeq.contracts.Target.default_quant_spec`, in plugin order.
 
     Raises TargetUnavailableError when no installed target offers one.
     """

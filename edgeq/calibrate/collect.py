@@ -330,7 +330,11 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     means = {n: (c.sum / max(c.count, 1)).astype(np.float32) for n, c in channels.items()}
     cmin = {n: c.min for n, c in channels.items()}
     cmax = {n: c.max for n, c in channels.items()}
-    calib = Calibration(stats, means, cmin, cmax, {k: v for k, v in hsum.items() if v is not None}, n_done,
+    # the cache stores GPTQ statistics in float32 (half the bytes); fresh ones are rounded
+    # the same way, so that a build gives the same bytes whether its statistics were
+    # collected now or read from the cache
+    hessians = {k: v.astype(np.float32).astype(np.float64) for k, v in hsum.items() if v is not None}
+    calib = Calibration(stats, means, cmin, cmax, hessians, n_done,
                         key, fingerprint, time.perf_counter() - t0)
     if use_cache:
         try:

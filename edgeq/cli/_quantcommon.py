@@ -21,7 +21,7 @@ def load_model(model: str, inputs: tuple[str, ...]):
 
 
 def dataset(data: str, graph, *, split: str, kind: str | None, samples: int | None, what: str):
-    from edgeq import datasource
+    from edgeq.data import resolve as datasource
 
     ds = datasource.resolve(data, graph, split=split, kind=kind, num_samples=samples,
                             what=what)

@@ -11,7 +11,7 @@ Steps:
 2. resolve its target profile (the one it was built with, see :func:`_resolve`) and
    the runner through :func:`edgeq.targets.get_runner` (runner options such as
    ``threads``, ``delegate``, ``device``, ``runner_bin`` override the profile's);
-3. evaluation feeds: ``data`` as :func:`edgeq.datasource.resolve` takes it (split
+3. evaluation feeds: ``data`` as :func:`edgeq.data.resolve.resolve` takes it (split
    ``eval`` for ``zoo:NAME``); without ``data``, the zoo's evaluation split when the
    artifact was built from a zoo model, else one seeded random sample so that latency
    is still measured (accuracy is then "not measured" and its gates fail);
@@ -41,7 +41,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from edgeq.errors import GateFailure, UsageError
-from edgeq.target import Artifact, ProfileReport
+from edgeq.contracts import Artifact, ProfileReport
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def fp32_references(model_path: Path, feeds: Sequence[Mapping[str, np.ndarray]],
 
 
 def _eval_feeds(artifact: Artifact, graph, data, *, num_samples, seed, data_kind, data_options):
-    from edgeq import datasource
+    from edgeq.data import resolve as datasource
 
     if data is None:
         zoo_name = datasource.zoo_name_of(graph)
@@ -168,7 +168,7 @@ def _eval_feeds(artifact: Artifact, graph, data, *, num_samples, seed, data_kind
 
 
 def _attach_layers(report: ProfileReport, artifact: Artifact) -> None:
-    from edgeq.buildout import BUILD_REPORT
+    from edgeq.staging import BUILD_REPORT
     from edgeq.profile.report import sections
 
     path = artifact.path / (artifact.manifest.get("build") or {}).get("report", BUILD_REPORT)
@@ -187,7 +187,7 @@ def _attach_layers(report: ProfileReport, artifact: Artifact) -> None:
 def _baseline(baseline, artifact, resolved, runner, feeds, runs, warmup, show) -> tuple[str, dict]:
     """Profile the baseline; returns its label and attach_baseline's mapping."""
     from edgeq.profile.terminal import progress
-    from edgeq.target import BuildOptions
+    from edgeq.contracts import BuildOptions
 
     tmp = None
     try:

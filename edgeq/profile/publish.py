@@ -10,7 +10,7 @@ from typing import Iterable
 
 from edgeq.profile.gates import Gate, evaluate, parse_gates, raise_for_failures, write_junit
 from edgeq.profile.report import report_to_dict, write_reports
-from edgeq.target import ProfileReport
+from edgeq.contracts import ProfileReport
 
 
 def publish(report: ProfileReport, out_dir: str | Path, *, gates: Iterable = (),

@@ -3,7 +3,7 @@
 Library entry points (the ``edgeq profile`` / ``edgeq build --profile`` commands are
 thin wrappers around them):
 
-- :func:`report_to_dict` — a :class:`~edgeq.target.ProfileReport` as the versioned
+- :func:`report_to_dict` — a :class:`~edgeq.contracts.ProfileReport` as the versioned
   ``report.json`` dict (schema in :mod:`edgeq.profile.report_schema`);
 - :func:`write_reports` — ``report.json``, ``report.md`` and a self-contained
   ``report.html`` (plots embedded as base64 images) into a directory, each written
@@ -30,7 +30,7 @@ from edgeq import __version__
 from edgeq.errors import UsageError
 from edgeq.profile.report_schema import SCHEMA_NAME, SCHEMA_VERSION, validate_report
 from edgeq.profile.stats import latency_to_dict, speedup
-from edgeq.target import LatencyStats, ProfileReport
+from edgeq.contracts import LatencyStats, ProfileReport
 
 #: keys of ProfileReport.extra with a meaning for the report itself
 _RESERVED_EXTRA = ("sections", "baseline", "label")

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from edgeq.target import LatencyStats
+from edgeq.contracts import LatencyStats
 
 SCHEMA_NAME = "edgeq.profile-report"
 SCHEMA_VERSION = 1
@@ -50,7 +50,7 @@ class _Closed(BaseModel):
 
 
 def _latency_model() -> type[BaseModel]:
-    """The report's latency object, made from :class:`edgeq.target.LatencyStats` itself so
+    """The report's latency object, made from :class:`edgeq.contracts.LatencyStats` itself so
     that runners and the report cannot disagree on a field (one latency schema)."""
     hints = typing.get_type_hints(LatencyStats)
     fields: dict[str, Any] = {}

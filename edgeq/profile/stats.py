@@ -1,4 +1,4 @@
-"""Latency statistics beyond :class:`edgeq.target.LatencyStats`: percentiles, the JSON
+"""Latency statistics beyond :class:`edgeq.contracts.LatencyStats`: percentiles, the JSON
 form of a LatencyStats, and speed-ups. Tool-specific parsers (TFLite's
 ``benchmark_model``) live in their target plugin.
 """
@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from edgeq.target import LatencyStats
+from edgeq.contracts import LatencyStats
 
 
 def percentile(samples_ms: Sequence[float], q: float) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from edgeq.target import Artifact
+from edgeq.contracts import Artifact
 from edgeq.types import QDType, QuantParams
 
 from .tflite_models import Mlp

@@ -14,7 +14,7 @@ pytest.importorskip("ai_edge_litert.interpreter")
 
 import edgeq  # noqa: E402
 from edgeq.errors import BuildError, CalibrationError, UnsupportedOpError, UsageError  # noqa: E402
-from edgeq.target import Artifact  # noqa: E402
+from edgeq.contracts import Artifact  # noqa: E402
 
 from _build_helpers import (INPUT, OUTPUT, feeds, litert_run, npy_dir, png_dir, profile_yaml,  # noqa: E402
                             read_json, samples, small_cnn, tree, with_erf)
@@ -172,7 +172,7 @@ class _FailingTarget:
     @staticmethod
     def make():
         from edgeq_tflite.spec import TFLITE_INT8
-        from edgeq.target import Target
+        from edgeq.contracts import Target
         from edgeq.types import NodePlacement
 
         class Failing(Target):

@@ -1,4 +1,4 @@
-"""edgeq.datasource: data kinds detected from file content, options fitted to the model,
+"""edgeq.data.resolve: data kinds detected from file content, options fitted to the model,
 zoo references, and clear errors."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from edgeq import datasource
+from edgeq.data import resolve as datasource
 from edgeq.data.wav import write_wav
 from edgeq.errors import CalibrationError, UsageError
 from edgeq.ir.graph import Graph, Tensor

@@ -10,7 +10,7 @@ from edgeq.errors import GateFailure, UsageError
 from edgeq.profile.gates import METRICS, Gate, evaluate, parse_gates, raise_for_failures, write_junit
 from edgeq.profile.publish import publish
 from edgeq.profile.report import attach_baseline, combine, load_report, report_to_dict
-from edgeq.target import LatencyStats
+from edgeq.contracts import LatencyStats
 
 from test_report import make_report  # p50 11 ms, p90 22.8 ms, peak 12.5 MB, 3.4 MB
 

@@ -123,7 +123,7 @@ def test_plugin_returning_non_targets_is_rejected(tmp_path):
     from edgeq.targets import plugin_targets
 
     with installed(tmp_path, "edgeq-nt", {"nt": "edgeq_badplugin.not_targets"}):
-        with pytest.raises(PluginError, match="'nt'.*not an edgeq.target.Target"):
+        with pytest.raises(PluginError, match="'nt'.*not an edgeq.contracts.Target"):
             plugin_targets()
 
 

@@ -16,7 +16,7 @@ from edgeq.profile.accuracy import SQNR_CAP_DB, attach_accuracy, compare_outputs
 from edgeq.profile.report import (attach_baseline, combine, load_report, report_to_dict, sections,
                                   write_reports)
 from edgeq.profile.report_schema import SCHEMA_VERSION, json_schema, validate_report
-from edgeq.target import LatencyStats, ProfileReport
+from edgeq.contracts import LatencyStats, ProfileReport
 
 
 def make_report(serial="R5CT01", samples=(9.0, 10.0, 11.0, 12.0, 30.0), seed=0, per_layer=True):
@@ -202,7 +202,7 @@ def test_one_latency_schema():
     import dataclasses
 
     from edgeq.profile.report_schema import Latency
-    from edgeq.target import LatencyStats
+    from edgeq.contracts import LatencyStats
 
     assert list(Latency.model_fields) == [f.name for f in dataclasses.fields(LatencyStats)]
     required = {n for n, f in Latency.model_fields.items() if f.is_required()}

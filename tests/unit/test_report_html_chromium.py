@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from edgeq.profile.report import attach_baseline, combine, write_reports
-from edgeq.target import LatencyStats
+from edgeq.contracts import LatencyStats
 
 from test_report import make_report
 

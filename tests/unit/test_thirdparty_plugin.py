@@ -77,7 +77,7 @@ def test_thirdparty_plugin_builds_and_profiles(testplugin, tmp_path):
 def test_thirdparty_runner_refuses_another_targets_artifact(testplugin, tmp_path):
     """The core checks Runner.targets before the plugin's code runs."""
     from edgeq.errors import UsageError
-    from edgeq.target import Artifact
+    from edgeq.contracts import Artifact
     from edgeq.targets import get_runner
 
     other = Artifact(tmp_path, {"target": "tflite"})

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import HINT_INT16, HINT_INT16_STREAM, Emitter, add_hint, reduced_shape, shape_of
+from edgeq.ir.passes._emitter import HINT_INT16, HINT_INT16_STREAM, Emitter, add_hint, reduced_shape, shape_of
 
 
 def _stream_nodes(graph: Graph, x: str) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import HINT_MASK_ADDS, add_hint, get_hint
+from edgeq.ir.passes._emitter import HINT_MASK_ADDS, add_hint, get_hint
 
 MASK_LIMIT = 1e4
 MASK_MIN = 1e3

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import Emitter
+from edgeq.ir.passes._emitter import Emitter
 
 
 def _fold(graph: Graph, node, producers, consumers) -> bool:

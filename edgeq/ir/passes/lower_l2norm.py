@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import Emitter
+from edgeq.ir.passes._emitter import Emitter
 
 
 def _positive(graph: Graph, name: str, producers) -> bool:

@@ -17,7 +17,7 @@ rare loud bins cost less clipped than the resolution of its quiet ones (silero V
 from __future__ import annotations
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import HINT_INT16, HINT_RSQRT_OF, HINT_SPECTRUM, Emitter, add_hint
+from edgeq.ir.passes._emitter import HINT_INT16, HINT_RSQRT_OF, HINT_SPECTRUM, Emitter, add_hint
 
 
 def _ancestors(graph: Graph, x: str, producers) -> list:

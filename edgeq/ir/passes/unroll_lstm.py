@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import HINT_INT16, Emitter, add_hint
+from edgeq.ir.passes._emitter import HINT_INT16, Emitter, add_hint
 
 _GATES = ("i", "o", "f", "c")
 

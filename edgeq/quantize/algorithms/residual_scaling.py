@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeq.ir.graph import Graph, Node, Tensor
-from edgeq.ir.passes._lowering import HINT_INT16, HINT_INT16_STREAM, add_hint
+from edgeq.ir.passes._emitter import HINT_INT16, HINT_INT16_STREAM, add_hint
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import Emitter
+from edgeq.ir.passes._emitter import Emitter
 
 C = math.sqrt(2.0 / math.pi)
 K = 0.044715

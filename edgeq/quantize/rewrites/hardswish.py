@@ -31,7 +31,7 @@ import logging
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import Emitter
+from edgeq.ir.passes._emitter import Emitter
 from edgeq.types import QDType
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ before calibration, and run lowered graphs in float.
 :func:`lower` copies the graph and runs the lowering passes (``edgeq/ir/passes``) in a
 fixed order; the result is deterministic, so statistics collected on it (keyed by its
 tensor names and ``LOWERING_VERSION``) can be reused by later builds. The passes leave
-hints for the quantizer in ``graph.metadata`` (see ``edgeq/ir/passes/_lowering.py``).
+hints for the quantizer in ``graph.metadata`` (see ``edgeq/ir/passes/_emitter.py``).
 
 Lowered graphs contain two ops that are not ONNX ops, ``Rsqrt`` and
 ``SquaredDifference`` (docs/quantization.md); :func:`executable` rewrites them into
@@ -31,7 +31,7 @@ from edgeq.ir.passes import (
     lower_sqrt,
     unroll_lstm,
 )
-from edgeq.ir.passes._lowering import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_ADDS, HINT_RSQRT_OF,
+from edgeq.ir.passes._emitter import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_ADDS, HINT_RSQRT_OF,
                                       HINT_SPECTRUM, get_hint)
 
 log = logging.getLogger(__name__)

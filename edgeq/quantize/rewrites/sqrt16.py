@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._lowering import Emitter
+from edgeq.ir.passes._emitter import Emitter
 
 BRANCHES = 3
 RATIO = 50.0

@@ -137,7 +137,7 @@ def _now() -> str:
 
 def source_info(model) -> dict[str, Any]:
     """What ``edgeq.profile`` needs to find and feed the FP32 reference."""
-    from edgeq.datasource import PREPROCESSING_KEYS, zoo_name_of
+    from edgeq.data.resolve import PREPROCESSING_KEYS, zoo_name_of
 
     path = Path(model.path).resolve() if model.path is not None else None
     pre = None
