@@ -92,7 +92,11 @@ def _valid(entry: Path) -> bool:
 def dataset(name: str, split: str = "calib", n: int | None = None, seed: int = 0,
             cache_dir: str | os.PathLike | None = None) -> Dataset:
     """The :mod:`edgeq.data` dataset feeding zoo model ``name`` from its data set's split."""
-    from edgeq import data, zoo
+    from edgeq import zoo
+    from edgeq.data.audio import audio
+    from edgeq.data.images import images
+    from edgeq.data.npy import npy
+    from edgeq.data.text import text
 
     zm = zoo.info(name)
     root = dataset_dir(zm.dataset, split, cache_dir)
@@ -100,8 +104,11 @@ def dataset(name: str, split: str = "calib", n: int | None = None, seed: int = 0
     kind = options.pop("kind")
     if kind == "text":
         tokenizer = zoo.get(name, cache_dir).parent / options.pop("tokenizer")
-        return data.text(root / "sentences.txt", tokenizer, num_samples=n, seed=seed, **options)
-    return data.create(kind, path=root, num_samples=n, seed=seed, **options)
+        return text(root / "sentences.txt", tokenizer, num_samples=n, seed=seed, **options)
+    # the data kinds' own modules, not edgeq.data.create: edgeq.data's "zoo" kind calls
+    # this function, and the zoo must not import that registry back
+    factory = {"images": images, "audio": audio, "npy": npy}[kind]
+    return factory(path=root, num_samples=n, seed=seed, **options)
 
 
 def feeds(name: str, split: str = "calib", n: int | None = None, seed: int = 0,

@@ -148,8 +148,9 @@ def _core_graph() -> dict[str, set[str]]:
         for _line, mod in _imports(f):
             while mod and mod not in modules:
                 mod = mod.rpartition(".")[0]
-            # a package and its own submodules import each other by construction
-            if mod and mod != name and not mod.startswith(name + ".") and not name.startswith(mod + "."):
+            # importing a submodule imports its packages first: an edge from a module to
+            # its own ancestor package is how Python packages work, not a cycle
+            if mod and mod != name and not name.startswith(mod + "."):
                 deps.add(mod)
         graph[name] = deps
     return graph
