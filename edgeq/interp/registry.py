@@ -18,10 +18,17 @@ Kernel = Callable[[Any, list, Any], list]
 
 
 class OpRegistry:
-    """Map op type -> kernel; ``lookup`` raises UnsupportedOpError naming the node."""
+    """Map op type -> kernel (or a target's lowering); ``lookup`` raises
+    UnsupportedOpError naming the node, what is missing and what is registered.
 
-    def __init__(self, kind: str) -> None:
+    ``kind`` names the registry in that message ("float" -> "is not supported by the
+    edgeq float interpreter"); ``missing`` replaces the whole phrase for registries that
+    are not interpreters (a target's lowerings: "has no TFLite lowering").
+    """
+
+    def __init__(self, kind: str, missing: str | None = None) -> None:
         self.kind = kind
+        self.missing = missing or f"is not supported by the edgeq {kind} interpreter"
         self._kernels: dict[str, Kernel] = {}
 
     def register(self, *op_types: str) -> Callable[[Kernel], Kernel]:
@@ -45,8 +52,8 @@ class OpRegistry:
             return self._kernels[node.op_type]
         except KeyError:
             raise UnsupportedOpError(
-                f"node '{node.name}': op type '{node.op_type}' is not supported by the edgeq "
-                f"{self.kind} interpreter; supported ops: {', '.join(sorted(self._kernels))}",
+                f"node '{node.name}': op type '{node.op_type}' {self.missing}; supported ops: "
+                f"{', '.join(sorted(self._kernels))}",
                 op_type=node.op_type, nodes=[node.name]) from None
 
 

@@ -1,7 +1,8 @@
 """Lowerings from edgeq IR ops (NHWC, after ``convert_layout``) to TFLite builtins.
 
 One module per op family; each registers ``lower(ctx, node)`` functions with
-:func:`register`. A lowering reads the node's tensors through the
+:func:`register`, into :data:`LOWERINGS`, the SDK's ``OpRegistry`` (the same registry
+type as the core's interpreters). A lowering reads the node's tensors through the
 :class:`~edgeq_tflite.emit.lower.LowerContext` (which emits constants and activations
 on first use, with their dtype and quantization), writes one or more operators, and
 raises :class:`~edgeq.errors.UnsupportedOpError` naming the node when TFLite has no
@@ -12,31 +13,12 @@ The explicit import list below is the registry's content.
 
 from __future__ import annotations
 
-from typing import Callable
+from edgeq.sdk import OpRegistry
 
-from edgeq.sdk import UnsupportedOpError
-
-Lowering = Callable[..., None]
-LOWERINGS: dict[str, Lowering] = {}
-
-
-def register(*op_types: str) -> Callable[[Lowering], Lowering]:
-    def deco(fn: Lowering) -> Lowering:
-        for op in op_types:
-            assert op not in LOWERINGS, f"lowering for {op} registered twice"
-            LOWERINGS[op] = fn
-        return fn
-
-    return deco
-
-
-def lookup(node) -> Lowering:
-    try:
-        return LOWERINGS[node.op_type]
-    except KeyError:
-        raise UnsupportedOpError(
-            f"node '{node.name}': op type '{node.op_type}' has no TFLite lowering; supported: "
-            f"{', '.join(sorted(LOWERINGS))}", op_type=node.op_type, nodes=[node.name]) from None
+#: op type -> lowering ``fn(ctx, node)``
+LOWERINGS = OpRegistry("tflite", missing="has no TFLite lowering")
+register = LOWERINGS.register
+lookup = LOWERINGS.lookup
 
 
 from edgeq_tflite.emit.lowering import (  # noqa: E402,F401
