@@ -75,6 +75,10 @@ class _Group:
     seconds: float = 0.0
     layers: list[dict[str, Any]] | None = None
     layer_seconds: float = 0.0
+    #: "given" for a QuantizedModel passed to build(); "requantized" for a target it did
+    #: not fit (with ``reasons``); None for a build from the float model
+    origin: str | None = None
+    reasons: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _resolve_targets(targets, target_options: Mapping[str, Any] | None) -> list[_Job]:
@@ -115,6 +119,10 @@ def _resolve_targets(targets, target_options: Mapping[str, Any] | None) -> list[
     return jobs
 
 
+MODEL_KINDS = ("an ONNX path, 'zoo:NAME', a Model from edgeq.load, a QuantizedModel from "
+               "edgeq.quantize, or a saved .edgeq path")
+
+
 def _load_model(model, input_shapes):
     from edgeq.model import Model, load
 
@@ -126,7 +134,46 @@ def _load_model(model, input_shapes):
         from edgeq import zoo
 
         model = zoo.get(model[len("zoo:"):])
+    if not isinstance(model, (str, Path)):
+        raise UsageError(f"build(model=...): got {type(model).__name__}; give {MODEL_KINDS}")
     return load(model, input_shapes=input_shapes or None)
+
+
+def _plan_given(jobs: list[_Job], qmodel, calibration, base_options, per_target) -> list[_Group]:
+    """Groups for a QuantizedModel given to build(): the targets it fits share it as it
+    is; the others are quantized again from ``calibration`` (an error without it)."""
+    from edgeq.prebuilt import requantize_error, unmet_constraints
+
+    given = _Group(qmodel.spec_name, {}, origin="given", qmodel=qmodel)
+    unmet: dict[str, list[str]] = {}
+    rest: list[_Job] = []
+    for job in jobs:
+        if job.options.precision != "int8":
+            continue
+        reasons = unmet_constraints(qmodel, job.resolved)
+        if reasons:
+            unmet[job.name] = reasons
+            rest.append(job)
+        else:
+            job.spec, job.group = job.resolved.spec, 0
+            given.targets.append(job.name)
+    groups = [given]
+    if unmet:
+        if calibration is None:
+            raise requantize_error(unmet, qmodel.spec_name)
+        options = {k: v for k, v in qmodel.report.get("options", {}).items() if k != "num_samples"}
+        options.update(base_options)
+        log.warning("the quantized model does not fit %s; quantizing again for them from the "
+                    "same calibration: %s", ", ".join(unmet),
+                    "; ".join(f"{t}: {', '.join(r)}" for t, r in unmet.items()))
+        more = _plan_groups(rest, options, per_target)
+        for job in rest:
+            job.group += 1
+        for g in more:
+            g.origin = "requantized"
+            g.reasons = {t: unmet[t] for t in g.targets}
+        groups += more
+    return groups
 
 
 def _plan_groups(jobs: list[_Job], base_options: dict[str, Any],
@@ -215,7 +262,13 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
           **quantize_options) -> dict[str, Any]:
     """Build ``model`` for every target; returns ``{target name: Artifact}``.
 
-    ``model``: an ONNX path, ``"zoo:NAME"`` or a Model. ``targets``: names or profile
+    ``model``: an ONNX path, ``"zoo:NAME"``, a Model, a QuantizedModel from
+    :func:`edgeq.quantize` or the path of one saved as ``.edgeq``. A quantized model is
+    emitted as it is for every target whose constraints it meets; for the others
+    (:func:`edgeq.prebuilt.unmet_constraints` says why) it is quantized again from
+    ``calibration`` — its statistics come from the cache — with a warning, and the
+    build report records ``origin: requantized`` and the reasons; without
+    ``calibration`` that is a UsageError naming the targets. ``targets``: names or profile
     paths (or ``(name, {option: value})`` pairs, ResolvedTargets, edgeq.yaml entries).
     ``calibration``: anything :func:`edgeq.data.resolve.resolve` takes — a directory
     (kind detected from content, or ``calibration_kind``; options from the model plus
@@ -238,19 +291,30 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
     staging = Staging(output_dir)
     staging.prepare()  # an unwritable output fails before minutes of calibration
     try:
+        from edgeq.prebuilt import as_quantized, source_model
+
         t0 = time.perf_counter()
-        m = _load_model(model, input_shapes)
+        given = as_quantized(model)
+        if given is not None and input_shapes:
+            raise UsageError("input_shapes apply when loading an ONNX model; a quantized model "
+                             "has its shapes already")
+        m = source_model(given) if given is not None else _load_model(model, input_shapes)
         load_s = time.perf_counter() - t0
         num_samples = quantize_options.pop("num_samples", None)
-        groups = _plan_groups(jobs, quantize_options, per_target)
+        groups = (_plan_given(jobs, given, calibration, quantize_options, per_target) if given is not None
+                  else _plan_groups(jobs, quantize_options, per_target))
         calib_info = None
-        if groups:
+        todo = [g for g in groups if g.qmodel is None]
+        if todo:
             dataset = _calibration_data(m, calibration, calibration_kind, calibration_options,
                                         num_samples, quantize_options.get("seed", 0))
-            _quantize(m, dataset, groups, show, int(layer_sqnr_samples))
-            timings = groups[0].qmodel.report.get("timings", {})
+            _quantize(m, dataset, todo, show, int(layer_sqnr_samples))
+            timings = todo[0].qmodel.report.get("timings", {})
             calib_info = {**_describe(dataset), "cached": bool(timings.get("calibration_cached")),
                           "seconds": timings.get("calibration_s")}
+        elif given is not None:
+            calib_info = {"fingerprint": given.calibration_fingerprint,
+                          "samples": given.report.get("calibration_samples"), "from": "quantized model"}
         artifacts = _emit_all(jobs, groups, m, staging, calib_info, load_s, t_start, show)
         final = staging.commit()
     except BaseException as exc:

@@ -167,6 +167,10 @@ def _quant_summary(group, shared: list[str]) -> dict[str, Any] | None:
                shared_with=[t for t in shared], quantize_s=round(group.seconds, 3))
     if group.layers is not None:
         out["per_layer_sqnr"] = group.layers
+    if getattr(group, "origin", None):
+        out["origin"] = group.origin  # "given" QuantizedModel, or "requantized" for this target
+        if group.reasons:
+            out["requantized_because"] = group.reasons
     return out
 
 

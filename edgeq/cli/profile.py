@@ -122,7 +122,7 @@ def run_profile(artifact_dir, kw: dict[str, Any], console) -> Any:
     except GateFailure as exc:
         _where(console, getattr(exc, "paths", {}))
         raise
-    _where(console, report.extra.get("report_paths", {}))
+    _where(console, {k: str(v) for k, v in report.paths.items()})
     return report
 
 

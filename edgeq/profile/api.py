@@ -220,8 +220,10 @@ def profile(artifact_dir, *, runner: str = "host", data=None, runs: int = 50, wa
             num_samples: int | None = None, seed: int = 0, data_kind: str | None = None,
             data_options: Mapping[str, Any] | None = None, baseline=None,
             report_formats: Sequence[str] = ("json", "md", "html"), console=None,
-            progress: bool | None = None, **runner_options) -> ProfileReport:
-    """Profile the artifact in ``artifact_dir`` (see the module doc); returns the report.
+            progress: bool | None = None, **runner_options) -> "ProfileResult":
+    """Profile the artifact in ``artifact_dir`` (see the module doc); returns a
+    :class:`~edgeq.profile.result.ProfileResult`: the runner's report with ``gates``,
+    ``paths``, ``passed``, ``to_json()``, ``to_html(path)``.
 
     ``runner_options`` go to the runner factory (``threads``, ``delegate``,
     ``runner_bin``, ``op_profiling``, ``timeout_s`` …). Raises GateFailure after the
@@ -229,6 +231,7 @@ def profile(artifact_dir, *, runner: str = "host", data=None, runs: int = 50, wa
     """
     from edgeq.profile.gates import evaluate, parse_gates, raise_for_failures, write_junit
     from edgeq.profile.report import attach_baseline, report_to_dict, sections, write_reports
+    from edgeq.profile.result import ProfileResult
     from edgeq.profile.terminal import progress as progress_bar
     from edgeq.targets import get_runner
 
@@ -267,15 +270,14 @@ def profile(artifact_dir, *, runner: str = "host", data=None, runs: int = 50, wa
     paths = write_reports(data_dict, report_dir or artifact.path, formats=report_formats)
     if junit is not None:
         paths["junit"] = write_junit(results, junit)
-    report.extra["report_paths"] = {k: str(v) for k, v in paths.items()}
-    report.extra["gate_results"] = [r.to_dict() for r in results]
     if console is not None:
         from edgeq.profile.terminal import print_report
 
         print_report(data_dict, console)
+    result = ProfileResult.from_report(report, results, paths)
     try:
         raise_for_failures(results)
     except GateFailure as exc:
-        exc.report, exc.paths = report, paths
+        exc.report, exc.paths = result, paths
         raise
-    return report
+    return result

@@ -62,6 +62,8 @@ def quantize(model, calibration, *, spec=None, **options) -> QuantizedModel:
     t_calib = time.perf_counter() - t0
     qm = build_from_calibration(m.graph, lowered, Hints(lowered), calib, spec, opts, dataset=dataset)
     qm.report["residual_scaling"] = scaled
+    qm.source = {"path": str(m.path) if getattr(m, "path", None) is not None else None,
+                 "sha256": getattr(m, "sha256", None), "name": getattr(m, "name", m.graph.name)}
     qm.report["timings"] = {"calibration_s": round(t_calib, 3),
                             "total_s": round(time.perf_counter() - t0, 3),
                             "calibration_cached": calib.cached}

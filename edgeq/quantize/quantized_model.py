@@ -14,7 +14,8 @@ class QuantizedModel:
     ``report`` what was done (int16 and float nodes, options, timings)."""
 
     def __init__(self, graph, float_graph, lowered_graph=None, *, tensor_map=None, report=None,
-                 calibration_fingerprint: str = "", spec_name: str = "") -> None:
+                 calibration_fingerprint: str = "", spec_name: str = "",
+                 source: dict | None = None) -> None:
         self.graph = graph
         self.float_graph = float_graph
         self.lowered_graph = lowered_graph
@@ -22,6 +23,8 @@ class QuantizedModel:
         self.report = dict(report or {})
         self.calibration_fingerprint = calibration_fingerprint
         self.spec_name = spec_name
+        #: the FP32 model it came from: ``{"path", "sha256", "name"}`` (path may be None)
+        self.source = dict(source or {})
 
     # -- running ------------------------------------------------------------------
     def run(self, feeds, integer_io: bool = False, outputs=None) -> dict:
@@ -48,7 +51,7 @@ class QuantizedModel:
         if self.lowered_graph is not None:
             graphs["lowered"] = self.lowered_graph
         meta = {"tensor_map": self.tensor_map, "report": self.report, "spec": self.spec_name,
-                "calibration_fingerprint": self.calibration_fingerprint}
+                "calibration_fingerprint": self.calibration_fingerprint, "source": self.source}
         return serialize.save(path, graphs, meta)
 
     @classmethod
@@ -59,7 +62,7 @@ class QuantizedModel:
         return cls(graphs["quantized"], graphs["float"], graphs.get("lowered"),
                    tensor_map=meta.get("tensor_map"), report=meta.get("report"),
                    calibration_fingerprint=meta.get("calibration_fingerprint", ""),
-                   spec_name=meta.get("spec", ""))
+                   spec_name=meta.get("spec", ""), source=meta.get("source"))
 
     def summary(self) -> dict:
         r = self.report

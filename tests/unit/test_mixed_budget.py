@@ -112,3 +112,9 @@ def test_cli_parses_the_worst_sample_bound(tmp_path, monkeypatch, capsys):
                  "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert "min:V" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("budget", [Budget("sqnr", 30.0), Budget("sqnr", 27.5, 24.0), Budget("cosine", 0.995),
+                                    Budget("cosine", 0.996, 0.993)])
+def test_display_form_parses_back(budget):
+    assert Budget.parse(str(budget)) == budget

@@ -39,7 +39,10 @@ class Budget:
             return spec
         if isinstance(spec, (int, float)) and not isinstance(spec, bool):
             return cls("sqnr", float(spec))
-        parts = [p.strip() for p in str(spec).strip().lower().split(",")]
+        # the display form (str(budget): "sqnr >= 30 dB, min >= 24 dB") parses back too,
+        # so a budget recorded in a report or a saved model can be used again
+        text = str(spec).strip().lower().replace(">=", ":").replace(" db", "")
+        parts = [p.strip() for p in text.split(",")]
         try:
             head, rest = parts[0], parts[1:]
             kind, _, value = head.partition(":") if ":" in head else ("sqnr", "", head)

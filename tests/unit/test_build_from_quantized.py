@@ -1,0 +1,86 @@
+"""edgeq.build from a QuantizedModel or a saved .edgeq: emitted as it is where it fits,
+byte-identical to a build from the ONNX model with the same options; re-quantized only
+with calibration data and then said so; wrong model types are UsageErrors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from _quant_models import cnn_feeds, save, small_cnn
+
+import edgeq
+from edgeq.errors import UsageError
+
+pytest.importorskip("ai_edge_litert.interpreter")
+
+
+@pytest.fixture(scope="module")
+def onnx_path(tmp_path_factory):
+    return save(small_cnn(), tmp_path_factory.mktemp("m") / "cnn.onnx")
+
+
+def _tflite_bytes(arts, name="tflite"):
+    return (arts[name].path / "model.tflite").read_bytes()
+
+
+def test_quantized_model_builds_byte_identical_to_onnx_build(onnx_path, tmp_path):
+    from edgeq.targets import get_target
+
+    calib = cnn_feeds(8)
+    kw = dict(progress=False, cache_dir=str(tmp_path / "cache"), layer_sqnr_samples=0)
+    from_onnx = edgeq.build(str(onnx_path), targets=["tflite"], calibration=calib,
+                            output_dir=tmp_path / "a", **kw)
+    qm = edgeq.quantize(edgeq.load(str(onnx_path)), calib, spec=get_target("tflite").spec,
+                        progress=False, cache_dir=str(tmp_path / "cache"))
+    from_qm = edgeq.build(qm, targets=["tflite"], output_dir=tmp_path / "b", progress=False,
+                          layer_sqnr_samples=0)
+    assert _tflite_bytes(from_qm) == _tflite_bytes(from_onnx)
+    report = json.loads((from_qm["tflite"].path / "build_report.json").read_text())
+    assert report["quantization"]["origin"] == "given"
+    # the FP32 source recorded by quantize() is the ONNX file: profile can find it
+    assert from_qm["tflite"].manifest["source"]["sha256"] == from_onnx["tflite"].manifest["source"]["sha256"]
+
+    saved = qm.save(tmp_path / "cnn.edgeq")
+    from_file = edgeq.build(str(saved), targets=["tflite"], output_dir=tmp_path / "c", progress=False,
+                            layer_sqnr_samples=0)
+    assert _tflite_bytes(from_file) == _tflite_bytes(from_onnx)
+
+
+def _int8_only_profile(tmp_path):
+    """A TFLite profile without int16: a model with int16 nodes does not fit it."""
+    path = tmp_path / "tflite-int8only.yaml"
+    path.write_text("name: tflite-int8only\ntarget: tflite\noptions:\n  int16: false\n")
+    return path
+
+
+def test_target_it_does_not_fit_needs_calibration_and_says_why(onnx_path, tmp_path):
+    from edgeq.targets import get_target
+
+    calib = cnn_feeds(8)
+    qm = edgeq.quantize(edgeq.load(str(onnx_path)), calib, spec=get_target("tflite").spec, int16=["dw"],
+                        progress=False, cache_dir=str(tmp_path / "cache"))
+    assert qm.report["int16_nodes"]
+    profile = _int8_only_profile(tmp_path)
+    with pytest.raises(UsageError, match=r"does not fit target\(s\) tflite-int8only.*int16 activations on Conv"):
+        edgeq.build(qm, targets=[str(profile)], output_dir=tmp_path / "x", progress=False)
+    assert not (tmp_path / "x" / "tflite-int8only").exists()
+
+    arts = edgeq.build(qm, targets=["tflite", str(profile)], calibration=calib, output_dir=tmp_path / "y",
+                       progress=False, cache_dir=str(tmp_path / "cache"), layer_sqnr_samples=0)
+    given = json.loads((arts["tflite"].path / "build_report.json").read_text())["quantization"]
+    again = json.loads((arts["tflite-int8only"].path / "build_report.json").read_text())["quantization"]
+    assert given["origin"] == "given" and given["int16_nodes"]
+    assert again["origin"] == "requantized" and not again["int16_nodes"]
+    assert "int16 activations" in again["requantized_because"]["tflite-int8only"][0]
+    # re-quantized with the quantized model's own options and the cached statistics
+    assert again["options"]["int16"] == ["dw"] and again["timings"]["calibration_cached"]
+
+
+@pytest.mark.parametrize("bad", [42, object(), np.zeros(3)])
+def test_wrong_model_type_is_a_usage_error(bad, tmp_path):
+    with pytest.raises(UsageError, match=r"build\(model=...\): got .*QuantizedModel from edgeq.quantize"):
+        edgeq.build(bad, targets=["tflite"], calibration=cnn_feeds(2), output_dir=tmp_path / "o",
+                    progress=False)
