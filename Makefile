@@ -8,7 +8,7 @@ STAMP := $(VENV)/.edgeq-installed
 # a zoo model (see `edgeq zoo list`)
 DEMO_MODEL ?= mobilenet-v2
 
-.PHONY: demo test test-fast test-slow setup bench clean
+.PHONY: demo test test-fast test-slow typecheck setup bench clean
 
 setup: $(STAMP)
 
@@ -30,8 +30,12 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP) $(TFLITE_RUNTIME_STAMP)
+test: $(STAMP) $(TFLITE_RUNTIME_STAMP) typecheck
 	$(PY) -m pytest -q
+
+# the public API's type hints (the module list is [tool.mypy] in pyproject.toml)
+typecheck: $(STAMP)
+	$(PY) -m mypy
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

@@ -1,11 +1,19 @@
 """edgeq: calibrate, quantize to integer-only arithmetic, and deploy ONNX models to
 edge targets through pluggy-registered target plugins.
 
-Public API (imported lazily so ``import edgeq`` stays cheap)::
+The app-prep workflow, in order (docs/api.md runs every step)::
 
-    edgeq.load(path, input_shapes=None) -> Model
-    edgeq.quantize(model, calibration, **options) -> QuantizedModel
-    edgeq.build(...), edgeq.profile(...), edgeq.compare(...), edgeq.sensitivity(...)
+    model = edgeq.load("model.onnx", input_shapes={"input": (1, 3, 224, 224)})  # -> Model
+    qm = edgeq.quantize(model, "data/calib", spec=None, method="mse")          # -> QuantizedModel
+    rep = edgeq.compare(model, qm, "data/eval")                                 # -> CompareReport
+    layers = edgeq.sensitivity(model, "data/calib")                             # which layers to promote
+    arts = edgeq.build(qm, targets=["tflite"], output_dir="build")              # -> {name: Artifact}
+    result = edgeq.profile(arts["tflite"].path, data="data/eval",
+                           gates=["top1_agreement>=0.98"])                      # -> ProfileResult
+
+Every error edgeq raises on purpose is an :class:`EdgeqError` whose message names the
+file, node, argument or field and says what to do. Names are imported lazily, so
+``import edgeq`` stays cheap.
 """
 
 from __future__ import annotations

@@ -168,6 +168,7 @@ def _plan_given(jobs: list[_Job], qmodel, calibration, base_options, per_target)
                     "; ".join(f"{t}: {', '.join(r)}" for t, r in unmet.items()))
         more = _plan_groups(rest, options, per_target)
         for job in rest:
+            assert job.group is not None  # set by _plan_groups for every int8 job
             job.group += 1
         for g in more:
             g.origin = "requantized"
@@ -253,7 +254,7 @@ def _placement(job: _Job, graph) -> dict[str, Any]:
                       for p in places]}
 
 
-def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None,
+def build(model: Any, *, targets: Iterable[Any] | str, calibration: Any = None,
           output_dir: str | Path = "build", input_shapes: Mapping[str, Any] | None = None,
           target_options: Mapping[str, Any] | None = None,
           per_target: Mapping[str, Mapping[str, Any]] | None = None,
@@ -283,8 +284,14 @@ def build(model, *, targets: Iterable[Any] | str = ("tflite",), calibration=None
     ``layer_sqnr_samples``: calibration samples for the per-layer SQNR in the build
     report (0 skips it). Raises an EdgeqError; nothing is written then.
     """
+    import os
+
+    from edgeq.errors import check_argument
     from edgeq.staging import Staging, output_error
 
+    check_argument("build", "output_dir", output_dir, (str, os.PathLike), "a directory path")
+    check_argument("build", "targets", targets, (str, os.PathLike, tuple, list),
+                   "a target name or profile path, or a list of them ('edgeq targets' lists them)")
     t_start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else bool(progress)
     jobs = _resolve_targets(targets, target_options)

@@ -9,6 +9,8 @@ to do about it. The CLI prints the message without a traceback and exits with
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EdgeqError(Exception):
     """Base class of every error edgeq raises on purpose."""
@@ -75,9 +77,12 @@ class DeviceError(EdgeqError):
 
 
 class GateFailure(EdgeqError):
-    """One or more profile gates were missed (exit code 3)."""
+    """One or more profile gates were missed (exit code 3). ``edgeq.profile`` attaches
+    the run's ``report`` (a ProfileResult) and the ``paths`` of the reports it wrote."""
 
     exit_code = 3
+    report: Any = None
+    paths: dict = {}
 
 
 def require_module(module: str, package: str, purpose: str):
@@ -95,3 +100,12 @@ def require_module(module: str, package: str, purpose: str):
             f"{purpose} needs the Python package '{package}', which is not installed "
             f"({exc}). Install it with: pip install {package}"
         ) from exc
+
+
+def check_argument(function: str, argument: str, value: Any, types: type | tuple[type, ...],
+                   accepts: str) -> None:
+    """Raise UsageError unless ``value`` is an instance of ``types``: the public API's
+    guard, so that a wrong argument type is named with what the argument accepts instead
+    of failing deep inside (``build(model=...): got int; give an ONNX path, …``)."""
+    if not isinstance(value, types):
+        raise UsageError(f"{function}({argument}=...): got {type(value).__name__}; give {accepts}")

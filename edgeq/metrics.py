@@ -59,8 +59,11 @@ def top1_matches(reference: np.ndarray, output: np.ndarray) -> np.ndarray | None
     """Per row (all axes but the last), whether the arg-max of ``output`` equals the
     reference's; None when the last axis has fewer than two classes."""
     ref = np.asarray(reference)
-    if ref.ndim == 0 or ref.shape[-1] < 2:
+    if ref.ndim == 0:
+        return None
+    classes = int(ref.shape[ref.ndim - 1])
+    if classes < 2:
         return None
     out = np.asarray(output).reshape(ref.shape)
-    return (np.argmax(ref.reshape(-1, ref.shape[-1]), axis=1) ==
-            np.argmax(out.reshape(-1, out.shape[-1]), axis=1))
+    return (np.argmax(ref.reshape(-1, classes), axis=1) ==
+            np.argmax(out.reshape(-1, classes), axis=1))

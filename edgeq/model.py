@@ -21,13 +21,17 @@ Contract:
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from edgeq.ir.graph import Graph
+
+if TYPE_CHECKING:
+    import onnx
 
 
 @dataclass(frozen=True)
@@ -103,17 +107,26 @@ class Model:
         return f"Model({self.name!r}, inputs=[{ins}], nodes={len(self.graph.nodes)})"
 
 
-def load(path, input_shapes: Mapping[str, object] | None = None) -> Model:
+def load(path: str | os.PathLike | onnx.ModelProto,
+         input_shapes: Mapping[str, object] | None = None) -> Model:
     """Load and canonicalise an ONNX model file (see the module contract).
 
     ``path`` may also be an ``onnx.ModelProto``; then ``Model.path`` is None and
     ``sha256`` hashes its serialisation.
     """
+    from collections.abc import Mapping as MappingABC
+
     import onnx
 
+    from edgeq.errors import check_argument
     from edgeq.ir.onnx_import import import_onnx
     from edgeq.ir.pipeline import canonicalize
 
+    check_argument("load", "path", path, (str, os.PathLike, onnx.ModelProto),
+                   "the path of an .onnx file (or an onnx.ModelProto)")
+    if input_shapes is not None:
+        check_argument("load", "input_shapes", input_shapes, MappingABC,
+                       "a mapping of input name to shape, e.g. {'input': (1, 3, 224, 224)}")
     imported = import_onnx(path, input_shapes)
     if isinstance(path, onnx.ModelProto):
         sha = hashlib.sha256(path.SerializeToString()).hexdigest()
@@ -129,7 +142,7 @@ def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     _update(digest, path)
     proto = onnx.load(str(path), load_external_data=False)
-    locations = set()
+    locations: set[str] = set()
     for init in proto.graph.initializer:
         if init.data_location == onnx.TensorProto.EXTERNAL:
             locations.update(e.value for e in init.external_data if e.key == "location")

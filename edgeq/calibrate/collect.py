@@ -236,7 +236,7 @@ def hessian_keys(graph) -> dict[str, tuple[str, dict]]:
 
 def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool = True,
             backend: str = "auto", threads: int | None = None, progress: bool = True,
-            num_bins: int = DEFAULT_BINS, lowering_version: int = 0, hessians: bool = True) -> Calibration:
+            num_bins: int = DEFAULT_BINS, lowering_version: int | str = 0, hessians: bool = True) -> Calibration:
     """Statistics of every float activation of ``graph`` over ``dataset`` (see module doc);
     with ``hessians``, also the GPTQ input statistics of every Conv/FullyConnected."""
     fingerprint = dataset.fingerprint()

@@ -36,12 +36,15 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from edgeq.errors import GateFailure, UsageError
 from edgeq.contracts import Artifact, ProfileReport
+
+if TYPE_CHECKING:
+    from edgeq.profile.result import ProfileResult
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +217,13 @@ def _baseline(baseline, artifact, resolved, runner, feeds, runs, warmup, show) -
             tmp.cleanup()
 
 
-def profile(artifact_dir, *, runner: str = "host", data=None, runs: int = 50, warmup: int = 5,
+def profile(artifact_dir: str | Path, *, runner: str = "host", data: Any = None, runs: int = 50, warmup: int = 5,
             gates: Iterable[Any] = (), junit: str | Path | None = None, device: str | None = None,
-            reference_model=None, report_dir: str | Path | None = None,
+            reference_model: str | Path | None = None, report_dir: str | Path | None = None,
             num_samples: int | None = None, seed: int = 0, data_kind: str | None = None,
-            data_options: Mapping[str, Any] | None = None, baseline=None,
-            report_formats: Sequence[str] = ("json", "md", "html"), console=None,
-            progress: bool | None = None, **runner_options) -> "ProfileResult":
+            data_options: Mapping[str, Any] | None = None, baseline: str | Path | None = None,
+            report_formats: Sequence[str] = ("json", "md", "html"), console: Any = None,
+            progress: bool | None = None, **runner_options: Any) -> ProfileResult:
     """Profile the artifact in ``artifact_dir`` (see the module doc); returns a
     :class:`~edgeq.profile.result.ProfileResult`: the runner's report with ``gates``,
     ``paths``, ``passed``, ``to_json()``, ``to_html(path)``.
@@ -235,6 +238,13 @@ def profile(artifact_dir, *, runner: str = "host", data=None, runs: int = 50, wa
     from edgeq.profile.terminal import progress as progress_bar
     from edgeq.targets import get_runner
 
+    import os
+
+    from edgeq.errors import check_argument
+
+    check_argument("profile", "artifact_dir", artifact_dir, (str, os.PathLike),
+                   "the directory of a built artifact (OUT/<target> of edgeq build)")
+    check_argument("profile", "runner", runner, str, "a runner name such as 'host' or 'adb'")
     show = sys.stderr.isatty() if progress is None else bool(progress)
     parsed = parse_gates(gates)  # a malformed gate fails before anything runs
     artifact = Artifact.load(artifact_dir)

@@ -19,15 +19,23 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from edgeq.errors import UsageError
 from edgeq.quantize.inputs import as_dataset, as_model
 from edgeq.quantize.options import QuantizeOptions
 from edgeq.quantize.quantized_model import QuantizedModel
+from edgeq.types import QuantSpec
+
+if TYPE_CHECKING:
+    from edgeq.model import Model
+    from edgeq.quantize.algorithms.mixed import Sensitivity
 
 log = logging.getLogger(__name__)
 
 
-def quantize(model, calibration, *, spec=None, **options) -> QuantizedModel:
+def quantize(model: Model | str | Path, calibration: Any, *, spec: QuantSpec | None = None,
+             **options: Any) -> QuantizedModel:
     """Calibrate ``model`` on ``calibration`` and quantize it under ``spec``.
 
     ``model``: a Model from :func:`edgeq.load` or a path. ``calibration``: an
@@ -47,10 +55,14 @@ def quantize(model, calibration, *, spec=None, **options) -> QuantizedModel:
     spec = spec or default_quant_spec()
     t0 = time.perf_counter()
     m = as_model(model)
-    dataset = as_dataset(calibration, opts.num_samples, opts.seed)
+    if spec is not None and not isinstance(spec, QuantSpec):
+        raise UsageError(f"quantize(spec=...): got {type(spec).__name__}; give a QuantSpec, e.g. "
+                         "edgeq.targets.get_target(NAME).spec")
+    dataset = as_dataset(calibration, opts.num_samples, opts.seed, m.graph)
     dataset.validate(m.graph)
     lowered = lower(m.graph)
-    scaled, version = {}, LOWERING_VERSION
+    scaled: dict = {}
+    version: int | str = LOWERING_VERSION
     if opts.scales_residual():
         from edgeq.quantize.algorithms.residual_scaling import scale_residual_stream
 
@@ -70,8 +82,8 @@ def quantize(model, calibration, *, spec=None, **options) -> QuantizedModel:
     return qm
 
 
-def sensitivity(model, calibration, *, spec=None, samples: int = 8, progress: bool = True,
-                **options):
+def sensitivity(model: Model | str | Path, calibration: Any, *, spec: QuantSpec | None = None,
+                samples: int = 8, progress: bool = True, **options: Any) -> Sensitivity:
     """Per-layer sensitivity of ``model``: quantize with ``options``, then measure the
     model-output SQNR with only one layer quantized, for every layer, on the first
     ``samples`` calibration samples (:mod:`edgeq.quantize.algorithms.mixed`). Returns a
@@ -82,7 +94,7 @@ def sensitivity(model, calibration, *, spec=None, samples: int = 8, progress: bo
 
     options.pop("auto_mixed", None)
     qm = quantize(model, calibration, spec=spec, progress=progress, **options)
-    dataset = as_dataset(calibration, options.get("num_samples"), options.get("seed", 0))
+    dataset = as_dataset(calibration, options.get("num_samples"), options.get("seed", 0), qm.float_graph)
     feeds = [f for _, f in zip(range(samples), dataset)]
     refs = _float_refs(qm.float_graph, feeds)
     fq = FakeQuantModel(qm)

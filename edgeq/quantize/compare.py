@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,13 @@ def _load(model, qmodel):
     from edgeq.quantize.inputs import as_model
     from edgeq.quantize.quantized_model import QuantizedModel
 
+    import os
+
+    from edgeq.errors import check_argument
+
     if not isinstance(qmodel, QuantizedModel):
+        check_argument("compare", "qmodel", qmodel, (str, os.PathLike),
+                       "a QuantizedModel from edgeq.quantize or the path of a saved .edgeq")
         qmodel = QuantizedModel.load(qmodel)
     if model is None:
         return qmodel.float_graph, qmodel
@@ -133,8 +140,9 @@ def _load(model, qmodel):
     return m.graph, qmodel
 
 
-def compare(model, qmodel, data, *, labels=None, task: str | None = None, per_layer: bool = True,
-            layer_samples: int = 4, max_samples: int | None = None, progress: bool = False) -> CompareReport:
+def compare(model: Any, qmodel: Any, data: Any, *, labels: Any = None, task: str | None = None,
+            per_layer: bool = True, layer_samples: int = 4, max_samples: int | None = None,
+            progress: bool = False) -> CompareReport:
     """Compare ``qmodel`` (QuantizedModel or saved path) with ``model`` (Model, path, or
     None for the float graph saved in ``qmodel``) on ``data`` (dataset or iterable of
     feed dicts). ``labels`` (one per sample) adds task accuracy."""

@@ -25,10 +25,25 @@ def as_model(model):
                      f"got {type(model).__name__}")
 
 
-def as_dataset(calibration, num_samples, seed):
-    """A Dataset from a Dataset (its own sampling wins) or any iterable of feed dicts."""
+def as_dataset(calibration, num_samples, seed, graph=None, what: str = "calibration"):
+    """A Dataset from a Dataset (its own sampling wins), a directory or ``zoo:NAME``
+    (resolved for ``graph`` as ``edgeq build --calib`` does), or any iterable of feed
+    dicts; UsageError naming ``what`` for anything else."""
+    import os
+
     from edgeq.data import Dataset, from_iterable
 
+    if isinstance(calibration, (str, os.PathLike)):
+        if graph is None:
+            raise UsageError(f"{what}: a path or zoo:NAME needs the model to resolve it")
+        from edgeq.data.resolve import resolve
+
+        return resolve(calibration, graph, split="calib", num_samples=num_samples, seed=seed,
+                       what=f"{what} data")
+    if isinstance(calibration, (bytes, dict)) or not hasattr(calibration, "__iter__"):
+        raise UsageError(f"{what}=...: got {type(calibration).__name__}; give an edgeq.data dataset, "
+                         "a directory path, 'zoo:NAME' or an iterable of feed dicts "
+                         "({input name: numpy array})")
     if isinstance(calibration, Dataset):
         if num_samples is not None and num_samples != calibration.num_samples:
             log.info("using the dataset's own sampling (%s samples)", calibration.num_samples)
