@@ -158,8 +158,13 @@ class ModelWriter:
         return f"{base}_{i}"
 
     def add_tensor(self, name: str, dtype, shape, *, quant: QuantParams | None = None,
-                   data: np.ndarray | None = None, zero_point_shift: int = 0) -> TensorInfo:
-        """Add a tensor (a constant when ``data`` is given); ``name`` must be new."""
+                   data: np.ndarray | None = None, zero_point_shift: int = 0,
+                   variable: bool = False) -> TensorInfo:
+        """Add a tensor (a constant when ``data`` is given); ``name`` must be new.
+
+        ``variable`` marks a state tensor an operator updates in place across
+        invocations (schema.fbs ``Tensor.is_variable``; the LSTM kernels require it for
+        their output and cell state inputs)."""
         assert name not in self._by_name, f"tensor {name!r} emitted twice"
         dtype = np.dtype(dtype)
         shape = tuple(int(d) for d in shape)
@@ -169,6 +174,7 @@ class ModelWriter:
         t.shape = list(shape)
         t.quantization = quantization_params(quant, zero_point_shift=zero_point_shift)
         t.buffer = 0
+        t.isVariable = bool(variable)
         if data is not None:
             arr = np.asarray(data, dtype=dtype)  # (ascontiguousarray would make 0-d arrays 1-d)
             arr = arr if arr.flags.c_contiguous else arr.copy(order="C")
@@ -196,8 +202,11 @@ class ModelWriter:
 
     # -- operators ---------------------------------------------------------------
     def add_operator(self, builtin: int, inputs: list[int], outputs: list[int], *,
-                     options=None, version: int = 1) -> None:
-        """Append an operator; ``-1`` in ``inputs`` marks an omitted optional input."""
+                     options=None, version: int = 1, intermediates: list[int] | None = None) -> None:
+        """Append an operator; ``-1`` in ``inputs`` marks an omitted optional input.
+        ``intermediates`` lists tensors that only carry quantization parameters of values
+        inside the kernel (schema.fbs ``Operator.intermediates``: the integer LSTM's gate
+        and hidden scales)."""
         if builtin not in self._opcodes:
             code = schema.OperatorCodeT()
             code.builtinCode = builtin
@@ -213,6 +222,8 @@ class ModelWriter:
         op.opcodeIndex = self._opcodes[builtin]
         op.inputs = list(inputs)
         op.outputs = list(outputs)
+        if intermediates:
+            op.intermediates = list(intermediates)
         if options is not None:
             op.builtinOptionsType = _options_type(options)
             op.builtinOptions = options
