@@ -112,6 +112,7 @@ class QuantSpec:
     * ``fixed_output``: op type -> {dtype: (scale, zero_point)} for fixed-scale outputs.
     * ``same_scale_ops``: ops whose output shares the input's scale and zero point.
     * ``int16_ops``: op types the target runs with int16 activations (16x8).
+    * ``fused_ops``: ops kept as one fused integer operator (e.g. ``"LSTM"``).
     """
 
     name: str
@@ -129,6 +130,10 @@ class QuantSpec:
     #: op types with an int16 (16x8) kernel on the target; a node asked to run in int16
     #: whose op is not listed stays int8 (logged), and ``auto_mixed`` never promotes it
     int16_ops: frozenset[str] = frozenset()
+    #: ops the target runs as one fused integer operator where the core would otherwise
+    #: lower them into simpler ops (``"LSTM"``: one integer sequence LSTM with an int16
+    #: cell state instead of the unrolled steps, edgeq/quantize/rewrites/fuse_lstm.py)
+    fused_ops: frozenset[str] = frozenset()
 
     def supports_int16(self) -> bool:
         return QDType.INT16 in self.activation_dtypes

@@ -59,6 +59,10 @@ TFLITE_INT8 = QuantSpec(
     # LiteRT's XNNPACK has no int8 HARD_SWISH; the builtin kernel is slow (docs/targets/tflite.md)
     decompose_ops=frozenset({"HardSwish"}),
     int16_ops=TFLITE_INT16_OPS,
+    # an LSTM runs as one integer UNIDIRECTIONAL_SEQUENCE_LSTM (8x8_16, int16 cell state,
+    # kernels/lstm_eval.cc EvalInteger8x8_16) instead of its unrolled steps, whose
+    # int16 MUL/ADD/TANH land on slow reference paths (docs/targets/tflite.md)
+    fused_ops=frozenset({"LSTM"}),
 )
 
 #: Same as TFLITE_INT8 but lets any op without an integer kernel run in float
@@ -73,4 +77,5 @@ TFLITE_INT8_FALLBACK = QuantSpec(
     same_scale_ops=SAME_SCALE_OPS,
     decompose_ops=TFLITE_INT8.decompose_ops,
     int16_ops=TFLITE_INT16_OPS,
+    fused_ops=TFLITE_INT8.fused_ops,
 )

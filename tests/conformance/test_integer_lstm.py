@@ -18,7 +18,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
 
 from edgeq.interp.integer_ops._lstm8x8_16 import GATES, LstmQuant, run_lstm  # noqa: E402
 from edgeq.types import QDType, QuantParams  # noqa: E402
-from edgeq_tflite.emit.integer_lstm import IntegerLstmWeights, add_integer_lstm  # noqa: E402
+from edgeq_tflite.emit.integer_lstm import IntegerLstmWeights, add_integer_lstm, add_weights  # noqa: E402
 from edgeq_tflite.emit.writer import ModelWriter  # noqa: E402
 
 
@@ -35,7 +35,8 @@ def _case(seed: int, steps: int, batch: int, n_in: int, hidden: int, cell_log2: 
     wr = ModelWriter()
     x = wr.add_tensor("x", np.int8, (steps, batch, n_in), quant=QuantParams(np.float32(s_in), zp_in, QDType.INT8))
     y = wr.add_tensor("y", np.int8, (steps, batch, hidden), quant=QuantParams(np.float32(s_h), zp_h, QDType.INT8))
-    h_state, c_state = add_integer_lstm(wr, "lstm", x, y, IntegerLstmWeights(w, r, b, ws, rs), cell_log2)
+    weights, biases = add_weights(wr, "lstm", IntegerLstmWeights(w, r, b, ws, rs), s_in)
+    h_state, c_state = add_integer_lstm(wr, "lstm", x, y, weights, biases, cell_log2)
     wr.inputs = [x.index] + ([h_state.index, c_state.index] if state_io else [])
     wr.outputs = [y.index] + ([h_state.index, c_state.index] if state_io else [])
     feeds = [rng.integers(-128, 128, (steps, batch, n_in)).astype(np.int8)]

@@ -25,6 +25,7 @@ from edgeq.interp.integer_ops import (  # noqa: E402,F401
     gather,
     gelu,
     hard_swish,
+    integer_lstm,
     identity,
     leaky_relu,
     log_softmax,

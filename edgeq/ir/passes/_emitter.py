@@ -70,6 +70,8 @@ HINT_INT16 = "edgeq.lowering.int16"
 HINT_INT16_STREAM = "edgeq.lowering.int16_stream"
 HINT_MASK_ADDS = "edgeq.lowering.mask_adds"
 HINT_RSQRT_OF = "edgeq.lowering.rsqrt_of"
+#: {LSTM node: its unrolled tensors and node names} (see unroll_lstm)
+HINT_LSTM = "edgeq.lowering.lstm"
 #: tensors of a signal path that ends in a magnitude spectrum (see lower_sqrt)
 HINT_SPECTRUM = "edgeq.lowering.spectrum"
 

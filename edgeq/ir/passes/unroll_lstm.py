@@ -17,6 +17,11 @@ concatenation of the ``h_t`` and ``Y_h``/``Y_c`` the last states. A zero
 The cell-state arithmetic (``f ⊙ c``, ``i ⊙ g``, their sum and ``tanh(c_t)``) is hinted
 int16 (``HINT_INT16``): the cell state accumulates over time and needs 16 bits, as in
 TFLite's integer LSTM (cell state int16, kernels/lstm_eval.cc ``CalculateLstmCellInteger8x8_16``).
+
+Each unrolled LSTM is recorded in the ``HINT_LSTM`` hint (its tensors: input, initial
+states, outputs, per-gate constants, per-step hidden and cell values), so that a target
+with a fused integer LSTM (``QuantSpec.fused_ops``) can fold the quantized steps back
+into one operator (edgeq/quantize/rewrites/fuse_lstm.py).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.ir.graph import Graph
-from edgeq.ir.passes._emitter import HINT_INT16, Emitter, add_hint
+from edgeq.ir.passes._emitter import HINT_INT16, HINT_LSTM, Emitter, add_hint
 
 _GATES = ("i", "o", "f", "c")
 
@@ -57,8 +62,9 @@ def _unroll(graph: Graph, node) -> None:
     axis0 = em.const("axis0", [0], np.int64)
     h = em.node("Squeeze", [h0, axis0], bh, "h_init") if h0 else None
     c = em.node("Squeeze", [c0, axis0], bh, "c_init") if c0 else None
+    h_init, c_init = h, c
     int16: list[str] = []
-    steps = []
+    steps, cells = [], []
     for t in range(seq):
         p = f"t{t}"
         xt = em.node("Gather", [x, em.const(f"{p}/index", t, np.int64)], (batch, graph.tensors[x].shape[2]),
@@ -79,6 +85,7 @@ def _unroll(graph: Graph, node) -> None:
             int16.append(em.nodes[-1].name)
         else:
             c = ig
+        cells.append(c)
         tc = em.node("Tanh", [c], bh, f"{p}/cell_tanh")
         int16.append(em.nodes[-1].name)
         h = em.node("Mul", [gates["o"], tc], bh, f"{p}/hidden")
@@ -95,6 +102,11 @@ def _unroll(graph: Graph, node) -> None:
         em.node("Unsqueeze", [c, axis0], (1, batch, hidden), "Y_c", output=yc)
     em.commit(node)
     add_hint(graph, HINT_INT16, int16)
+    add_hint(graph, HINT_LSTM, {node.name: {
+        "x": x, "h0": h_init, "c0": c_init, "y": y, "y_h": yh, "y_c": yc,
+        "h0_source": h0, "c0_source": c0,
+        "w": gate_w, "r": gate_r, "b": gate_b, "hidden": steps, "cell": cells,
+        "nodes": [n.name for n in em.nodes]}})
 
 
 def run(graph: Graph) -> bool:

@@ -113,6 +113,11 @@ class Builder:
                                        int16_nodes=int16_nodes, float_nodes=self.float_nodes,
                                        weight_clip=self.opts.weight_clip, range_overrides=overrides,
                                        weight_cache=self.weight_cache)
+        if "LSTM" in self.spec.fused_ops:
+            # the target runs a whole LSTM as one integer operator (rewrites/fuse_lstm.py)
+            from edgeq.quantize.rewrites import fuse_lstm
+
+            fuse_lstm.apply(result.graph, graph, self.lowered, self.opts.weight_clip)
         result.lowered = lowered
         return result
 

@@ -46,28 +46,36 @@ def _per_tensor(scale: float, dtype: QDType, zero_point: int = 0) -> QuantParams
     return QuantParams(np.float32(scale), np.int64(zero_point), dtype)
 
 
-def add_integer_lstm(writer: ModelWriter, name: str, x: TensorInfo, y: TensorInfo,
-                     weights: IntegerLstmWeights, cell_scale_log2: int, *,
-                     output_state: TensorInfo | None = None,
-                     cell_state: TensorInfo | None = None) -> tuple[TensorInfo, TensorInfo]:
-    """Append the operator computing ``y[T, B, H]`` from ``x[T, B, I]`` (time major).
-
-    ``y``'s quantization is the output state's and the hidden intermediate's. The state
-    tensors are created (zero at allocation, ``ResetVariableTensors``) unless given;
-    returns ``(output_state, cell_state)``.
-    """
-    assert x.quant is not None and y.quant is not None, "the integer LSTM needs quantized I/O"
-    batch, hidden = int(x.shape[1]), int(y.shape[-1])
-    s_in = float(x.quant.scale[0])
+def add_weights(writer: ModelWriter, name: str, weights: IntegerLstmWeights,
+                input_scale: float) -> tuple[list[int], list[int]]:
+    """Constant tensors of ``weights``: ``(8 weight indices, 4 bias indices)`` in the
+    operator's order."""
 
     def const(role: str, data, scale: float, dtype: QDType) -> int:
         return writer.add_constant(f"{name}/{role}", np.asarray(data),
                                    quant=_per_tensor(scale, dtype)).index
 
-    w_in = [const(f"input_to_{k}", weights.w[k], weights.w_scale[k], QDType.INT8) for k in GATES]
-    w_rec = [const(f"recurrent_to_{k}", weights.r[k], weights.r_scale[k], QDType.INT8) for k in GATES]
-    bias = [const(f"{k}_bias", weights.b[k].astype(np.int32), s_in * weights.w_scale[k], QDType.INT32)
-            for k in GATES]
+    w = [const(f"input_to_{k}", weights.w[k], weights.w_scale[k], QDType.INT8) for k in GATES]
+    w += [const(f"recurrent_to_{k}", weights.r[k], weights.r_scale[k], QDType.INT8) for k in GATES]
+    b = [const(f"{k}_bias", weights.b[k].astype(np.int32), input_scale * weights.w_scale[k], QDType.INT32)
+         for k in GATES]
+    return w, b
+
+
+def add_integer_lstm(writer: ModelWriter, name: str, x: TensorInfo, y: TensorInfo,
+                     weights: list[int], biases: list[int], cell_scale_log2: int, *,
+                     output_state: TensorInfo | None = None,
+                     cell_state: TensorInfo | None = None) -> tuple[TensorInfo, TensorInfo]:
+    """Append the operator computing ``y[T, B, H]`` from ``x[T, B, I]`` (time major).
+
+    ``weights`` are the 8 weight tensors (input-to-gate, then recurrent-to-gate, gates
+    i, f, c, o) and ``biases`` the 4 gate biases. ``y``'s quantization is the output
+    state's and the hidden intermediate's. The state tensors are created (they start at
+    their zero point at allocation, ``ResetVariableTensors``) unless given, and are
+    marked variable either way; returns ``(output_state, cell_state)``.
+    """
+    assert x.quant is not None and y.quant is not None, "the integer LSTM needs quantized I/O"
+    batch, hidden = int(x.shape[1]), int(y.shape[-1])
     if output_state is None:
         output_state = writer.add_tensor(writer.unique_name(f"{name}/output_state"), np.int8,
                                          (batch, hidden), quant=y.quant, variable=True)
@@ -75,8 +83,10 @@ def add_integer_lstm(writer: ModelWriter, name: str, x: TensorInfo, y: TensorInf
         cell_state = writer.add_tensor(writer.unique_name(f"{name}/cell_state"), np.int16,
                                        (batch, hidden), variable=True,
                                        quant=_per_tensor(2.0 ** cell_scale_log2, QDType.INT16))
-    inputs = ([x.index] + w_in + w_rec + [-1, -1, -1] + bias + [-1, -1]
-              + [output_state.index, cell_state.index] + [-1, -1, -1, -1])
+    writer.mark_variable(output_state.index)
+    writer.mark_variable(cell_state.index)
+    inputs = ([x.index] + list(weights[:4]) + list(weights[4:]) + [-1, -1, -1] + list(biases)
+              + [-1, -1] + [output_state.index, cell_state.index] + [-1, -1, -1, -1])
     gate_q = _per_tensor(2.0 ** -12, QDType.INT16)
     intermediates = [writer.add_tensor(writer.unique_name(f"{name}/{k}_gate_intermediate"), np.int16,
                                        (), quant=gate_q).index for k in GATES]

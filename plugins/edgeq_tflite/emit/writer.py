@@ -186,6 +186,10 @@ class ModelWriter:
         self._by_name[name] = info.index
         return info
 
+    def mark_variable(self, index: int) -> None:
+        """Mark tensor ``index`` as an operator's in-place state (``is_variable``)."""
+        self._tensor_t[index].isVariable = True
+
     def add_constant(self, base: str, data: np.ndarray, *, quant: QuantParams | None = None) -> TensorInfo:
         """A constant tensor with a fresh name derived from ``base``."""
         data = np.asarray(data)

@@ -26,6 +26,7 @@ from edgeq_tflite.emit.lowering import (  # noqa: E402,F401
     binary,
     conv,
     fully_connected,
+    lstm,
     normalization,
     pooling,
     quantize,
