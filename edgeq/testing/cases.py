@@ -574,3 +574,28 @@ def tile_16x8():
 @_case
 def expand():
     return _same("Expand", (1, 3, 1), (2, 3, 4), np.array([2, 3, 4], np.int64))
+
+
+@_case
+def integer_lstm():
+    """The fused integer LSTM (TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, 8x8_16): per-tensor
+    int8 gate weights, int32 biases at ``s_x · s_w``, an int8 hidden state at the
+    output's parameters and an int16 cell state at ``2^-11``."""
+    b = QGraph("integer_lstm")
+    steps, batch, n_in, hidden = 6, 1, 10, 8
+    q_x, q_h, q_c = qp(1 / 64, 5), qp(1 / 128, -3), qp(2.0 ** -11, 0, I16)
+    x = b.input((steps, batch, n_in), q_x)
+    h0 = b.input((batch, hidden), q_h, "h0")
+    c0 = b.input((batch, hidden), q_c, "c0")
+    ws = [b.weight(b.rng.normal(0, 0.4, (hidden, n_in)).astype(np.float32), axis=None)
+          for _ in range(4)]
+    rs = [b.weight(b.rng.normal(0, 0.4, (hidden, hidden)).astype(np.float32), axis=None)
+          for _ in range(4)]
+    biases = [b.bias(b.rng.normal(0, 0.3, hidden), x, w) for w in ws]
+    y, y_h, y_c = b.act((steps, 1, batch, hidden), q_h), b.act((1, batch, hidden), q_h), \
+        b.act((1, batch, hidden), q_c)
+    b.node("IntegerLSTM", [x, h0, c0, *ws, *rs, *biases], [y, y_h, y_c], cell_scale_log2=-11)
+    b.output(y, "y")
+    b.output(y_h, "y_h")
+    b.output(y_c, "y_c")
+    return b, (-1.5, 1.5)

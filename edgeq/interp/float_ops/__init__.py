@@ -41,6 +41,7 @@ from edgeq.interp.float_ops import (  # noqa: E402,F401
     hard_sigmoid,
     hard_swish,
     identity,
+    integer_lstm,
     layer_normalization,
     leaky_relu,
     less,

@@ -4,8 +4,8 @@ plugins/edgeq_tflite/emit/integer_lstm.py describes its inputs).
 The initial states are the node's inputs 1 and 2, written each invocation by the
 QUANTIZE operators before it (edgeq/quantize/rewrites/fuse_lstm.py inserts them); the
 same tensors become the kernel's variable state, which it overwrites with the final
-hidden and cell state, so ``Y_h`` and ``Y_c`` are RESHAPEs of the state tensors read
-after the operator. ``Y[T, 1, B, H]`` is a RESHAPE of the kernel's ``[T, B, H]`` output.
+hidden and cell state. ``Y[T, 1, B, H]`` is a RESHAPE of the kernel's ``[T, B, H]``
+output, ``Y_h`` its last step (SLICE) and ``Y_c`` a RESHAPE of the cell state tensor.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from edgeq_tflite.emit.integer_lstm import add_integer_lstm
 from edgeq_tflite.emit.lowering import register
 from edgeq_tflite.emit.lowering._common import reshape
+from edgeq_tflite.emit.schema import BuiltinOperator as B
 
 
 @register("IntegerLSTM")
@@ -42,6 +43,17 @@ def lower_integer_lstm(ctx, node) -> None:
     add_integer_lstm(ctx.writer, node.name, x, y3, weights, biases, int(node.attrs["cell_scale_log2"]),
                      output_state=h_state, cell_state=c_state)
     outs = list(node.outputs) + ["", "", ""]
-    for out, src in ((outs[0], y3), (outs[1], h_state), (outs[2], c_state)):
-        if out:
-            reshape(ctx, src, ctx.ir(out).shape, out=ctx.tensor(out))
+    if outs[0]:
+        reshape(ctx, y3, ctx.ir(outs[0]).shape, out=ctx.tensor(outs[0]))
+    if outs[1]:
+        # Y_h is Y's last step, read through a data dependency on the operator's output:
+        # an op reading the state tensor depends on the LSTM only through the in-place
+        # update, which delegates (XNNPACK) do not see, and could run before it
+        last = ctx.new(f"{node.name}/last_step", np.int8, (1, batch, hidden), h0.quant)
+        ctx.op(B.SLICE, [y3, ctx.int32_vector(f"{node.name}/last_begin", (steps - 1, 0, 0)),
+                         ctx.int32_vector(f"{node.name}/last_size", (1, batch, hidden))], [last])
+        reshape(ctx, last, ctx.ir(outs[1]).shape, out=ctx.tensor(outs[1]))
+    if outs[2]:
+        # the final cell state exists only in the state tensor; int16 RESHAPE has no
+        # XNNPACK kernel, so it runs on the builtins in operator order, after the LSTM
+        reshape(ctx, c_state, ctx.ir(outs[2]).shape, out=ctx.tensor(outs[2]))
