@@ -24,7 +24,8 @@ GOLDEN_SHA256 = {
     "mobilenet-v2": "1acac5351429a09c5bb6ebc64ddf57cca527dac59d4309f36266e9140e2ceeb9",
     "ppocr-cls": "7e40176ef178cbe7fac14c56c996fdfe4ab17bc640c645153923b1f1ac48920c",
     "minilm-l6": "4f70733903c9c96119896ca7400cfaee0afb44014bd0f437a0d5bffd9313309d",
-    "silero-vad": "2f0404af8bbaea749b13ba8c259fb895c981e97a49c6b524c5d5bf18e433faad",
+    # silero-vad: its LSTM is one fused integer UNIDIRECTIONAL_SEQUENCE_LSTM (QuantSpec.fused_ops)
+    "silero-vad": "f9ec5f6ad5f99063cd089c19a1dcd2dc5c7a0eef04eef9f99d54eb14f3ed6dfc",
 }
 
 
