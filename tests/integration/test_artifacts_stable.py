@@ -26,7 +26,7 @@ GOLDEN_SHA256 = {
     "minilm-l6": "4f70733903c9c96119896ca7400cfaee0afb44014bd0f437a0d5bffd9313309d",
     # silero-vad: its LSTM is one fused integer UNIDIRECTIONAL_SEQUENCE_LSTM (QuantSpec.fused_ops)
     # and its STFT convolution int8 (QuantSpec.int16_slow_ops: the 16x8 CONV_2D is reference-only)
-    "silero-vad": "1630ac5d4e91b6ea605b7319a684e9605503d1623791d48e5b80a6589997ee51",
+    "silero-vad": "7d803d15957c83ceb291107db1cc89a80bdf74875cbcc0474f624670760b4560",
 }
 
 

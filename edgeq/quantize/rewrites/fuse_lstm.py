@@ -155,6 +155,17 @@ def _fuse_one(q: Graph, fgraph: Graph, name: str, h: dict, weight_clip: str) -> 
     first = q.nodes.index(nodes[0])
     new_nodes = state_nodes
     fused_outs, after = [], []
+    readers = {}
+    for n in q.nodes:
+        if n.name not in group:
+            for i in n.inputs:
+                readers.setdefault(i, []).append(n)
+    yc = outs["y_c"]
+    if yc and yc not in q.outputs and all(r.op_type == "Dequantize" for r in readers.get(yc, [])):
+        # a final cell state that is only dequantized (a graph output) keeps the int16 cell
+        # parameters: more precise than a requantization, and no int8 operator reads the
+        # state tensor (see the TFLite lowering: such a reader could be run early)
+        q.tensors[yc] = Tensor(yc, np.int16, q.tensors[yc].shape, None, cell_q)
     for key, qp, dtype in (("y", hidden_q, np.int8), ("y_h", hidden_q, np.int8), ("y_c", cell_q, np.int16)):
         o = outs[key]
         if o and (q.tensors[o].dtype != dtype or not _same(q.tensors[o].quant, qp)):

@@ -14,7 +14,7 @@ import numpy as np
 
 from edgeq_tflite.emit.integer_lstm import add_integer_lstm
 from edgeq_tflite.emit.lowering import register
-from edgeq_tflite.emit.lowering._common import reshape
+from edgeq_tflite.emit.lowering._common import opts, reshape
 from edgeq_tflite.emit.schema import BuiltinOperator as B
 
 
@@ -45,15 +45,29 @@ def lower_integer_lstm(ctx, node) -> None:
     outs = list(node.outputs) + ["", "", ""]
     if outs[0]:
         reshape(ctx, y3, ctx.ir(outs[0]).shape, out=ctx.tensor(outs[0]))
+    if outs[1] or outs[2]:
+        last = ctx.new(f"{node.name}/last_step", np.int8, (1, batch, hidden), h0.quant)
+        ctx.op(B.SLICE, [y3, ctx.int32_vector(f"{node.name}/last_begin", (steps - 1, 0, 0)),
+                         ctx.int32_vector(f"{node.name}/last_size", (1, batch, hidden))], [last])
     if outs[1]:
         # Y_h is Y's last step, read through a data dependency on the operator's output:
         # an op reading the state tensor depends on the LSTM only through the in-place
         # update, which delegates (XNNPACK) do not see, and could run before it
-        last = ctx.new(f"{node.name}/last_step", np.int8, (1, batch, hidden), h0.quant)
-        ctx.op(B.SLICE, [y3, ctx.int32_vector(f"{node.name}/last_begin", (steps - 1, 0, 0)),
-                         ctx.int32_vector(f"{node.name}/last_size", (1, batch, hidden))], [last])
         reshape(ctx, last, ctx.ir(outs[1]).shape, out=ctx.tensor(outs[1]))
     if outs[2]:
-        # the final cell state exists only in the state tensor; int16 RESHAPE has no
-        # XNNPACK kernel, so it runs on the builtins in operator order, after the LSTM
-        reshape(ctx, c_state, ctx.ir(outs[2]).shape, out=ctx.tensor(outs[2]))
+        # the final cell state exists only in the state tensor, which the operator updates
+        # in place. A reader of it depends on the LSTM only through that update, which
+        # LiteRT's partitioning does not see: with XNNPACK applied, the reader (or what
+        # consumes it) may be scheduled before the LSTM (measured: Y_c read as zeros). So
+        # the read is tied to the operator's output: CONCATENATION([cell state, the last
+        # step of Y requantized to the cell's int16 parameters]) then SLICE of the first
+        # row (int16 CONCATENATION needs equal input and output parameters).
+        last16 = ctx.new(f"{node.name}/last_step_int16", np.int16, (batch, hidden), c_state.quant)
+        last2d = reshape(ctx, last, (batch, hidden))
+        ctx.op(B.QUANTIZE, [last2d], [last16])
+        both = ctx.new(f"{node.name}/cell_and_last_step", np.int16, (2 * batch, hidden), c_state.quant)
+        ctx.op(B.CONCATENATION, [c_state, last16], [both], opts("ConcatenationOptions", axis=0))
+        copy = ctx.new(f"{node.name}/final_cell_state", np.int16, (batch, hidden), c_state.quant)
+        ctx.op(B.SLICE, [both, ctx.int32_vector(f"{node.name}/cell_begin", (0, 0)),
+                         ctx.int32_vector(f"{node.name}/cell_size", (batch, hidden))], [copy])
+        reshape(ctx, copy, ctx.ir(outs[2]).shape, out=ctx.tensor(outs[2]))
