@@ -66,7 +66,8 @@ def test_imported_graph_matches_onnxruntime(case: Case, golden):
 def test_every_registered_op_has_a_golden_case():
     # canonical ops below; the lowered-graph ops Rsqrt and SquaredDifference against their
     # ONNX expansion in onnxruntime: tests/unit/test_float_fallback_lowered_ops.py
-    covered = {c.op_type for c in CASES} | {"FullyConnected", "Silu", "Constant", "Rsqrt", "SquaredDifference"}
+    covered = {c.op_type for c in CASES} | {"FullyConnected", "Silu", "Constant", "Rsqrt", "SquaredDifference",
+                                            "IntegerLSTM"}
     missing = sorted(FLOAT_OPS.op_types - covered)
     assert not missing, f"ops without a conformance case: {missing}"
 
@@ -101,6 +102,43 @@ def test_fully_connected(xshape, bias):
     g = _graph([Node("fc", "FullyConnected", inputs, ["y"])], tensors, ["x"], ["y"])
     want = x.astype(np.float64) @ w.T.astype(np.float64) + (b if bias else 0)
     _check_both(g, {"x": x}, {"y": want})
+
+
+def test_integer_lstm_float_meaning_is_onnx_lstm():
+    """IntegerLSTM (gates i, f, c, o; per-gate matrices) in float equals onnxruntime's
+    LSTM (gates i, o, f, c in W/R/B) with the same weights and initial states."""
+    from onnx import TensorProto, helper
+
+    rng = rng_for("integer_lstm")
+    steps, batch, n_in, hidden = 5, 2, 6, 4
+    x = rng.standard_normal((steps, batch, n_in)).astype(np.float32)
+    h0, c0 = (rng.standard_normal((batch, hidden)).astype(np.float32) for _ in range(2))
+    w, r, b = ({k: rng.standard_normal(shape).astype(np.float32) * 0.5 for k in "ifco"}
+               for shape in ((hidden, n_in), (hidden, hidden), (hidden,)))
+    names = ["x", "h0", "c0"] + [f"{m}_{k}" for m in "WRB" for k in "ifco"]
+    values = {"x": x, "h0": h0, "c0": c0, **{f"W_{k}": w[k] for k in "ifco"},
+              **{f"R_{k}": r[k] for k in "ifco"}, **{f"B_{k}": b[k] for k in "ifco"}}
+    tensors = [Tensor(n, np.float32, values[n].shape, None if n in ("x", "h0", "c0") else values[n]) for n in names]
+    tensors += [Tensor("y", np.float32, (steps, 1, batch, hidden)), Tensor("y_h", np.float32, (1, batch, hidden)),
+                Tensor("y_c", np.float32, (1, batch, hidden))]
+    g = _graph([Node("lstm", "IntegerLSTM", names, ["y", "y_h", "y_c"], {"cell_scale_log2": -11})],
+               tensors, ["x", "h0", "c0"], ["y", "y_h", "y_c"])
+    ours = run_graph(g, {"x": x, "h0": h0, "c0": c0})
+    onnx_order = "iofc"
+    inits = [helper.make_tensor("W", TensorProto.FLOAT, (1, 4 * hidden, n_in),
+                                np.concatenate([w[k] for k in onnx_order]).ravel()),
+             helper.make_tensor("R", TensorProto.FLOAT, (1, 4 * hidden, hidden),
+                                np.concatenate([r[k] for k in onnx_order]).ravel()),
+             helper.make_tensor("B", TensorProto.FLOAT, (1, 8 * hidden),
+                                np.concatenate([b[k] for k in onnx_order] + [np.zeros(4 * hidden, np.float32)]))]
+    node = helper.make_node("LSTM", ["x", "W", "R", "B", "", "h", "c"], ["y", "y_h", "y_c"], hidden_size=hidden)
+    io = lambda n, shape: helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)  # noqa: E731
+    model = helper.make_model(helper.make_graph(
+        [node], "lstm", [io("x", x.shape), io("h", (1, batch, hidden)), io("c", (1, batch, hidden))],
+        [io("y", None), io("y_h", None), io("y_c", None)], inits), opset_imports=[helper.make_opsetid("", 14)])
+    ref = ort_run(model, {"x": x, "h": h0[None], "c": c0[None]})
+    for name in ("y", "y_h", "y_c"):
+        np.testing.assert_allclose(ours[name], ref[name], rtol=1e-5, atol=1e-5, err_msg=name)
 
 
 @pytest.mark.parametrize("opset", [18, 20])
