@@ -29,7 +29,8 @@ _MIN, _MAX = -(1 << 15), (1 << 15) - 1
 ONE_Q0 = _MAX  # FixedPoint<int16, 0>::One()
 
 
-def _wrap(x):
+def wrap16(x):
+    """``static_cast<int16>`` of int64 values (two's complement wrap)."""
     x = np.asarray(x, np.int64)
     return ((x + (1 << 15)) & 0xFFFF) - (1 << 15)
 
@@ -40,19 +41,19 @@ def const(int32_value: int) -> int:
 
 
 def add(a, b):
-    return _wrap(np.asarray(a, np.int64) + b)
+    return wrap16(np.asarray(a, np.int64) + b)
 
 
 def sub(a, b):
-    return _wrap(np.asarray(a, np.int64) - b)
+    return wrap16(np.asarray(a, np.int64) - b)
 
 
 def neg(a):
-    return _wrap(-np.asarray(a, np.int64))
+    return wrap16(-np.asarray(a, np.int64))
 
 
 def mul(a, b):
-    return _wrap(_srdhm16(a, b))
+    return wrap16(_srdhm16(a, b))
 
 
 def saturating_add(a, b):

@@ -115,8 +115,8 @@ def run_lstm(x, h0, c0, w: dict, r: dict, b: dict, q: LstmQuant):
             gates[k] = fx16.tanh(pre, 3) if k == "c" else fx16.logistic(pre, 3)
         # UpdateLstmCellInteger: CwiseMul with shifts, then a saturating CwiseAdd
         fc = rounding_divide_by_pot(gates["f"] * c, 15)
-        ig = fx16._wrap(rounding_divide_by_pot(gates["i"] * gates["c"], 30 + cs))
-        c = np.clip(fx16._wrap(fc) + ig, -32768, 32767)
+        ig = fx16.wrap16(rounding_divide_by_pot(gates["i"] * gates["c"], 30 + cs))
+        c = np.clip(fx16.wrap16(fc) + ig, -32768, 32767)
         # CalculateLstmOutputInteger8x8_16 without projection
         tc = fx16.tanh(c, 15 + cs)
         hv = multiply_by_quantized_multiplier(gates["o"] * tc, *mults["hidden"]) + q.output_zero_point
