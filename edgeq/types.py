@@ -113,7 +113,6 @@ class QuantSpec:
     * ``same_scale_ops``: ops whose output shares the input's scale and zero point.
     * ``int16_ops``: op types the target runs with int16 activations (16x8).
     * ``fused_ops``: ops kept as one fused integer operator (e.g. ``"LSTM"``).
-    * ``int16_slow_ops``: int16 kernels too slow to be chosen by a lowering hint.
     """
 
     name: str
@@ -135,10 +134,6 @@ class QuantSpec:
     #: lower them into simpler ops (``"LSTM"``: one integer sequence LSTM with an int16
     #: cell state instead of the unrolled steps, edgeq/quantize/rewrites/fuse_lstm.py)
     fused_ops: frozenset[str] = frozenset()
-    #: op types whose int16 kernel the target has but runs far slower than its int8 one
-    #: (e.g. a reference-only 16x8 convolution): the lowering passes' int16 hints leave
-    #: them int8; an explicit int16 request or ``auto_mixed`` can still promote them
-    int16_slow_ops: frozenset[str] = frozenset()
 
     def supports_int16(self) -> bool:
         return QDType.INT16 in self.activation_dtypes

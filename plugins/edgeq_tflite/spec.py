@@ -63,10 +63,6 @@ TFLITE_INT8 = QuantSpec(
     # kernels/lstm_eval.cc EvalInteger8x8_16) instead of its unrolled steps, whose
     # int16 MUL/ADD/TANH land on slow reference paths (docs/targets/tflite.md)
     fused_ops=frozenset({"LSTM"}),
-    # the 16x8 CONV_2D runs only on the reference kernel (conv.cc: no optimized or XNNPACK
-    # int16 path): silero's int16 STFT convolution took ~17 of its 20 ms
-    # (docs/targets/tflite.md), so a hint does not choose it
-    int16_slow_ops=frozenset({"Conv"}),
 )
 
 #: Same as TFLITE_INT8 but lets any op without an integer kernel run in float
@@ -82,5 +78,4 @@ TFLITE_INT8_FALLBACK = QuantSpec(
     decompose_ops=TFLITE_INT8.decompose_ops,
     int16_ops=TFLITE_INT16_OPS,
     fused_ops=TFLITE_INT8.fused_ops,
-    int16_slow_ops=TFLITE_INT8.int16_slow_ops,
 )

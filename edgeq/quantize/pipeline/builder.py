@@ -53,11 +53,7 @@ class Builder:
                                     f"'{spec.name}' allows no float fallback for their op types")
         self.base_int16 = match_nodes(lowered, opts.int16, opts.int16_ops)
         if opts.int16_hints:
-            hinted = set(hints.int16)
-            if spec.int16_slow_ops:
-                op_of = {n.name: n.op_type for n in lowered.nodes}
-                hinted = {n for n in hinted if op_of.get(n) not in spec.int16_slow_ops}
-            self.base_int16 |= hinted
+            self.base_int16 |= set(hints.int16)
         if opts.int16_residual:
             self.base_int16 |= set(hints.int16_stream)
         if self.base_int16 and not spec.supports_int16():
