@@ -208,10 +208,19 @@ def _baseline(baseline, artifact, resolved, runner, feeds, runs, warmup, show) -
             base = Artifact.load(baseline)
             base.verify()
             label = (base.manifest.get("options") or {}).get("precision") or base.path.name
-        with progress(f"baseline ({label}): {runs} runs", None, enabled=show):
-            rep = runner.profile(base, feeds[:1], runs=runs, warmup=warmup)
-        size = rep.artifact.get("size_bytes") or rep.artifact.get("bytes")
-        return label, {"latency": rep.latency, "size_bytes": size}
+        from edgeq.profile.paired import interleave
+
+        with progress(f"baseline ({label}) and candidate, interleaved: {runs} runs each", None,
+                      enabled=show):
+            timing = interleave(runner, artifact, base, feeds[0], runs=runs, warmup=warmup)
+        model_file = base.manifest.get("model_file")
+        size = (base.file(model_file).stat().st_size if model_file and base.file(model_file).is_file()
+                else sum(f.get("bytes", 0) for f in base.manifest.get("files", {}).values()) or None)
+        return label, {"latency": timing.baseline, "size_bytes": size,
+                       "peak_memory_mb": timing.baseline_peak_memory_mb,
+                       "candidate_latency": timing.candidate,
+                       "candidate_peak_memory_mb": timing.candidate_peak_memory_mb,
+                       "paired": timing.to_dict()}
     finally:
         if tmp is not None:
             tmp.cleanup()

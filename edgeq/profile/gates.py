@@ -65,7 +65,9 @@ METRICS: dict[str, Metric] = {
     "cosine_mean": Metric("mean cosine similarity vs FP32", lambda s, r: _get(s, "accuracy", "cosine_mean")),
     "cosine_min": Metric("worst-sample cosine similarity vs FP32", lambda s, r: _get(s, "accuracy", "cosine_min")),
     "max_abs_error": Metric("max absolute output error vs FP32", lambda s, r: _get(s, "accuracy", "max_abs_error")),
-    "speedup": Metric("baseline p50 / this p50 (e.g. FP32 vs int8)", lambda s, r: _get(r, "comparison", "speedup")),
+    "speedup": Metric("baseline / this latency (e.g. FP32 vs int8), from interleaved rounds when "
+                      "timed with a baseline (median of paired ratios)",
+                      lambda s, r: _get(r, "comparison", "speedup")),
     "size_ratio": Metric("this size / baseline size", lambda s, r: _get(r, "comparison", "size_ratio")),
 }
 

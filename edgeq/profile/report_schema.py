@@ -131,6 +131,21 @@ class Variant(_Closed):
     latency_p50_ms: float | None = None
     latency_mean_ms: float | None = None
     size_mb: float | None = None
+    peak_memory_mb: float | None = None
+
+
+class Paired(_Open):
+    """How the speed-up was measured: interleaved rounds (edgeq/profile/paired.py)."""
+
+    method: str
+    rounds: int = Field(ge=1)
+    runs_per_block: int = Field(ge=1)
+    speedup: float
+    speedup_iqr: list[float]
+    candidate_cv: float | None = None
+    baseline_cv: float | None = None
+    load_average_before: float | None = None
+    load_average_after: float | None = None
 
 
 class Comparison(_Closed):
@@ -138,6 +153,7 @@ class Comparison(_Closed):
     candidate: Variant
     speedup: float | None = None
     size_ratio: float | None = None
+    paired: Paired | None = None
 
 
 class GateRecord(_Closed):
