@@ -328,15 +328,20 @@ class _Builder:
             wp = scheme.weight_params(w, axis, self.weight_clip)
             self.weight_cache[key] = (scheme.quantize_weight(w, wp), wp)
         wq, wp = self.weight_cache[key]
+        bname = qnode.inputs[rule.bias] if len(qnode.inputs) > rule.bias else ""
+        s_in = float(self.q.tensors[qnode.inputs[0]].quant.scale[0])
+        int64 = self.q.tensors[qnode.outputs[0]].dtype == np.int16
+        safe = scheme.widen_for_bias(wp, self.f.const(bname), s_in, int64) if bname else None
+        if safe is not None:  # near-zero weight channels (scheme.widen_for_bias)
+            wp = safe
+            wq = scheme.quantize_weight(self.f.const(wname), wp)
+            wname = self.q.unique_name(f"{wname}_{qnode.name}")
         wt = self.q.tensors.get(wname)
         if wt is None:
             self.q.tensors[wname] = Tensor(wname, np.int8, wq.shape, wq, wp)
         qnode.inputs[rule.weight] = wname
-        bname = qnode.inputs[rule.bias] if len(qnode.inputs) > rule.bias else ""
         if not bname:
             return
-        s_in = float(self.q.tensors[qnode.inputs[0]].quant.scale[0])
-        int64 = self.q.tensors[qnode.outputs[0]].dtype == np.int16
         bq, bscale = scheme.quantize_bias(self.f.const(bname), s_in, wp, int64, name=bname)
         bdtype = QDType.INT64 if int64 else QDType.INT32
         bp = QuantParams(bscale, np.zeros(bscale.size, np.int64), bdtype, axis if bscale.size > 1 else None)

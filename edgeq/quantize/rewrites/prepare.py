@@ -26,6 +26,7 @@ from edgeq.ir.passes import (
     lower_conv1d,
     lower_div_const,
     lower_hardsigmoid,
+    lower_silu,
     lower_l2norm,
     lower_pow,
     lower_sqrt,
@@ -37,7 +38,7 @@ from edgeq.ir.passes._emitter import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_A
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 5
+LOWERING_VERSION = 6
 
 PASSES = [
     ("lower_l2norm", lower_l2norm.run),
@@ -46,6 +47,7 @@ PASSES = [
     ("lower_conv1d", lower_conv1d.run),  # before lower_sqrt, whose hints name the 2-D convs
     ("lower_sqrt", lower_sqrt.run),
     ("lower_hardsigmoid", lower_hardsigmoid.run),
+    ("lower_silu", lower_silu.run),
     ("decompose_layernorm", decompose_layernorm.run),
     ("unroll_lstm", unroll_lstm.run),
     ("lower_attention_mask", lower_attention_mask.run),

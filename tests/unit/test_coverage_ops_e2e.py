@@ -1,0 +1,69 @@
+"""The op patterns of current detectors, OCR models and transformer exports, each
+through the whole pipeline (tests/_coverage_pipeline.py): float against onnxruntime,
+default W8A8 quantization, the .tflite on LiteRT's reference kernels bit for bit against
+edgeq's integer simulator, and the result close to FP32."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx import helper
+
+pytest.importorskip("ai_edge_litert.interpreter")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _coverage_pipeline import run_pipeline  # noqa: E402
+from onnx_helpers import make_model  # noqa: E402
+
+
+def _f32(a):
+    return np.asarray(a, np.float32)
+
+
+def _feeds(shape, n, seed, lo=-1.0, hi=1.0):
+    rng = np.random.default_rng(seed)
+    return [{"x": rng.uniform(lo, hi, shape).astype(np.float32)} for _ in range(n)]
+
+
+def _check(model, shape, *, min_sqnr=25.0, float_tol=1e-4, **opts):
+    res = run_pipeline(model.SerializeToString(), {"x": shape}, _feeds(shape, 8, 1), _feeds(shape, 2, 2),
+                       **opts)
+    assert res.float_max_error <= float_tol * max(1.0, res.float_scale), res.float_max_error
+    assert res.bitexact, res.mismatches
+    for name, db in res.sqnr_db.items():
+        assert db >= min_sqnr, (name, db)
+    return res
+
+
+def test_silu_runs_integer_as_logistic_times_x():
+    # YOLOv8's Conv -> Sigmoid -> Mul (SiLU), which recognize_silu turns into one Silu
+    rng = np.random.default_rng(0)
+    init = {"w": _f32(rng.normal(0, 0.3, (8, 3, 3, 3))), "b": _f32(rng.normal(0, 0.1, 8))}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node("Sigmoid", ["c"], ["s"], name="act/Sigmoid"),
+             helper.make_node("Mul", ["c", "s"], ["y"], name="act/Mul")]
+    model = make_model(nodes, inputs={"x": (1, 3, 12, 12)}, outputs={"y": (1, 8, 12, 12)},
+                       initializers=init)
+    res = _check(model, (1, 3, 12, 12))
+    assert res.ops.get("Silu") == 1  # the float graph has the canonical op
+    assert res.export.op_histogram.get("LOGISTIC") == 1 and res.export.op_histogram.get("MUL") == 1
+    assert not res.qmodel.report["float_nodes"]
+
+
+def test_near_zero_weight_channel_quantizes_and_stays_bit_exact():
+    # a trained conv with one output channel of ~1e-18 weights and a tiny bias (PP-OCR rec)
+    rng = np.random.default_rng(3)
+    w = _f32(rng.normal(0, 0.3, (6, 4, 3, 3)))
+    w[2] = _f32(rng.normal(0, 1e-18, (4, 3, 3)))
+    b = _f32(rng.normal(0, 0.1, 6))
+    b[2] = -1.417e-09
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[1, 1, 1, 1], name="conv")]
+    model = make_model(nodes, inputs={"x": (1, 4, 8, 8)}, outputs={"y": (1, 6, 8, 8)},
+                       initializers={"w": w, "b": b})
+    res = _check(model, (1, 4, 8, 8))
+    qw = next(t for n, t in res.qmodel.graph.tensors.items() if t.data is not None and t.data.dtype == np.int8
+              and t.data.shape == (6, 4, 3, 3))
+    assert not np.any(qw.data[2])  # the degenerate channel quantizes to exact zeros
