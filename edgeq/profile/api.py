@@ -276,8 +276,15 @@ def profile(artifact_dir: str | Path, *, runner: str = "host", data: Any = None,
     report.artifact.setdefault("profile", resolved.name)
     if (artifact.manifest.get("source") or {}).get("model"):
         report.artifact.setdefault("source_model", artifact.manifest["source"]["model"])
+    build_info = artifact.manifest.get("build") or {}
+    calibration = {**(build_info.get("calibration") or {}),
+                   "fingerprint": artifact.manifest.get("calibration_fingerprint")}
+    compares = (f"the {artifact.target} artifact run by the '{runner}' runner vs the FP32 ONNX model "
+                "in onnxruntime" if references is not None else "nothing (no evaluation data: latency only)")
     for sec in sections(report):
         sec.extra.setdefault("evaluation_data", data_info)
+        sec.extra.setdefault("compares", compares)
+        sec.extra.setdefault("calibration", calibration)
     if references is not None:
         _attach_layers(report, artifact)
     if baseline is not None:
