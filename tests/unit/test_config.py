@@ -220,7 +220,7 @@ def error_of(tmp_path: Path, text: str) -> str:
     ("model: {path: m.onnx}\nprofile:\n  op_profiling: maybe\n",
      3, "profile.op_profiling: expected true or false, got 'maybe'"),
     ("calibration: {dataset: {kind: npy, path: d}}\n",
-     1, "model: required field is missing (expected a mapping with fields path, inputs)"),
+     1, "model: required field is missing (expected a mapping with fields path, zoo, inputs)"),
     ("model: {path: m.onnx}\nversion: 2\n", 2, "version: expected one of 1, got 2"),
     ("model: {path: m.onnx}\nmodle: {}\n", 2, "modle: unknown field; allowed here: version, model"),
 ])
@@ -323,3 +323,14 @@ def test_plugin_dataset_kind(tmp_path, monkeypatch):
             load_config_text("model: {path: m.onnx}\ncalibration: {dataset: {kind: tsv}}\n")
     finally:
         plugins.reset_plugin_manager()
+
+
+def test_model_from_the_zoo_by_name(tmp_path):
+    from edgeq.config import parse_config
+
+    cfg = parse_config({"model": {"zoo": "ppocr-cls"}}, base_dir=tmp_path)
+    assert cfg.model.path is None and cfg.model.ref() == "zoo:ppocr-cls"
+    assert parse_config({"model": {"path": "m.onnx"}}, base_dir=tmp_path).model.ref() == str(tmp_path / "m.onnx")
+    for bad in ({"path": "m.onnx", "zoo": "ppocr-cls"}, {}):
+        with pytest.raises(ConfigError, match="give exactly one of path or zoo"):
+            parse_config({"model": bad}, base_dir=tmp_path)
