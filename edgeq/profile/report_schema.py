@@ -97,6 +97,7 @@ class OutputAccuracy(_Open):
     max_abs_error: float | None = None
     mean_abs_error: float | None = None
     top1_agreement: float | None = None
+    decision_agreement: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class LayerSqnr(_Open):
@@ -110,7 +111,9 @@ class Accuracy(_Open):
     cosine_mean: float | None = None
     cosine_min: float | None = None
     max_abs_error: float | None = None
+    mean_abs_error: float | None = None
     top1_agreement: float | None = Field(default=None, ge=0.0, le=1.0)
+    decision_agreement: float | None = Field(default=None, ge=0.0, le=1.0)
     reference: str | None = None
     outputs: dict[str, OutputAccuracy] = {}
     per_layer: list[LayerSqnr] = []
