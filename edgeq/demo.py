@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             return rc
     print(f"\ndemo finished in {time.perf_counter() - t0:.0f} s, every gate passed; open "
           f"{args.out}/tflite/report.html in a browser for the plots")
+    print("next: sample_apps/ has one app per model class (vision, speech, embedding), each built "
+          "from one edgeq.yaml with gates, a prepare.py script and the Gradle / Xcode build step "
+          "(sample_apps/README.md)")
     return 0
 
 

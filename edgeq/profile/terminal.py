@@ -67,9 +67,12 @@ def print_report(data: Mapping[str, Any], console=None) -> None:
         g = Table(title="gates", title_justify="left")
         for h in GATE_HEADER:
             g.add_column(h)
+        from rich.markup import escape as _escape
+
         for row in gate_rows(data["gates"]):
             style = "green" if row[-1] == "pass" else "bold red"
-            g.add_row(*row[:-1], f"[{style}]{row[-1]}[/]")
+            # escaped: a per-output gate's "[output]" is not rich markup
+            g.add_row(*(_escape(c) for c in row[:-1]), f"[{style}]{row[-1]}[/]")
         console.print(g)
 
 
