@@ -85,3 +85,11 @@ def test_compare_to_simulator_catches_an_off_by_two():
     with pytest.raises(AssertionError, match="2 LSB"):
         conformance.compare_to_simulator(case, {out: wrong}, 1)
     assert conformance.compare_to_simulator(case, {out: wrong}, 2) == {out: 2}
+
+
+def test_tolerance_per_storage_type():
+    from edgeq.types import QDType
+
+    assert conformance.tolerance_for(1, QDType.INT16) == 1
+    assert conformance.tolerance_for({"int8": 1, "int16": 17}, QDType.INT16) == 17
+    assert conformance.tolerance_for({"int8": 1}, QDType.INT16) == 0  # unstated: bit-exact
