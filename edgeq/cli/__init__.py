@@ -67,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     except EdgeqError as exc:
         _print_error(str(exc))
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort: keep the interrupt's status,
+        # so that a CI step can tell an interrupted build from a failed one
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            return 130
         click.echo("aborted", err=True)
         return 1
     except click.ClickException as exc:  # UsageError, BadParameter, NoSuchOption ...
