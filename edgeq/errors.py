@@ -39,6 +39,11 @@ class ShapeError(EdgeqError):
     """A dynamic dimension without a user-given shape, or inconsistent shapes."""
 
 
+class InputShapeError(ShapeError, UsageError):
+    """A shape the user gave for a model input (``--input``, ``input_shapes=``) does not
+    fit the model: a usage error (exit code 2) that is also a ShapeError."""
+
+
 class UnsupportedOpError(EdgeqError):
     """An op (or op configuration) that edgeq or a target cannot run."""
 

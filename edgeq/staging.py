@@ -31,6 +31,13 @@ BUILD_REPORT_SCHEMA = "edgeq.build-report"
 BUILD_REPORT_VERSION = 1
 
 
+def directory_mode() -> int:
+    """The mode ``mkdir`` gives a new directory under the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def output_error(path: Path, exc: OSError, doing: str) -> BuildError:
     return BuildError(f"{path}: cannot {doing} ({exc.strerror or exc}); choose a writable "
                       "output directory with -o / output_dir, or check permissions and free space")
@@ -67,6 +74,9 @@ class Staging:
             raise BuildError(f"target {name!r} is staged twice in one build")
         try:
             path = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=self.output_dir))
+            # mkdtemp makes 0700 directories; the artifact gets the mode any new directory
+            # would (the umask's), so that a CI step running as another user can read it
+            path.chmod(directory_mode())
         except OSError as exc:
             raise output_error(self.output_dir, exc, "create a staging directory") from exc
         self._staged[name] = path

@@ -29,7 +29,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from edgeq.errors import CalibrationError
+from edgeq.errors import CalibrationError, EdgeqError
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,19 @@ class Dataset(ABC):
         return self.sample(self.items[index])
 
     def sample(self, item: Any) -> Feed:
-        """Load and check one item (shapes consistent with the first, values finite)."""
-        feed = self._load(item)
+        """Load and check one item (shapes consistent with the first, values finite).
+
+        Whatever a reader library raises on a bad file (pillow, numpy, the WAV parser,
+        tokenizers) becomes a CalibrationError naming the item: a data error, never a
+        crash of edgeq.
+        """
+        try:
+            feed = self._load(item)
+        except EdgeqError:
+            raise
+        except Exception as exc:
+            raise CalibrationError(f"{self._describe(item)}: cannot read this {self.kind} sample "
+                                   f"({type(exc).__name__}: {exc}); remove or replace the file") from exc
         self._check(feed, item)
         return feed
 

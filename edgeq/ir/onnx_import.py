@@ -321,9 +321,46 @@ def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
     missing = [o for o in graph.outputs if o not in graph.tensors]
     if missing:
         raise ModelLoadError(f"{source}: graph output(s) {missing} are produced by no node")
+    _check_finite(graph, source)
     graph.remove_unused()
     graph.toposort()
     return graph
+
+
+#: ops whose inputs past the first are parameters (weights, biases, statistics): an
+#: infinite value there is a broken model, where elsewhere (a mask's -inf, a Clip bound)
+#: it can be meant
+_PARAMETER_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
+                            "LayerNormalization", "InstanceNormalization", "GroupNormalization",
+                            "LSTM", "GRU", "RNN", "PRelu"})
+
+
+def _check_finite(graph: Graph, source: str) -> None:
+    """ModelLoadError for a float initializer holding NaN (anywhere) or ±inf (as a layer's
+    parameter), naming it and the nodes that read it: calibration would otherwise fail
+    later with a message about an output tensor instead."""
+    readers: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        for k, name in enumerate(node.inputs):
+            if name:
+                readers.setdefault(name, []).append((node, k))
+    bad = []
+    for t in graph.constants():
+        if t.dtype.kind != "f" or t.data is None or t.data.size == 0:
+            continue
+        with np.errstate(invalid="ignore"):
+            nans = int(np.count_nonzero(np.isnan(t.data)))
+            infs = int(np.count_nonzero(np.isinf(t.data)))
+        users = readers.get(t.name, [])
+        as_parameter = any(n.op_type in _PARAMETER_OPS and k > 0 for n, k in users)
+        if nans or (infs and as_parameter):
+            where = ", ".join(f"'{n.name}' ({n.op_type})" for n, _ in users[:3]) or "no node"
+            what = " and ".join(x for x in (f"{nans} NaN" if nans else "", f"{infs} infinite" if infs else "") if x)
+            bad.append(f"initializer '{t.name}' (read by {where}) holds {what} of {t.data.size} values")
+    if bad:
+        raise ModelLoadError(f"{source}: {'; '.join(bad[:5])}{' …' if len(bad) > 5 else ''}. The weights "
+                             "are broken (a diverged training run or a faulty export): re-export "
+                             "the model from a checkpoint with finite weights")
 
 
 def _check_sizes(node: Node, graph: Graph, source: str) -> None:

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from edgeq.sdk import (SAME_SCALE_OPS, Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
-                       Target, UsageError, edgeq_version)
+                       Target, UsageError, directory_mode, edgeq_version)
 from edgeq_tflite.spec import TFLITE_INT8
 
 logger = logging.getLogger(__name__)
@@ -194,6 +194,7 @@ def build_artifact(qmodel, out_dir: str | Path, options: BuildOptions | None = N
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+        tmp.chmod(directory_mode())  # the umask's mode, not mkdtemp's 0700
     except OSError as exc:
         raise BuildError(f"{out_dir}: cannot create the output directory ({exc.strerror or exc}); "
                          "choose a writable location with -o") from exc
