@@ -30,6 +30,10 @@ from edgeq.errors import BuildError, TargetUnavailableError, UsageError
 from edgeq.types import NodePlacement, QuantSpec
 
 MANIFEST_NAME = "manifest.json"
+#: files of an artifact directory that record *how a build went* (timings, when) rather
+#: than what it made: not hashed into the manifest, so that the same inputs give the same
+#: manifest bytes (edgeq/staging.py writes build_report.json; edgeq profile the reports)
+UNHASHED_FILES = frozenset({"build_report.json", "report.json", "report.md", "report.html"})
 MANIFEST_SCHEMA = 1
 
 
@@ -56,10 +60,12 @@ class Artifact:
         return self.path / name
 
     def write_manifest(self) -> None:
-        """Fill ``files`` with sha256/size of every file and write ``manifest.json``."""
+        """Fill ``files`` with sha256/size of every file (but the build and profile reports,
+        :data:`UNHASHED_FILES`) and write ``manifest.json``."""
         files = {}
         for f in sorted(self.path.rglob("*")):
-            if f.is_file() and f.name != MANIFEST_NAME:
+            rel_top = f.relative_to(self.path).as_posix()
+            if f.is_file() and f.name != MANIFEST_NAME and rel_top not in UNHASHED_FILES:
                 rel = f.relative_to(self.path).as_posix()
                 files[rel] = {"sha256": sha256_file(f), "bytes": f.stat().st_size}
         self.manifest.setdefault("schema", MANIFEST_SCHEMA)

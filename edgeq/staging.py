@@ -218,8 +218,11 @@ def finish(job, artifact, group, placement, calib_info,
     if group is not None:
         m.setdefault("calibration_fingerprint", group.qmodel.calibration_fingerprint)
     m["source"] = source
+    # what the build made, not how long it took or when: the same inputs give the same
+    # manifest bytes (timings and the time stay in build_report.json, which is not hashed)
+    stable_calib = ({k: v for k, v in calib_info.items() if k not in ("seconds", "cached")}
+                    if group is not None and calib_info else None)
     m["build"] = {"profile": job.name, "profile_source": job.resolved.source,
                   "precision": job.options.precision, "io_dtype": job.options.io_dtype,
-                  "created_utc": report["created_utc"], "report": BUILD_REPORT,
-                  "calibration": calib_info if group is not None else None}
-    artifact.write_manifest()  # hashes every file, build_report.json included
+                  "report": BUILD_REPORT, "calibration": stable_calib}
+    artifact.write_manifest()  # hashes the artifact's files (not build_report.json)
