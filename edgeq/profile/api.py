@@ -164,6 +164,9 @@ def _eval_feeds(artifact: Artifact, graph, data, *, num_samples, seed, data_kind
             return None, None
         data = f"zoo:{zoo_name}:eval"
         num_samples = num_samples or DEFAULT_ZOO_EVAL_SAMPLES
+        # announced, not silent: the artifact was built from a zoo model and no --data was given
+        log.warning("no evaluation data given: using %d samples of the zoo's eval split of %s "
+                    "(--data zoo:%s:eval says so explicitly)", num_samples, zoo_name, zoo_name)
     ds = datasource.resolve(data, graph, split="eval", kind=data_kind, options=data_options,
                             num_samples=num_samples, seed=seed, what="evaluation data")
     ds.validate(graph)
