@@ -34,7 +34,7 @@ import numpy as np
 from edgeq.errors import QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.quantize import scheme
-from edgeq.quantize.rules import rule_for
+from edgeq.quantize.rules import rule_for, weight_axis
 from edgeq.quantize.spec import allows_fallback
 from edgeq.types import QDType, QuantParams, QuantSpec
 
@@ -78,6 +78,14 @@ def _config_problem(node: Node, graph: Graph) -> str | None:
             return f"{w.ndim - 2}-D convolution (only 2-D has an integer kernel)"
         if group not in (1, cin):
             return f"grouped convolution (group={group}, {cin} input channels)"
+    if node.op_type == "ConvTranspose":  # the integer kernel (TRANSPOSE_CONV) is 2-D, ungrouped
+        w = graph.const(node.inputs[1])
+        if w.ndim != 4:
+            return f"{w.ndim - 2}-D transposed convolution (only 2-D has an integer kernel)"
+        if int(node.attr("group", 1)) != 1:
+            return f"grouped transposed convolution (group={node.attr('group')})"
+        if any(int(d) != 1 for d in node.attr("dilations", [1, 1])):
+            return "dilated transposed convolution (the integer kernel has no dilation)"
     return None
 
 
@@ -321,7 +329,7 @@ class _Builder:
 
     def _weights(self, qnode: Node, wname: str) -> None:
         rule = rule_for(qnode.op_type)
-        axis = 0 if qnode.op_type in self.spec.per_channel_ops else None
+        axis = weight_axis(qnode) if qnode.op_type in self.spec.per_channel_ops else None
         key = (wname, axis, self.weight_clip)
         if key not in self.weight_cache:
             w = self.f.const(wname)
@@ -344,7 +352,7 @@ class _Builder:
             return
         bq, bscale = scheme.quantize_bias(self.f.const(bname), s_in, wp, int64, name=bname)
         bdtype = QDType.INT64 if int64 else QDType.INT32
-        bp = QuantParams(bscale, np.zeros(bscale.size, np.int64), bdtype, axis if bscale.size > 1 else None)
+        bp = QuantParams(bscale, np.zeros(bscale.size, np.int64), bdtype, 0 if bscale.size > 1 else None)
         existing = self.q.tensors.get(bname)
         if existing is not None and (existing.data is None or not np.array_equal(existing.data, bq)
                                      or not np.array_equal(existing.quant.scale, bscale)):

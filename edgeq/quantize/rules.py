@@ -41,6 +41,8 @@ _BINARY = OpRule(data=(0, 1))
 
 RULES: dict[str, OpRule] = {
     "Conv": OpRule(data=(0,), weight=1, bias=2),
+    # W[C_in, C_out/g, kH, kW]: per output channel along axis 1 (weight_axis)
+    "ConvTranspose": OpRule(data=(0,), weight=1, bias=2),
     "FullyConnected": OpRule(data=(0,), weight=1, bias=2),
     "MatMul": _BINARY,
     "Add": _BINARY, "Sub": _BINARY, "Mul": _BINARY, "SquaredDifference": _BINARY,
@@ -68,3 +70,12 @@ RANGE_PRESERVING = frozenset({
 
 def rule_for(op_type: str) -> OpRule | None:
     return RULES.get(op_type)
+
+
+def weight_axis(node) -> int | None:
+    """The output-channel axis of a weighted node's filter, or None when its output
+    channels are not one axis of the filter (grouped ConvTranspose: ``W[C_in, C_out/g,
+    ...]`` holds output channel ``g·C_out/g + j`` in column ``j`` of group ``g``'s rows)."""
+    if node.op_type == "ConvTranspose":
+        return 1 if int(node.attrs.get("group", 1)) == 1 else None
+    return 0

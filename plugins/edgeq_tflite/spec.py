@@ -28,7 +28,7 @@ from edgeq.sdk import FIXED_OUTPUT, SAME_SCALE_OPS, QDType, QuantSpec
 #: Ops the TFLite builtins run in int8 (and int16 for 16x8) arithmetic.
 TFLITE_INTEGER_OPS = frozenset({
     "Quantize", "Dequantize",
-    "Conv", "FullyConnected", "MatMul",
+    "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt",
     "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
@@ -49,7 +49,8 @@ TFLITE_INT8 = QuantSpec(
     name="tflite-int8",
     # int16 activations are TFLite's "16x8" mode (int16 activations, int8 weights)
     activation_dtypes=(QDType.INT8, QDType.INT16),
-    per_channel_ops=frozenset({"Conv", "FullyConnected"}),
+    # TRANSPOSE_CONV takes per-channel filters too (transpose_conv.cc, quantized_dimension 0)
+    per_channel_ops=frozenset({"Conv", "ConvTranspose", "FullyConnected"}),
     integer_ops=TFLITE_INTEGER_OPS,
     # integer-only by default: a node that cannot run integer is an error, not a
     # silent float island (TFLite itself could run it in float; opt in explicitly)

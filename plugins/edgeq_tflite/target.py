@@ -30,7 +30,7 @@ MODEL_FILE = "model.tflite"
 
 #: ops with an integer TFLite lowering (emit/lowering)
 INTEGER_OPS = frozenset({
-    "Quantize", "Dequantize", "Conv", "FullyConnected", "MatMul",
+    "Quantize", "Dequantize", "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt", "Max", "Min",
     "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool",
     "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ArgMax", "ArgMin",
@@ -39,7 +39,8 @@ INTEGER_OPS = frozenset({
     "Flatten", "Identity", "Expand", "Tile",
 })
 #: ops whose TFLite kernel has an int8 but no int16 (16x8) version
-INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax"})
+INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax",
+                           "ConvTranspose"})
 #: ops TFLite runs only in float (usable as float fallback)
 FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "Silu", "HardSigmoid",
                             "LayerNormalization", "BatchNormalization", "Cast"})

@@ -67,3 +67,34 @@ def test_near_zero_weight_channel_quantizes_and_stays_bit_exact():
     qw = next(t for n, t in res.qmodel.graph.tensors.items() if t.data is not None and t.data.dtype == np.int8
               and t.data.shape == (6, 4, 3, 3))
     assert not np.any(qw.data[2])  # the degenerate channel quantizes to exact zeros
+
+
+@pytest.mark.parametrize("attrs,k", [
+    ({"strides": [2, 2]}, 2),  # PP-OCR DB head: k2 s2, TFLite VALID
+    ({"strides": [2, 2], "pads": [1, 1, 1, 1]}, 4),  # k4 s2 p1: TFLite SAME
+    ({"strides": [2, 2], "pads": [0, 1, 2, 0], "output_padding": [1, 0]}, 3),  # VALID + SLICE
+])
+def test_conv_transpose_runs_integer_as_transpose_conv(attrs, k):
+    rng = np.random.default_rng(5)
+    init = {"w": _f32(rng.normal(0, 0.3, (4, 6, k, k))), "b": _f32(rng.normal(0, 0.1, 6))}
+    nodes = [helper.make_node("ConvTranspose", ["x", "w", "b"], ["c"], name="up", **attrs),
+             helper.make_node("Relu", ["c"], ["y"], name="relu")]
+    model = make_model(nodes, inputs={"x": (1, 4, 5, 6)}, outputs={"y": None}, initializers=init)
+    res = _check(model, (1, 4, 5, 6))
+    assert res.export.op_histogram.get("TRANSPOSE_CONV") == 1
+    assert res.export.op_versions["TRANSPOSE_CONV"] == 3
+    # the input is taken NHWC; only the spatial output goes back to NCHW
+    assert res.export.transposes == 1 and res.export.inputs[0].layout == "NHWC"
+
+
+def test_gather_elements_with_constant_index_is_one_gather():
+    # torch.gather(x, 2, index) with a constant index, as in current transformers exports
+    rng = np.random.default_rng(9)
+    index = rng.integers(-6, 6, (1, 4, 5)).astype(np.int64)
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("GatherElements", ["r", "i"], ["y"], axis=2, name="gather")]
+    model = make_model(nodes, inputs={"x": (1, 4, 6)}, outputs={"y": (1, 4, 5)},
+                       initializers={"i": index})
+    res = _check(model, (1, 4, 6), float_tol=0.0)
+    assert res.ops.get("GatherElements") == 1
+    assert res.export.op_histogram.get("GATHER") == 1

@@ -18,6 +18,7 @@ from edgeq.interp.integer_ops import (  # noqa: E402,F401
     clip,
     concat,
     conv,
+    conv_transpose,
     dequantize,
     expand,
     flatten,

@@ -43,6 +43,7 @@ from edgeq_tflite.emit.lowering import (  # noqa: E402,F401
     activations,
     binary,
     conv,
+    conv_transpose,
     fully_connected,
     normalization,
     pooling,
