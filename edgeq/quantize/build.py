@@ -78,6 +78,9 @@ def _config_problem(node: Node, graph: Graph) -> str | None:
             return f"{w.ndim - 2}-D convolution (only 2-D has an integer kernel)"
         if group not in (1, cin):
             return f"grouped convolution (group={group}, {cin} input channels)"
+    mode = node.attr("mode", "nearest")
+    if node.op_type == "Resize" and (mode.decode() if isinstance(mode, bytes) else mode) != "nearest":
+        return "linear Resize (only nearest has an integer kernel)"
     if node.op_type == "ConvTranspose":  # the integer kernel (TRANSPOSE_CONV) is 2-D, ungrouped
         w = graph.const(node.inputs[1])
         if w.ndim != 4:

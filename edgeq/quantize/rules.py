@@ -57,6 +57,7 @@ RULES: dict[str, OpRule] = {
     "Squeeze": _UNARY, "Unsqueeze": _UNARY, "Slice": _UNARY, "Split": _UNARY,
     "Expand": _UNARY, "Tile": _UNARY, "DepthToSpace": _UNARY, "SpaceToDepth": _UNARY,
     "Gather": _UNARY,  # input 1 (indices) stays int
+    "Resize": _UNARY,  # roi / scales / sizes stay parameters
     "Pad": OpRule(data=(0,), like_output=(2,)),
 }
 
@@ -65,6 +66,7 @@ RULES: dict[str, OpRule] = {
 RANGE_PRESERVING = frozenset({
     "MaxPool", "Reshape", "Transpose", "Flatten", "Identity", "Squeeze", "Unsqueeze",
     "Slice", "Split", "Expand", "Tile", "DepthToSpace", "SpaceToDepth", "Gather", "ReduceMax",
+    "Resize",  # nearest copies input values; linear takes convex combinations of them
 })
 
 

@@ -33,7 +33,7 @@ TFLITE_INTEGER_OPS = frozenset({
     "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split",
-    "Squeeze", "Unsqueeze", "Flatten", "Max", "Min", "ReduceMax", "Identity",
+    "Squeeze", "Unsqueeze", "Flatten", "Max", "Min", "ReduceMax", "Identity", "Resize",
 })
 
 #: Ops whose TFLite kernel has an int16 (16x8) variant.
@@ -56,7 +56,9 @@ TFLITE_INT8 = QuantSpec(
     # silent float island (TFLite itself could run it in float; opt in explicitly)
     float_fallback_ops=frozenset(),
     fixed_output=FIXED_OUTPUT,
-    same_scale_ops=SAME_SCALE_OPS,
+    # AVERAGE_POOL_2D and REDUCE_MIN/MAX reuse the input quantization (pooling.cc, reduce.cc),
+    # RESIZE_NEAREST_NEIGHBOR copies values
+    same_scale_ops=SAME_SCALE_OPS | {"AveragePool", "GlobalMaxPool", "ReduceMin", "Resize"},
     # LiteRT's XNNPACK has no int8 HARD_SWISH; the builtin kernel is slow (docs/targets/tflite.md)
     decompose_ops=frozenset({"HardSwish"}),
     int16_ops=TFLITE_INT16_OPS,
@@ -71,7 +73,7 @@ TFLITE_INT8_FALLBACK = QuantSpec(
     integer_ops=TFLITE_INT8.integer_ops,
     float_fallback_ops=frozenset({"*"}),
     fixed_output=FIXED_OUTPUT,
-    same_scale_ops=SAME_SCALE_OPS,
+    same_scale_ops=TFLITE_INT8.same_scale_ops,
     decompose_ops=TFLITE_INT8.decompose_ops,
     int16_ops=TFLITE_INT16_OPS,
 )

@@ -36,7 +36,7 @@ INTEGER_OPS = frozenset({
     "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ArgMax", "ArgMin",
     "Softmax", "LogSoftmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split", "Squeeze", "Unsqueeze",
-    "Flatten", "Identity", "Expand", "Tile",
+    "Flatten", "Identity", "Expand", "Tile", "Resize",
 })
 #: ops whose TFLite kernel has an int8 but no int16 (16x8) version
 INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax",
@@ -52,7 +52,7 @@ FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "S
 TFLITE_SPEC = dataclasses.replace(
     TFLITE_INT8, name="tflite", integer_ops=INTEGER_OPS,
     # AVERAGE_POOL_2D and REDUCE_MIN/MAX reuse the input quantization (pooling.cc, reduce.cc)
-    same_scale_ops=SAME_SCALE_OPS | {"AveragePool", "GlobalMaxPool", "ReduceMin"},
+    same_scale_ops=TFLITE_INT8.same_scale_ops,
     float_fallback_ops=(INTEGER_OPS | FLOAT_ONLY_OPS) - {"Quantize", "Dequantize"},
 )
 TFLITE_SPEC_STRICT = dataclasses.replace(TFLITE_SPEC, name="tflite-strict",

@@ -98,3 +98,32 @@ def test_gather_elements_with_constant_index_is_one_gather():
     res = _check(model, (1, 4, 6), float_tol=0.0)
     assert res.ops.get("GatherElements") == 1
     assert res.export.op_histogram.get("GATHER") == 1
+
+
+@pytest.mark.parametrize("attrs,scale", [
+    ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, 2.0),  # YOLO, DB FPN
+    ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, 4.0),
+    ({"mode": "nearest", "coordinate_transformation_mode": "half_pixel", "nearest_mode": "round_prefer_ceil"}, 2.0),
+    ({"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn", "nearest_mode": "floor"}, 3.0),
+])
+def test_nearest_resize_runs_integer(attrs, scale):
+    rng = np.random.default_rng(11)
+    init = {"w": _f32(rng.normal(0, 0.3, (6, 3, 3, 3))), "sc": _f32([1, 1, scale, scale])}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node("Resize", ["c", "", "sc"], ["y"], name="up", **attrs)]
+    model = make_model(nodes, inputs={"x": (1, 3, 5, 7)}, outputs={"y": None}, initializers=init)
+    res = _check(model, (1, 3, 5, 7))
+    assert res.export.op_histogram.get("RESIZE_NEAREST_NEIGHBOR") == 1
+
+
+def test_nearest_resize_tflite_cannot_reproduce_is_refused_naming_the_modes():
+    from edgeq.errors import UnsupportedOpError
+
+    init = {"sc": _f32([1, 1, 3, 3]), "w": _f32(np.full((3, 3, 1, 1), 0.2))}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["r"], name="conv"),
+             helper.make_node("Resize", ["r", "", "sc"], ["y"], name="up", mode="nearest",
+                              coordinate_transformation_mode="tf_half_pixel_for_nn")]
+    model = make_model(nodes, inputs={"x": (1, 3, 5, 7)}, outputs={"y": None}, initializers=init)
+    with pytest.raises(UnsupportedOpError, match=r"node 'up' \(Resize\): nearest Resize with "
+                                                 r"coordinate_transformation_mode 'tf_half_pixel_for_nn'"):
+        _check(model, (1, 3, 5, 7))

@@ -39,6 +39,7 @@ from edgeq.interp.integer_ops import (  # noqa: E402,F401
     reduce_mean,
     reduce_sum,
     reshape,
+    resize,
     rsqrt,
     sigmoid,
     slice,

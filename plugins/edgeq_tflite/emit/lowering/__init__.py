@@ -49,6 +49,7 @@ from edgeq_tflite.emit.lowering import (  # noqa: E402,F401
     pooling,
     quantize,
     reduce,
+    resize,
     shape_ops,
     slicing,
     softmax,
