@@ -276,6 +276,8 @@ class _Builder:
                 if o:
                     self.fixed[o] = scheme.fixed_params(fixed[0], fixed[1], dtype)
         if node.op_type in self.spec.same_scale_ops:
+            if node.op_type == "Concat":
+                self._requantize_fixed_inputs(qnode, rule)
             members = [qnode.inputs[i] for i in rule.data_indices(len(qnode.inputs)) if qnode.inputs[i]]
             members += [o for o in qnode.outputs if o]
             for m in members[1:]:
@@ -287,6 +289,23 @@ class _Builder:
                 self.const_data[ph] = (node.inputs[i], dtype.numpy)
                 qnode.inputs[i] = ph
                 self.uf.union(qnode.outputs[0], ph)
+
+    def _requantize_fixed_inputs(self, qnode: Node, rule) -> None:
+        """A Concat input with a fixed output scale (a Sigmoid's 1/256, a Softmax's) would
+        force that scale on the whole same-scale group, clipping the other inputs (YOLO
+        heads concatenate pixel-unit boxes with sigmoid scores). Such an input is copied
+        by an integer-to-integer Quantize into a tensor that takes the group's scale."""
+        for i in rule.data_indices(len(qnode.inputs)):
+            name = qnode.inputs[i]
+            if not name or name not in self.fixed:
+                continue
+            t = self.q.tensors[name]
+            new = self.q.unique_name(f"{name}_requant")
+            self.q.tensors[new] = Tensor(new, t.dtype, t.shape)
+            self.source[new] = self.source.get(name, name)
+            self.q.nodes.insert(len(self.q.nodes) - 1,
+                                Node(self.q.unique_name(f"requantize_{name}"), "Quantize", [name], [new]))
+            qnode.inputs[i] = new
 
     # -- params -------------------------------------------------------------------
     def _member_range(self, name: str, dtype: QDType) -> tuple[float, float]:

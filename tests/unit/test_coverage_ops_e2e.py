@@ -127,3 +127,20 @@ def test_nearest_resize_tflite_cannot_reproduce_is_refused_naming_the_modes():
     with pytest.raises(UnsupportedOpError, match=r"node 'up' \(Resize\): nearest Resize with "
                                                  r"coordinate_transformation_mode 'tf_half_pixel_for_nn'"):
         _check(model, (1, 3, 5, 7))
+
+
+def test_concat_of_sigmoid_scores_and_pixel_boxes_keeps_both_ranges():
+    # a YOLO head: boxes in pixels (0..640) concatenated with sigmoid class scores; the
+    # scores' fixed 1/256 scale must not become the scale of the boxes
+    rng = np.random.default_rng(4)
+    init = {"wb": _f32(rng.normal(0, 0.3, (4, 3, 1, 1))), "wc": _f32(rng.normal(0, 0.3, (2, 3, 1, 1))),
+            "k": _f32(160.0)}
+    nodes = [helper.make_node("Conv", ["x", "wb"], ["b0"], name="box"),
+             helper.make_node("Mul", ["b0", "k"], ["boxes"], name="to_pixels"),
+             helper.make_node("Conv", ["x", "wc"], ["c0"], name="cls"),
+             helper.make_node("Sigmoid", ["c0"], ["scores"], name="sigmoid"),
+             helper.make_node("Concat", ["boxes", "scores"], ["y"], axis=1, name="concat")]
+    model = make_model(nodes, inputs={"x": (1, 3, 4, 4)}, outputs={"y": (1, 6, 4, 4)}, initializers=init)
+    res = _check(model, (1, 3, 4, 4), min_sqnr=30.0)
+    # int8 I/O: the one QUANTIZE is the scores' requantization to the boxes' scale
+    assert res.export.op_histogram.get("LOGISTIC") == 1 and res.export.op_histogram.get("QUANTIZE") == 1
