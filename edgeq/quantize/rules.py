@@ -48,7 +48,7 @@ RULES: dict[str, OpRule] = {
     "Add": _BINARY, "Sub": _BINARY, "Mul": _BINARY, "SquaredDifference": _BINARY,
     "Max": OpRule(data=ALL), "Min": OpRule(data=ALL),
     "AveragePool": _UNARY, "MaxPool": _UNARY, "GlobalAveragePool": _UNARY,
-    "ReduceMean": _UNARY, "ReduceMax": _UNARY,
+    "ReduceMean": _UNARY, "ReduceMax": _UNARY, "ReduceSum": _UNARY,
     "Softmax": _UNARY, "Sigmoid": _UNARY, "Tanh": _UNARY, "HardSwish": _UNARY,
     "Gelu": _UNARY, "Relu": _UNARY, "LeakyRelu": _UNARY, "Rsqrt": _UNARY,
     "Clip": _UNARY,  # min/max stay float32 constants: the kernel clamps in real units

@@ -30,10 +30,11 @@ TFLITE_INTEGER_OPS = frozenset({
     "Quantize", "Dequantize",
     "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt",
-    "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean",
+    "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean", "ReduceSum",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split",
     "Squeeze", "Unsqueeze", "Flatten", "Max", "Min", "ReduceMax", "Identity", "Resize",
+    "Expand", "Tile",
 })
 
 #: Ops whose TFLite kernel has an int16 (16x8) variant.

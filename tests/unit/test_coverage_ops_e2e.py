@@ -144,3 +144,39 @@ def test_concat_of_sigmoid_scores_and_pixel_boxes_keeps_both_ranges():
     res = _check(model, (1, 3, 4, 4), min_sqnr=30.0)
     # int8 I/O: the one QUANTIZE is the scores' requantization to the boxes' scale
     assert res.export.op_histogram.get("LOGISTIC") == 1 and res.export.op_histogram.get("QUANTIZE") == 1
+
+
+def test_mean_pooling_of_a_transformers_export_runs_integer():
+    # sentence-transformers pooling as torch.onnx.export writes it: the int64 mask is
+    # reshaped before its Cast, summed with ReduceSum and divided by a computed count
+    rng = np.random.default_rng(0)
+    init = {"w": _f32(rng.normal(0, 0.5, (8, 8))), "ax1": np.array([1], np.int64),
+            "ax2": np.array([2], np.int64), "shp": np.array([1, 16, 8], np.int64), "eps": _f32(1e-9)}
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"]),
+             helper.make_node("Unsqueeze", ["mask", "ax2"], ["mu"]),
+             helper.make_node("Expand", ["mu", "shp"], ["me"]),
+             helper.make_node("Cast", ["me"], ["mf"], to=1),
+             helper.make_node("Mul", ["h", "mf"], ["hm"]),
+             helper.make_node("ReduceSum", ["hm", "ax1"], ["s"], keepdims=0),
+             helper.make_node("ReduceSum", ["mf", "ax1"], ["cnt"], keepdims=0),
+             helper.make_node("Clip", ["cnt", "eps"], ["cc"]),
+             helper.make_node("Div", ["s", "cc"], ["y"], name="pool_div")]
+    model = make_model(nodes, inputs={"x": (1, 16, 8), "mask": (1, 16)}, outputs={"y": (1, 8)},
+                       initializers=init, dtypes={"mask": np.int64})
+
+    def feeds(n, seed):
+        out = []
+        for i in range(n):
+            mask = np.ones((1, 16), np.int64)
+            mask[0, 8 + i % 8:] = 0
+            out.append({"x": np.random.default_rng(seed + i).normal(size=(1, 16, 8)).astype(np.float32),
+                        "mask": mask})
+        return out
+
+    res = run_pipeline(model.SerializeToString(), {"x": (1, 16, 8), "mask": (1, 16)}, feeds(8, 0), feeds(2, 50))
+    assert res.float_max_error <= 1e-4 * max(1.0, res.float_scale)
+    assert res.bitexact, res.mismatches
+    assert res.sqnr_db["y"] >= 25.0, res.sqnr_db
+    hist = res.export.op_histogram
+    assert "SUM" not in hist and hist.get("MEAN") == 2 and hist.get("RSQRT") == 1 and "DIV" not in hist
+    assert not res.qmodel.report["float_nodes"]
