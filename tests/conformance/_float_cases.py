@@ -267,6 +267,33 @@ def lstm_cases() -> list[Case]:
     return out
 
 
+def detector_cases() -> list[Case]:
+    """ConvTranspose (DB text detectors, U-Net decoders) and GatherElements (transformer exports)."""
+    out = []
+    for name, xs, ws, attrs in [
+        ("conv_transpose_k2s2", (1, 6, 5, 7), (6, 4, 2, 2), {"strides": [2, 2]}),
+        ("conv_transpose_k4s2p1", (2, 4, 6, 5), (4, 3, 4, 4), {"strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ("conv_transpose_groups_dilated_opad", (1, 4, 5, 6), (4, 3, 3, 3),
+         {"strides": [2, 3], "dilations": [1, 2], "pads": [0, 1, 2, 0], "output_padding": [1, 0], "group": 2}),
+        ("conv_transpose_output_shape", (1, 3, 5, 6), (3, 2, 3, 3), {"strides": [2, 2], "output_shape": [11, 12]}),
+        ("conv_transpose_same_upper", (1, 3, 5, 6), (3, 2, 3, 3), {"strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+        ("conv_transpose_1d", (1, 4, 9), (4, 2, 5), {"strides": [3]}),
+    ]:
+        rng = rng_for(name)
+        c_out = ws[1] * attrs.get("group", 1)
+        out.append(Case(name, "ConvTranspose", [("x", _f(rng, *xs), False),
+                                                ("w", _f(rng, *ws, lo=-0.5, hi=0.5), True),
+                                                ("b", _f(rng, c_out, lo=-0.5, hi=0.5), True)],
+                        attrs, rtol=1e-5, atol=1e-5))
+    rng = rng_for("gather_elements")
+    out += [Case("gather_elements_axis1", "GatherElements",
+                 [("x", _f(rng, 3, 5, 4), False), ("i", rng.integers(-5, 5, (3, 2, 4)), True)], {"axis": 1}),
+            Case("gather_elements_runtime_index", "GatherElements",
+                 [("x", _f(rng, 2, 6), False), ("i", rng.integers(0, 6, (2, 6)), False)], {"axis": -1})]
+    return out
+
+
 def all_cases() -> list[Case]:
     return (unary_cases() + binary_cases() + activation_cases() + conv_cases() + linear_cases()
-            + norm_cases() + reduce_cases() + pool_cases() + shape_cases() + resize_cases() + lstm_cases())
+            + norm_cases() + reduce_cases() + pool_cases() + shape_cases() + resize_cases() + lstm_cases()
+            + detector_cases())

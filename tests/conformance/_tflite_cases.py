@@ -573,3 +573,6 @@ def tile_16x8():
 @_case
 def expand():
     return _same("Expand", (1, 3, 1), (2, 3, 4), np.array([2, 3, 4], np.int64))
+
+
+import _tflite_cases_detectors  # noqa: E402,F401  (registers its cases into CASES)

@@ -214,7 +214,7 @@ class _Converter:
         while todo:
             cur = todo.pop()
             for n in consumers.get(cur, []):
-                if n.op_type in SPATIAL_OPS:
+                if n.op_type in SPATIAL_OPS or (n.op_type == "Resize" and len(self.orig_shape(cur)) == 4):
                     return True
                 if (n.op_type in ELEMENTWISE_OPS or n.op_type in {"Pad", "Slice", "Concat",
                                                                   "Squeeze", "Unsqueeze"}) \
@@ -367,6 +367,10 @@ class _Converter:
     def _per_axis_inputs(self, node: Node) -> None:
         x = node.inputs[0]
         q, rank = self.q(x), len(self.q(x))
+        if node.op_type == "Resize" and rank == 4 and q == _identity(rank):
+            # image resizes (RESIZE_* builtins) work on H and W of NHWC tensors
+            node.inputs[0] = x = self.transposed(x, channels_last(rank))
+            q = self.q(x)
         if q == _identity(rank):
             self._to_identity(node)
             return
