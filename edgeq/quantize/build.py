@@ -64,6 +64,8 @@ def _is_float_activation(graph: Graph, name: str) -> bool:
 
 def _config_problem(node: Node, graph: Graph) -> str | None:
     """Why an op with an integer kernel still cannot run integer in this configuration."""
+    if node.domain:
+        return f"op '{node.op_type}' of the custom domain '{node.domain}' has no integer kernel"
     rule = rule_for(node.op_type)
     if rule is None:
         return f"no integer kernel for op type '{node.op_type}'"

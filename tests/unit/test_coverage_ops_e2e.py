@@ -180,3 +180,19 @@ def test_mean_pooling_of_a_transformers_export_runs_integer():
     hist = res.export.op_histogram
     assert "SUM" not in hist and hist.get("MEAN") == 2 and hist.get("RSQRT") == 1 and "DIV" not in hist
     assert not res.qmodel.report["float_nodes"]
+
+
+def test_custom_domain_op_is_refused_with_a_plain_sentence():
+    import onnx
+
+    import edgeq
+    from edgeq.errors import UnsupportedOpError
+
+    node = helper.make_node("FancyOp", ["x"], ["y"], name="fancy", domain="com.acme")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("com.acme", 1)])
+    with pytest.raises(UnsupportedOpError, match=r"node 'fancy' is op 'FancyOp' of the custom domain "
+                                                 r"'com.acme'\. edgeq runs the ops of the standard ONNX"):
+        edgeq.load(model)
