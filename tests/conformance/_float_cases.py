@@ -290,6 +290,24 @@ def detector_cases() -> list[Case]:
                  [("x", _f(rng, 3, 5, 4), False), ("i", rng.integers(-5, 5, (3, 2, 4)), True)], {"axis": 1}),
             Case("gather_elements_runtime_index", "GatherElements",
                  [("x", _f(rng, 2, 6), False), ("i", rng.integers(0, 6, (2, 6)), False)], {"axis": -1})]
+    rng = rng_for("mish_softplus")
+    wide = _f(rng, 2, 3, 40, lo=-30, hi=30)
+    out += [Case("mish", "Mish", [("x", wide, False)], opset=18, rtol=1e-5, atol=1e-6),
+            Case("softplus", "Softplus", [("x", wide, False)], rtol=1e-5, atol=1e-6)]
+    rng = rng_for("einsum")
+    out += [Case("einsum_attention_scores", "Einsum",
+                 [("q", _f(rng, 2, 3, 5, 4), False), ("k", _f(rng, 2, 3, 6, 4), False)],
+                 {"equation": "bhqd,bhkd->bhqk"}),
+            Case("einsum_batch_matmul", "Einsum", [("a", _f(rng, 3, 4, 5), False), ("b", _f(rng, 3, 5, 2), True)],
+                 {"equation": "bij,bjk->bik"})]
+    rng = rng_for("instance_group_norm")
+    x = _f(rng, 2, 6, 5, 7)
+    out += [Case("instance_normalization", "InstanceNormalization",
+                 [("x", x, False), ("s", _f(rng, 6, lo=0.5, hi=2), True), ("b", _f(rng, 6), True)],
+                 {"epsilon": 1e-5}, rtol=1e-5, atol=1e-5),
+            Case("group_normalization", "GroupNormalization",
+                 [("x", x, False), ("s", _f(rng, 6, lo=0.5, hi=2), True), ("b", _f(rng, 6), True)],
+                 {"num_groups": 3, "epsilon": 1e-5}, opset=21, rtol=1e-5, atol=1e-5)]
     return out
 
 
