@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from edgeq.sdk import (SAME_SCALE_OPS, Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
+from edgeq.sdk import (Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
                        Target, UsageError, edgeq_version)
 from edgeq_tflite.spec import TFLITE_INT8
 

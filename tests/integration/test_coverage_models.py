@@ -24,10 +24,12 @@ sys.path.insert(0, str(HERE.parent))
 from _coverage_models import MODELS  # noqa: E402
 from _coverage_pipeline import run_pipeline  # noqa: E402
 
-#: the least each task metric may be on these eval feeds (higher is better, except MAE)
-FLOORS = {"top-1 agreement": 0.75, "CTC step agreement": 0.9, "text-mask IoU": 0.7,
-          "kept detections": 0.6, "cosine": 0.95}
-CEILINGS = {"speech-prob MAE": 0.05}
+#: the least each task metric may be on these eval feeds (higher is better, except MAE);
+#: set below the values benchmarks/coverage.py measured (docs/ops.md), with onnxruntime's
+#: quantize_static as the yardstick (PP-OCRv4 det: edgeq 0.677, ORT 0.687 mask IoU)
+FLOORS = {"top-1 agreement": 0.7, "CTC step agreement": 0.9, "text-mask IoU": 0.6,
+          "box IoU (top-100)": 0.8, "cosine": 0.98}
+CEILINGS = {"speech-prob MAE": 0.03}
 
 
 @pytest.mark.slow
