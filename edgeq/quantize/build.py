@@ -80,9 +80,10 @@ def _config_problem(node: Node, graph: Graph) -> str | None:
             return f"{w.ndim - 2}-D convolution (only 2-D has an integer kernel)"
         if group not in (1, cin):
             return f"grouped convolution (group={group}, {cin} input channels)"
-    mode = node.attr("mode", "nearest")
-    if node.op_type == "Resize" and (mode.decode() if isinstance(mode, bytes) else mode) != "nearest":
-        return "linear Resize (only nearest has an integer kernel)"
+    if node.op_type == "Resize":
+        problem = _resize_problem(node)
+        if problem:
+            return problem
     if node.op_type == "ConvTranspose":  # the integer kernel (TRANSPOSE_CONV) is 2-D, ungrouped
         w = graph.const(node.inputs[1])
         if w.ndim != 4:
@@ -91,6 +92,27 @@ def _config_problem(node: Node, graph: Graph) -> str | None:
             return f"grouped transposed convolution (group={node.attr('group')})"
         if any(int(d) != 1 for d in node.attr("dilations", [1, 1])):
             return "dilated transposed convolution (the integer kernel has no dilation)"
+    return None
+
+
+def _resize_problem(node: Node) -> str | None:
+    """Nearest Resize, and linear Resize in the modes RESIZE_BILINEAR has
+    (integer_ops/resize_bilinear.py), run in integer."""
+    def text(key, default):
+        v = node.attr(key, default)
+        return v.decode() if isinstance(v, bytes) else v
+
+    mode = text("mode", "nearest")
+    if mode == "nearest":
+        return None
+    if mode != "linear":
+        return f"{mode} Resize (nearest and linear have integer kernels)"
+    from edgeq.interp.integer_ops.resize_bilinear import LINEAR_MODES
+
+    ctm = text("coordinate_transformation_mode", "half_pixel")
+    if ctm not in LINEAR_MODES:
+        return (f"linear Resize with coordinate_transformation_mode '{ctm}' (integer kernels "
+                f"for {', '.join(LINEAR_MODES)})")
     return None
 
 

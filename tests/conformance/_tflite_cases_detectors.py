@@ -73,3 +73,31 @@ def silu_as_logistic_mul():
     s = b.op("Sigmoid", [x], (1, 4, 6, 6), qp(1 / 256, -128))
     b.output(b.op("Mul", [x, s], (1, 4, 6, 6), qp(0.04, -100)))
     return b, (-5.0, 5.0)
+
+
+def _bilinear(out_hw, **attrs):
+    b = QGraph("resize_bilinear")
+    x = b.input((1, 3, 5, 6), qp(0.03, -4))
+    sizes = b.const(np.array([1, 3, *out_hw], np.int64))
+    b.output(b.op("Resize", [x, "", "", sizes], (1, 3, *out_hw), qp(0.03, -4), mode="linear", **attrs))
+    return b, (-3.0, 3.0)
+
+
+@_case
+def resize_bilinear_half_pixel():
+    return _bilinear((10, 12), coordinate_transformation_mode="half_pixel")
+
+
+@_case
+def resize_bilinear_pytorch_half_pixel_odd():
+    return _bilinear((13, 7), coordinate_transformation_mode="pytorch_half_pixel")
+
+
+@_case
+def resize_bilinear_align_corners():
+    return _bilinear((9, 16), coordinate_transformation_mode="align_corners")
+
+
+@_case
+def resize_bilinear_asymmetric_down():
+    return _bilinear((3, 4), coordinate_transformation_mode="asymmetric")

@@ -112,8 +112,8 @@ def _graphs(graph):
 
 
 def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
-    # Conv (integer) -> PRelu (no integer kernel on TFLite) -> linear Resize (only nearest
-    # has one) -> Silu pattern (integer once lowered to LOGISTIC·x)
+    # Conv (integer) -> PRelu (no integer kernel on TFLite) -> linear Resize in a mode
+    # RESIZE_BILINEAR lacks -> Silu pattern (integer once lowered to LOGISTIC·x)
     rng = np.random.default_rng(0)
     f32 = np.float32
     inits = [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(f32), "w"),
@@ -121,7 +121,8 @@ def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
              numpy_helper.from_array(np.array([1, 1, 2, 2], f32), "scales")]
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
              helper.make_node("PRelu", ["c", "slope"], ["p"], name="prelu"),
-             helper.make_node("Resize", ["p", "", "scales"], ["r"], name="upsample", mode="linear"),
+             helper.make_node("Resize", ["p", "", "scales"], ["r"], name="upsample", mode="linear",
+                              coordinate_transformation_mode="half_pixel_symmetric"),
              helper.make_node("Sigmoid", ["r"], ["s"], name="act/Sigmoid"),
              helper.make_node("Mul", ["r", "s"], ["y"], name="act/Mul")]
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
@@ -133,7 +134,9 @@ def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
     tfl = json.loads(out)["targets"]["tflite"]
     why = {n["node"]: n["reason"] for n in tfl["unsupported"]}
     assert why == {"prelu": "no integer kernel for op type 'PRelu' on tflite",
-                   "upsample": "linear Resize (only nearest has an integer kernel)"}
+                   "upsample": "linear Resize with coordinate_transformation_mode 'half_pixel_symmetric' "
+                               "(integer kernels for asymmetric, half_pixel, pytorch_half_pixel, "
+                               "align_corners)"}
     assert tfl["float"] == []  # the default profile allows no float fallback
     assert tfl["integer"] == 3  # conv, and the Silu as Sigmoid + Mul
     rc, out, _ = run(capsys, "inspect", str(path))

@@ -196,3 +196,15 @@ def test_custom_domain_op_is_refused_with_a_plain_sentence():
     with pytest.raises(UnsupportedOpError, match=r"node 'fancy' is op 'FancyOp' of the custom domain "
                                                  r"'com.acme'\. edgeq runs the ops of the standard ONNX"):
         edgeq.load(model)
+
+
+def test_bilinear_resize_runs_integer():
+    # an FPN / segmentation upsampling: Conv -> bilinear x2 (half_pixel, PyTorch's default)
+    rng = np.random.default_rng(12)
+    init = {"w": _f32(rng.normal(0, 0.3, (6, 3, 3, 3))), "sc": _f32([1, 1, 2, 2])}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node("Resize", ["c", "", "sc"], ["y"], name="up", mode="linear",
+                              coordinate_transformation_mode="half_pixel")]
+    model = make_model(nodes, inputs={"x": (1, 3, 5, 7)}, outputs={"y": None}, initializers=init)
+    res = _check(model, (1, 3, 5, 7))
+    assert res.export.op_histogram.get("RESIZE_BILINEAR") == 1

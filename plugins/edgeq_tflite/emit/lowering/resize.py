@@ -1,4 +1,12 @@
-"""Resize (nearest) -> RESIZE_NEAREST_NEIGHBOR (tensorflow/lite/kernels/resize_nearest_neighbor.cc).
+"""Resize -> RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR (tensorflow/lite/kernels/
+resize_nearest_neighbor.cc, resize_bilinear.cc).
+
+Linear: RESIZE_BILINEAR with ``align_corners`` (ONNX ``align_corners``) or
+``half_pixel_centers`` (``half_pixel``, ``pytorch_half_pixel``) or neither
+(``asymmetric``); its int8 kernel interpolates with 10-bit fixed-point coordinates
+(edgeq/interp/integer_ops/resize_bilinear.py). Other modes are refused.
+
+Nearest:
 
 The builtin resizes H and W of an NHWC tensor to an int32 ``size`` ``[H_out, W_out]``;
 each output index comes from ``GetNearestNeighbor``
@@ -20,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq_tflite.emit.lowering import register
-from edgeq_tflite.emit.lowering._common import opts, require_same_quant
+from edgeq_tflite.emit.lowering._common import opts, require_dtypes, require_same_quant
 from edgeq_tflite.emit.schema import BuiltinOperator as B
 
 
@@ -44,11 +52,14 @@ def lower_resize(ctx, node) -> None:
 
     mode = node.attrs.get("mode", "nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
-    if mode != "nearest":
-        raise ctx.unsupported(node, f"Resize mode '{mode}' has no integer TFLite lowering; "
-                                    "nearest is supported")
     x = ctx.tensor(node.inputs[0])
     y = ctx.tensor(node.outputs[0])
+    if mode == "linear":
+        _bilinear(ctx, node, x, y)
+        return
+    if mode != "nearest":
+        raise ctx.unsupported(node, f"Resize mode '{mode}' has no TFLite lowering; nearest and "
+                                    "linear are supported")
     if x.quant is not None or y.quant is not None:
         require_same_quant(ctx, node, x, y, "RESIZE_NEAREST_NEIGHBOR")
     if len(x.shape) != 4:
@@ -72,3 +83,25 @@ def lower_resize(ctx, node) -> None:
     size = ctx.int32_vector(f"{node.name}_size", y.shape[1:3])
     ctx.op(B.RESIZE_NEAREST_NEIGHBOR, [x, size], [y],
            opts("ResizeNearestNeighborOptions", alignCorners=align, halfPixelCenters=half))
+
+
+def _bilinear(ctx, node, x, y) -> None:
+    from edgeq.sdk import resize_bilinear_flags
+
+    if x.quant is not None or y.quant is not None:
+        require_same_quant(ctx, node, x, y, "RESIZE_BILINEAR")
+        require_dtypes(ctx, node, x, (np.int8,), "RESIZE_BILINEAR")
+    if len(x.shape) != 4 or x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+        raise ctx.unsupported(node, f"RESIZE_BILINEAR resizes H and W of 4-D NHWC tensors, got "
+                                    f"{x.shape} -> {y.shape}")
+    flags = resize_bilinear_flags(node)
+    if flags is None:
+        ctm = node.attrs.get("coordinate_transformation_mode", "half_pixel")
+        raise ctx.unsupported(node, f"linear Resize with coordinate_transformation_mode "
+                                    f"'{ctm.decode() if isinstance(ctm, bytes) else ctm}' has no "
+                                    "RESIZE_BILINEAR equivalent (asymmetric, half_pixel, "
+                                    "pytorch_half_pixel, align_corners have)")
+    align, half = flags
+    size = ctx.int32_vector(f"{node.name}_size", y.shape[1:3])
+    ctx.op(B.RESIZE_BILINEAR, [x, size], [y],
+           opts("ResizeBilinearOptions", alignCorners=align, halfPixelCenters=half))
