@@ -27,6 +27,7 @@ from edgeq.ir.passes import (
     lower_conv1d,
     lower_div,
     lower_div_const,
+    lower_einsum,
     lower_gather_elements,
     lower_hardsigmoid,
     lower_silu,
@@ -42,12 +43,13 @@ from edgeq.ir.passes._lowering import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 7
+LOWERING_VERSION = 8
 
 PASSES = [
     ("hoist_input_cast", hoist_input_cast.run),
     ("lower_l2norm", lower_l2norm.run),
     ("lower_div_const", lower_div_const.run),
+    ("lower_einsum", lower_einsum.run),
     ("lower_reduce_sum", lower_reduce_sum.run),
     ("lower_div", lower_div.run),  # after lower_div_const: what is left divides by activations
     ("lower_pow", lower_pow.run),

@@ -208,3 +208,26 @@ def test_bilinear_resize_runs_integer():
     model = make_model(nodes, inputs={"x": (1, 3, 5, 7)}, outputs={"y": None}, initializers=init)
     res = _check(model, (1, 3, 5, 7))
     assert res.export.op_histogram.get("RESIZE_BILINEAR") == 1
+
+
+@pytest.mark.parametrize("equation,b_shape", [("bhqd,bhkd->bhqk", (1, 2, 6, 4)),
+                                              ("bhqk,bhkd->bhqd", (1, 2, 5, 3)),
+                                              ("bqd,dk->bkq", (4, 3))])
+def test_einsum_of_batch_matmul_form_runs_integer(equation, b_shape):
+    from edgeq.ir.passes.lower_einsum import plan
+
+    x_shape = (1, 2, 5, 4) if equation.startswith("bh") else (1, 5, 4)
+    rng = np.random.default_rng(13)
+    init = {"k": _f32(rng.normal(0, 0.5, b_shape))}
+    if equation == "bhqk,bhkd->bhqd":
+        init["k"] = _f32(rng.normal(0, 0.5, (1, 2, 4, 3)))
+    nodes = [helper.make_node("Einsum", ["x", "k"], ["y"], equation=equation, name="einsum")]
+    model = make_model(nodes, inputs={"x": x_shape}, outputs={"y": None}, initializers=init, opset=17)
+    if plan(equation) is None:  # not batch-matmul form (no batch letter shared): stays float
+        from edgeq.errors import QuantizationError
+
+        with pytest.raises(QuantizationError, match="'einsum' \\(Einsum\\): no integer kernel"):
+            _check(model, x_shape)
+        return
+    res = _check(model, x_shape)
+    assert res.export.op_histogram.get("BATCH_MATMUL") == 1
