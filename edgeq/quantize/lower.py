@@ -33,6 +33,7 @@ from edgeq.ir.passes import (
     lower_silu,
     lower_l2norm,
     lower_pow,
+    lower_prelu,
     lower_reduce_sum,
     lower_sqrt,
     unroll_lstm,
@@ -49,6 +50,7 @@ PASSES = [
     ("hoist_input_cast", hoist_input_cast.run),
     ("lower_l2norm", lower_l2norm.run),
     ("lower_div_const", lower_div_const.run),
+    ("lower_prelu", lower_prelu.run),
     ("lower_einsum", lower_einsum.run),
     ("lower_reduce_sum", lower_reduce_sum.run),
     ("lower_div", lower_div.run),  # after lower_div_const: what is left divides by activations

@@ -112,15 +112,14 @@ def _graphs(graph):
 
 
 def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
-    # Conv (integer) -> PRelu (no integer kernel on TFLite) -> linear Resize in a mode
+    # Conv (integer) -> Softplus (no integer kernel on TFLite) -> linear Resize in a mode
     # RESIZE_BILINEAR lacks -> Silu pattern (integer once lowered to LOGISTIC·x)
     rng = np.random.default_rng(0)
     f32 = np.float32
     inits = [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(f32), "w"),
-             numpy_helper.from_array(np.full((4, 1, 1), 0.1, f32), "slope"),
              numpy_helper.from_array(np.array([1, 1, 2, 2], f32), "scales")]
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
-             helper.make_node("PRelu", ["c", "slope"], ["p"], name="prelu"),
+             helper.make_node("Softplus", ["c"], ["p"], name="softplus"),
              helper.make_node("Resize", ["p", "", "scales"], ["r"], name="upsample", mode="linear",
                               coordinate_transformation_mode="half_pixel_symmetric"),
              helper.make_node("Sigmoid", ["r"], ["s"], name="act/Sigmoid"),
@@ -133,7 +132,7 @@ def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
     assert rc == 0
     tfl = json.loads(out)["targets"]["tflite"]
     why = {n["node"]: n["reason"] for n in tfl["unsupported"]}
-    assert why == {"prelu": "no integer kernel for op type 'PRelu' on tflite",
+    assert why == {"softplus": "no integer kernel for op type 'Softplus' on tflite",
                    "upsample": "linear Resize with coordinate_transformation_mode 'half_pixel_symmetric' "
                                "(integer kernels for asymmetric, half_pixel, pytorch_half_pixel, "
                                "align_corners)"}
@@ -143,4 +142,4 @@ def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
     flat = " ".join(out.split())  # the console wraps long lines
     assert "tflite (tflite-strict): 3 node(s) run in integer" in flat
     assert "0 would stay in float, 2 cannot be built" in flat
-    assert "prelu" in out and "upsample" in out  # the table names the nodes (reasons may wrap)
+    assert "softplus" in out and "upsample" in out  # the table names the nodes (reasons may wrap)

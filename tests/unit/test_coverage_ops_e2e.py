@@ -231,3 +231,17 @@ def test_einsum_of_batch_matmul_form_runs_integer(equation, b_shape):
         return
     res = _check(model, x_shape)
     assert res.export.op_histogram.get("BATCH_MATMUL") == 1
+
+
+@pytest.mark.parametrize("slope_shape", [(6, 1, 1), (1,)])
+def test_prelu_runs_integer(slope_shape):
+    # face detectors (RetinaFace / MTCNN style) use per-channel PRelu after convs
+    rng = np.random.default_rng(14)
+    init = {"w": _f32(rng.normal(0, 0.3, (6, 3, 3, 3))), "slope": _f32(rng.uniform(0.05, 0.4, slope_shape))}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node("PRelu", ["c", "slope"], ["y"], name="prelu")]
+    model = make_model(nodes, inputs={"x": (1, 3, 6, 6)}, outputs={"y": (1, 6, 6, 6)}, initializers=init)
+    res = _check(model, (1, 3, 6, 6))
+    hist = res.export.op_histogram
+    assert "PRELU" not in hist
+    assert hist.get("LEAKY_RELU") == 1 if slope_shape == (1,) else hist.get("MINIMUM") == 1
