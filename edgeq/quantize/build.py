@@ -318,7 +318,11 @@ class _Builder:
         """A Concat input with a fixed output scale (a Sigmoid's 1/256, a Softmax's) would
         force that scale on the whole same-scale group, clipping the other inputs (YOLO
         heads concatenate pixel-unit boxes with sigmoid scores). Such an input is copied
-        by an integer-to-integer Quantize into a tensor that takes the group's scale."""
+        by an integer-to-integer Quantize into a tensor that takes the group's scale.
+        When every input has a fixed scale, they keep sharing it (nothing to requantize)."""
+        data = [qnode.inputs[i] for i in rule.data_indices(len(qnode.inputs)) if qnode.inputs[i]]
+        if all(name in self.fixed for name in data):
+            return
         for i in rule.data_indices(len(qnode.inputs)):
             name = qnode.inputs[i]
             if not name or name not in self.fixed:
