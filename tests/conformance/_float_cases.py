@@ -308,6 +308,19 @@ def detector_cases() -> list[Case]:
             Case("group_normalization", "GroupNormalization",
                  [("x", x, False), ("s", _f(rng, 6, lo=0.5, hi=2), True), ("b", _f(rng, 6), True)],
                  {"num_groups": 3, "epsilon": 1e-5}, opset=21, rtol=1e-5, atol=1e-5)]
+    for name, direction, lbr, lens in [("gru_forward", "forward", 0, False),
+                                       ("gru_bidirectional_linear_before_reset", "bidirectional", 1, False),
+                                       ("gru_reverse_seq_lens", "reverse", 0, True)]:
+        rng = rng_for(name)
+        d, seq, batch, inp, hid = (2 if direction == "bidirectional" else 1), 6, 3, 5, 4
+        inputs = [("x", _f(rng, seq, batch, inp), False), ("w", _f(rng, d, 3 * hid, inp, lo=-0.7, hi=0.7), True),
+                  ("r", _f(rng, d, 3 * hid, hid, lo=-0.7, hi=0.7), True),
+                  ("b", _f(rng, d, 6 * hid, lo=-0.5, hi=0.5), True),
+                  ("lens", np.array([6, 3, 1], np.int32) if lens else None, True),
+                  ("h0", _f(rng, d, batch, hid, lo=-0.5, hi=0.5), False)]
+        out.append(Case(name, "GRU", inputs, {"hidden_size": hid, "direction": direction,
+                                              "linear_before_reset": lbr},
+                        n_outputs=2, opset=14, rtol=1e-5, atol=1e-5))
     return out
 
 

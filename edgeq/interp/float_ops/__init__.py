@@ -41,6 +41,7 @@ from edgeq.interp.float_ops import (  # noqa: E402,F401
     global_max_pool,
     greater,
     greater_or_equal,
+    gru,
     hard_sigmoid,
     hard_swish,
     identity,
