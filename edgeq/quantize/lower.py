@@ -36,6 +36,7 @@ from edgeq.ir.passes import (
     lower_prelu,
     lower_reduce_sum,
     lower_sqrt,
+    unroll_gru,
     unroll_lstm,
 )
 from edgeq.ir.passes._lowering import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_ADDS, HINT_RSQRT_OF,
@@ -44,7 +45,7 @@ from edgeq.ir.passes._lowering import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 8
+LOWERING_VERSION = 9
 
 PASSES = [
     ("hoist_input_cast", hoist_input_cast.run),
@@ -62,6 +63,7 @@ PASSES = [
     ("lower_gather_elements", lower_gather_elements.run),
     ("decompose_layernorm", decompose_layernorm.run),
     ("unroll_lstm", unroll_lstm.run),
+    ("unroll_gru", unroll_gru.run),
     ("lower_attention_mask", lower_attention_mask.run),
 ]
 

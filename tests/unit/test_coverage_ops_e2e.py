@@ -245,3 +245,21 @@ def test_prelu_runs_integer(slope_shape):
     hist = res.export.op_histogram
     assert "PRELU" not in hist
     assert hist.get("LEAKY_RELU") == 1 if slope_shape == (1,) else hist.get("MINIMUM") == 1
+
+
+@pytest.mark.parametrize("lbr,with_h0", [(0, True), (1, True), (0, False), (1, False)])
+def test_gru_unrolled_runs_integer(lbr, with_h0):
+    rng = np.random.default_rng(15)
+    seq, inp, hid = 5, 4, 6
+    init = {"w": _f32(rng.uniform(-0.7, 0.7, (1, 3 * hid, inp))), "r": _f32(rng.uniform(-0.7, 0.7, (1, 3 * hid, hid))),
+            "b": _f32(rng.uniform(-0.5, 0.5, (1, 6 * hid)))}
+    ins = ["x", "w", "r", "b"]
+    if with_h0:
+        init["h0"] = _f32(rng.uniform(-0.5, 0.5, (1, 1, hid)))
+        ins += ["", "h0"]
+    nodes = [helper.make_node("GRU", ins, ["y", "yh"], hidden_size=hid, linear_before_reset=lbr, name="gru")]
+    model = make_model(nodes, inputs={"x": (seq, 1, inp)}, outputs={"y": (seq, 1, 1, hid), "yh": (1, 1, hid)},
+                       initializers=init, opset=14)
+    # measured 20-22 dB over the 5 steps (int8 gates, int16 state update)
+    res = _check(model, (seq, 1, inp), min_sqnr=18.0)
+    assert "GRU" not in str(res.export.op_histogram) and res.export.op_histogram.get("FULLY_CONNECTED", 0) >= 3 * seq - 2
