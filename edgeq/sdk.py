@@ -21,7 +21,7 @@ Groups (the table in docs/plugins.md follows the same order):
   ``UnsupportedOpError``, ``DeviceError``, ``TargetUnavailableError``,
   ``require_module``;
 * graph and passes: ``Graph``, ``Node``, ``Tensor``, ``convert_layout``,
-  ``count_transposes``, ``lower_quantized``, ``executable``;
+  ``count_transposes``, ``lower_quantized``, ``executable``, ``transpose_geometry``, ``nearest_plan``, ``resize_bilinear_flags``;
 * op registries for lowerings: ``OpRegistry``;
 * integer arithmetic (TFLite reference rules): ``quantize_multiplier``,
   ``multiply_by_quantized_multiplier``, ``calculate_activation_range_quantized``,
@@ -81,6 +81,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "count_transposes": ("edgeq.ir.passes.convert_layout", "count_transposes"),
     "lower_quantized": ("edgeq.quantize.rewrites.prepare", "lower"),
     "executable": ("edgeq.quantize.rewrites.prepare", "executable"),
+    "transpose_geometry": ("edgeq.interp.float_ops.conv_transpose", "transpose_geometry"),
+    "nearest_plan": ("edgeq.interp.float_ops.resize", "nearest_plan"),
+    "resize_bilinear_flags": ("edgeq.interp.integer_ops.resize_bilinear", "tflite_flags"),
     # op registries
     "OpRegistry": ("edgeq.interp.registry", "OpRegistry"),
     # integer arithmetic
@@ -144,6 +147,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
                               TargetUnavailableError, UnsupportedOpError, UsageError,
                               require_module)
     from edgeq.interp.float_interp import run_graph  # noqa: F401
+    from edgeq.interp.float_ops.conv_transpose import transpose_geometry  # noqa: F401
+    from edgeq.interp.float_ops.resize import nearest_plan  # noqa: F401
+    from edgeq.interp.integer_ops.resize_bilinear import tflite_flags as resize_bilinear_flags  # noqa: F401
     from edgeq.interp.int_interp import run_quantized  # noqa: F401
     from edgeq.interp.integer_ops.quantize import float_to_int  # noqa: F401
     from edgeq.interp.registry import OpRegistry  # noqa: F401

@@ -31,6 +31,8 @@ class PipelineResult:
     mismatches: dict = field(default_factory=dict)  # output -> number of differing integers
     qmodel: object = None
     export: object = None
+    fp32_outputs: list = field(default_factory=list)  # onnxruntime, per eval feed
+    int8_outputs: list = field(default_factory=list)  # dequantized LiteRT reference results
 
 
 def sqnr_db(ref: np.ndarray, got: np.ndarray) -> float:
@@ -89,7 +91,9 @@ def run_pipeline(onnx_source, input_shapes: dict, calib: list[dict], evals: list
     result.export = exp
     noise: dict = {}
     mism: dict = {}
+    result.fp32_outputs = refs
     for feed, ref in zip(evals, refs):
+        deq_outs = {}
         ints = harness.integer_feeds(qm.graph, feed)
         lite = harness.litert(exp.model, ints, exp.inputs, exp.outputs, reference=True)
         sim = run_quantized(qm.graph, ints, integer_io=True)
@@ -101,8 +105,11 @@ def run_pipeline(onnx_source, input_shapes: dict, calib: list[dict], evals: list
             if q is not None:
                 deq = (deq - q["zero_point"][0]) * q["scale"][0]
             s, n = noise.get(name, (0.0, 0.0))
-            r = np.asarray(ref[name], np.float64).reshape(deq.shape)
+            r = np.asarray(ref[name], np.float64)
+            deq = deq.reshape(r.shape)
+            deq_outs[name] = deq
             noise[name] = (s + float(np.sum(r ** 2)), n + float(np.sum((r - deq) ** 2)))
+        result.int8_outputs.append(deq_outs)
     result.mismatches = mism
     result.bitexact = all(v == 0 for v in mism.values())
     result.sqnr_db = {k: (float("inf") if n == 0 else 10 * np.log10(max(s, 1e-30) / n))

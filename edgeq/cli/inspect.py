@@ -15,15 +15,21 @@ from edgeq.cli.options import input_option, json_option, parse_input_specs
 @json_option
 def inspect(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
     """Print MODEL's inputs and outputs (shapes, dtypes), its op histogram after
-    canonicalisation, parameter count and bytes, MACs, and every node edgeq's float
-    interpreter cannot run, by name.
+    canonicalisation, parameter count and bytes, MACs, every node edgeq's float
+    interpreter cannot run, by name, and, for each installed target, how many nodes it
+    can run in integer arithmetic and which ones it cannot, and why.
 
     MODEL is an ONNX file. Inputs with dynamic dimensions need --input NAME:SHAPE.
     """
     import edgeq
 
     shapes = parse_input_specs(inputs)  # malformed --input fails before loading anything
-    summary = edgeq.load(model, input_shapes=shapes or None).summary()
+    loaded = edgeq.load(model, input_shapes=shapes or None)
+    summary = loaded.summary()
+    if not summary["unsupported_nodes"]:
+        from edgeq.placement import integer_placement
+
+        summary["targets"] = integer_placement(loaded.graph)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -93,3 +99,21 @@ def render(summary: dict) -> None:
         console.print(table)
     else:
         console.print("[green]every node is supported[/green]")
+    for target, info in summary.get("targets", {}).items():
+        if "error" in info:
+            console.print(f"[red]{escape(target)}: {escape(info['error'])}[/red]")
+            continue
+        missing = info["float"] + info["unsupported"]
+        line = f"{escape(target)} ({escape(info['spec'])}): {info['integer']} node(s) run in integer"
+        if not missing:
+            console.print(f"[green]{line}, all of them[/green]")
+            continue
+        console.print(f"[yellow]{line}; {len(info['float'])} would stay in float, "
+                      f"{len(info['unsupported'])} cannot be built[/yellow]")
+        table = Table()
+        for col in ("node", "op type", "why not integer", "then"):
+            table.add_column(col)
+        for kind, rows in (("float fallback", info["float"]), ("build error", info["unsupported"])):
+            for n in rows:
+                table.add_row(escape(n["node"]), escape(n["op_type"]), escape(n["reason"]), kind)
+        console.print(table)

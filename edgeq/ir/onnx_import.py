@@ -72,8 +72,12 @@ def import_onnx(model: str | os.PathLike | onnx.ModelProto,
     proto, source = load_model_proto(model)
     proto = _prepare(proto, source)
     resolved = shape_utils.specialize_inputs(proto, shapes, source=source)
-    proto = shape_utils.infer_static_shapes(
-        proto, source=source, check=lambda m: _reject_control_flow(m, source))
+    try:
+        proto = shape_utils.infer_static_shapes(
+            proto, source=source, check=lambda m: _reject_control_flow(m, source))
+    except ShapeError:
+        _reject_custom_domains(proto, source)  # the likelier cause, said plainly
+        raise
     graph = _to_ir(proto, source)
     graph.metadata["input_shapes"] = ";".join(f"{k}:{shape_utils.format_shape(v)}" for k, v in resolved.items())
     logger.info("imported %s: %d nodes, %d tensors", source, len(graph.nodes), len(graph.tensors))
@@ -227,6 +231,19 @@ def _reject_control_flow(proto: onnx.ModelProto, source: str) -> None:
         f"dataflow graph; If is specialised only when its condition is constant for the given "
         f"input shapes. Export the model without control flow (e.g. trace it for one "
         f"configuration)", op_type=left[0].op_type, nodes=[n.name for n in left])
+
+
+def _reject_custom_domains(proto: onnx.ModelProto, source: str) -> None:
+    """Nodes of a custom (non-ONNX) domain that nothing here can run or shape-infer."""
+    custom = [n for n in proto.graph.node if n.domain not in ("", "ai.onnx")]
+    if not custom:
+        return
+    names = "; ".join(f"node '{n.name or n.output[0]}' is op '{n.op_type}' of the custom domain "
+                      f"'{n.domain}'" for n in custom[:5])
+    raise UnsupportedOpError(
+        f"{source}: {names}. edgeq runs the ops of the standard ONNX domain only; export the "
+        f"model without custom ops (or with their standard-ONNX decomposition)",
+        op_type=custom[0].op_type, nodes=[n.name for n in custom])
 
 
 def _input_ancestors(graph: onnx.GraphProto, names: list[str]) -> list[str]:

@@ -574,3 +574,8 @@ def tile_16x8():
 @_case
 def expand():
     return _same("Expand", (1, 3, 1), (2, 3, 4), np.array([2, 3, 4], np.int64))
+
+
+from edgeq.testing.cases_detectors import DETECTOR_CASES  # noqa: E402
+
+CASES.update(DETECTOR_CASES)

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from edgeq.sdk import (SAME_SCALE_OPS, Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
+from edgeq.sdk import (Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
                        Target, UsageError, directory_mode, edgeq_version)
 from edgeq_tflite.spec import TFLITE_INT8
 
@@ -30,16 +30,17 @@ MODEL_FILE = "model.tflite"
 
 #: ops with an integer TFLite lowering (emit/lowering)
 INTEGER_OPS = frozenset({
-    "Quantize", "Dequantize", "Conv", "FullyConnected", "MatMul",
+    "Quantize", "Dequantize", "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt", "Max", "Min",
     "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool",
     "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ArgMax", "ArgMin",
     "Softmax", "LogSoftmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split", "Squeeze", "Unsqueeze",
-    "Flatten", "Identity", "Expand", "Tile",
+    "Flatten", "Identity", "Expand", "Tile", "Resize",
 })
 #: ops whose TFLite kernel has an int8 but no int16 (16x8) version
-INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax"})
+INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax",
+                           "ConvTranspose"})
 #: ops TFLite runs only in float (usable as float fallback)
 FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "Silu", "HardSigmoid",
                             "LayerNormalization", "BatchNormalization", "Cast"})
@@ -51,7 +52,7 @@ FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "S
 TFLITE_SPEC = dataclasses.replace(
     TFLITE_INT8, name="tflite", integer_ops=INTEGER_OPS,
     # AVERAGE_POOL_2D and REDUCE_MIN/MAX reuse the input quantization (pooling.cc, reduce.cc)
-    same_scale_ops=SAME_SCALE_OPS | {"AveragePool", "GlobalMaxPool", "ReduceMin"},
+    same_scale_ops=TFLITE_INT8.same_scale_ops,
     float_fallback_ops=(INTEGER_OPS | FLOAT_ONLY_OPS) - {"Quantize", "Dequantize"},
 )
 TFLITE_SPEC_STRICT = dataclasses.replace(TFLITE_SPEC, name="tflite-strict",

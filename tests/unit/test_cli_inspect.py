@@ -109,3 +109,37 @@ def _graphs(graph):
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.GRAPH:
                 yield from _graphs(attr.g)
+
+
+def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
+    # Conv (integer) -> Softplus (no integer kernel on TFLite) -> linear Resize in a mode
+    # RESIZE_BILINEAR lacks -> Silu pattern (integer once lowered to LOGISTIC·x)
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    inits = [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(f32), "w"),
+             numpy_helper.from_array(np.array([1, 1, 2, 2], f32), "scales")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Softplus", ["c"], ["p"], name="softplus"),
+             helper.make_node("Resize", ["p", "", "scales"], ["r"], name="upsample", mode="linear",
+                              coordinate_transformation_mode="half_pixel_symmetric"),
+             helper.make_node("Sigmoid", ["r"], ["s"], name="act/Sigmoid"),
+             helper.make_node("Mul", ["r", "s"], ["y"], name="act/Mul")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    rc, out, _ = run(capsys, "inspect", str(path), "--json")
+    assert rc == 0
+    tfl = json.loads(out)["targets"]["tflite"]
+    why = {n["node"]: n["reason"] for n in tfl["unsupported"]}
+    assert why == {"softplus": "no integer kernel for op type 'Softplus' on tflite",
+                   "upsample": "linear Resize with coordinate_transformation_mode 'half_pixel_symmetric' "
+                               "(integer kernels for asymmetric, half_pixel, pytorch_half_pixel, "
+                               "align_corners)"}
+    assert tfl["float"] == []  # the default profile allows no float fallback
+    assert tfl["integer"] == 3  # conv, and the Silu as Sigmoid + Mul
+    rc, out, _ = run(capsys, "inspect", str(path))
+    flat = " ".join(out.split())  # the console wraps long lines
+    assert "tflite (tflite-strict): 3 node(s) run in integer" in flat
+    assert "0 would stay in float, 2 cannot be built" in flat
+    assert "softplus" in out and "upsample" in out  # the table names the nodes (reasons may wrap)
