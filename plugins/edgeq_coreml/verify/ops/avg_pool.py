@@ -1,0 +1,17 @@
+"""avg_pool: mean over each window; with ``exclude_padding_from_average`` the
+divisor counts only real (unpadded) positions; ``ceil_mode`` adds a partial last window."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeq_coreml.verify.ops import OPS
+from edgeq_coreml.verify.ops._common import along, f32  # noqa: F401
+
+
+from edgeq_coreml.verify.ops._pool import pool  # noqa: E402
+
+
+@OPS.register("avg_pool")
+def avg_pool(op, inputs, ctx):
+    return pool(inputs, "avg")
