@@ -13,9 +13,11 @@ What an ML Program can express (coremltools 9 op definitions,
   per tensor or along one ``axis``) and iOS18 ``constexpr_blockwise_shift_scale``:
   per-output-channel symmetric int8 for ``conv`` (axis 0 of ``[O, I/g, kH, kW]``,
   depthwise included) and ``linear`` (axis 0 of ``[out, in]``);
-* no fixed output scales: unlike TFLite's LOGISTIC/SOFTMAX/TANH kernels, a ``quantize``
-  after ``sigmoid``/``softmax``/``tanh`` accepts any scale, so those outputs keep their
-  calibrated ranges (``fixed_output`` is empty);
+* fixed output scales: Core ML itself accepts any scale after ``sigmoid``/``softmax``/
+  ``tanh``, but edgeq's integer simulator — the golden the saved program is verified
+  against — implements those ops as TFLite's fixed-scale kernels, so the spec keeps the
+  conventional ``FIXED_OUTPUT`` (1/256 and 1/128 are exact in the fp16 scales the
+  package stores);
 * same-scale data movement: not required by Core ML, but a ``dequantize`` followed by a
   ``quantize`` with identical parameters is removed by coremltools'
   ``dequantize_quantize_pair_elimination`` pass, so sharing scales across reshape,
@@ -28,7 +30,7 @@ What an ML Program can express (coremltools 9 op definitions,
 
 from __future__ import annotations
 
-from edgeq.sdk import SAME_SCALE_OPS, QDType, QuantSpec
+from edgeq.sdk import FIXED_OUTPUT, SAME_SCALE_OPS, QDType, QuantSpec
 
 #: Ops whose quantized form maps onto the Neural Engine's int8 path (quantized inputs,
 #: dequantize -> op -> quantize in the program).
@@ -53,7 +55,7 @@ ANE_W8A8 = QuantSpec(
     integer_ops=ANE_INTEGER_OPS,
     # any op may stay in fp16 (reported); the ane profile allows it
     float_fallback_ops=frozenset({"*"}),
-    fixed_output={},
+    fixed_output=FIXED_OUTPUT,
     same_scale_ops=SAME_SCALE_OPS,
     decompose_ops=frozenset(),
     int16_ops=ANE_FP16_OPS,
@@ -66,7 +68,7 @@ ANE_W8A8_STRICT = QuantSpec(
     per_channel_ops=ANE_W8A8.per_channel_ops,
     integer_ops=ANE_INTEGER_OPS,
     float_fallback_ops=frozenset(),
-    fixed_output={},
+    fixed_output=FIXED_OUTPUT,
     same_scale_ops=SAME_SCALE_OPS,
     int16_ops=ANE_FP16_OPS,
 )

@@ -253,6 +253,8 @@ def _io_specs(model, lowered: Graph, source: Graph) -> tuple[list[TensorSpec], l
     kinds = {f.name: f.type.WhichOneof("Type") for f in spec.description.input}
     # a classifier's extra outputs (class label, label -> probability) are not tensors
     out_names = [f.name for f in spec.description.output if f.type.WhichOneof("Type") == "multiArrayType"]
+    if not out_names and spec.description.predictedProbabilitiesName:
+        out_names = [spec.description.predictedProbabilitiesName]  # label -> probability
     if len(in_names) != len(lowered.inputs) or len(out_names) != len(lowered.outputs):
         raise BuildError(f"the converted model has {len(in_names)} inputs / {len(out_names)} outputs; "
                          f"the graph has {len(lowered.inputs)} / {len(lowered.outputs)}")

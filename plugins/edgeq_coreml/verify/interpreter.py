@@ -37,7 +37,7 @@ def numpy_dtype(var) -> np.dtype:
         dt = var.sym_type.get_primitive()
     name = types.builtin_to_string(dt)
     return np.dtype({"fp16": np.float16, "fp32": np.float32, "fp64": np.float64, "bool": np.bool_,
-                     "str": object}.get(name, name))
+                     "str": object, "string": object}.get(name, name))
 
 
 class _Ctx:
@@ -82,6 +82,9 @@ def run_program(prog: LoadedProgram, feeds: Mapping[str, np.ndarray], *,
         if not isinstance(results, (list, tuple)):
             results = [results]
         for var, value in zip(op.outputs, results):
+            if isinstance(value, dict):  # a classifier's label -> probability output
+                ctx.env[var.name] = value
+                continue
             dt = numpy_dtype(var)
             ctx.env[var.name] = np.asarray(value).astype(dt, copy=False) if dt != object else value
     out = {}
