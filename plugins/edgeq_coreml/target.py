@@ -117,7 +117,7 @@ class CoreMLTarget(Target):
 
     def emit(self, qmodel, out_dir: Path, options: BuildOptions) -> Artifact:
         from edgeq_coreml.emit.export import export, save
-        from edgeq_coreml.emit.preflight import preflight
+        from edgeq_coreml.emit.preflight import format_table, preflight
 
         out_dir = Path(out_dir)
         settings = resolve_options(options)
@@ -171,6 +171,7 @@ class CoreMLTarget(Target):
                        "quantize_ops": exp.quantize_ops, "int8_constants": exp.int8_constants,
                        "scheme": scheme, "labels": exp.labels},
             "ane_preflight": flight,
+            "build_notes": [format_table(flight)],
         }
         artifact = Artifact(out_dir, manifest)
         artifact.write_manifest()
