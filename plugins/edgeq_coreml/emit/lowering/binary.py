@@ -12,7 +12,18 @@ _MIL = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "real_div", "Max": "max
 
 @LOWERINGS.register(*_MIL)
 def lower_binary(ctx, node):
-    a, b = ctx.value(node.inputs[0]), ctx.value(node.inputs[1])
+    operands = [n for n in node.inputs if n]
+    if len(operands) > 2 and node.op_type in ("Max", "Min"):
+        # ONNX Max/Min are variadic: a chain of binary maximum/minimum
+        fn = getattr(ctx.mb, _MIL[node.op_type])
+        acc = ctx.value(operands[0])
+        for name in operands[1:]:
+            acc = fn(x=acc, y=ctx.value(name))
+        ctx.finish(node, acc)
+        return
+    if len(operands) != 2:
+        raise ctx.unsupported(node, f"{len(operands)} operands; {node.op_type} takes two")
+    a, b = ctx.value(operands[0]), ctx.value(operands[1])
     fn = getattr(ctx.mb, _MIL[node.op_type])
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         ref = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide,

@@ -77,6 +77,19 @@ def lower_gather(ctx, node):
         if isinstance(x, np.ndarray):
             ctx.set(node.outputs[0], np.take(x, idx, axis=axis))
             return
+        flat = idx.reshape(-1)
+        if flat.size and np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
+            # constant contiguous indices (an unrolled LSTM's time step): a slice, which
+            # the Neural Engine runs, instead of a gather, which it is reported not to
+            rank = len(ctx.ir(node.inputs[0]).shape)
+            begin = [0] * rank
+            end = [int(d) for d in ctx.ir(node.inputs[0]).shape]
+            begin[axis % rank], end[axis % rank] = int(flat[0]), int(flat[0]) + flat.size
+            part = ctx.mb.slice_by_index(x=x, begin=np.asarray(begin, np.int32),
+                                         end=np.asarray(end, np.int32))
+            out_shape = np.asarray([int(d) for d in ctx.ir(node.outputs[0]).shape], np.int32)
+            ctx.finish(node, ctx.mb.reshape(x=part, shape=out_shape))
+            return
     ctx.finish(node, ctx.mb.gather(x=x, indices=idx, axis=axis))
 
 
