@@ -148,7 +148,7 @@ class CoreMLTarget(Target):
                      deployment_target=settings["deployment_target"], weight_op=settings["weight_op"],
                      metadata=info, image_input=pre if settings["inputs"] == "image" else None,
                      labels=_labels(extra, graph))
-        save(exp, out_dir / MODEL_DIR)
+        compaction = save(exp, out_dir / MODEL_DIR, compact=bool(extra.get("compact", True)))
         flight = preflight(out_dir / MODEL_DIR)
         for row in flight["ops"]:
             logger.info("ANE pre-flight: %s (%s) likely leaves the Neural Engine: %s [%s]",
@@ -169,7 +169,7 @@ class CoreMLTarget(Target):
                        "weight_op": settings["weight_op"], "compute_units": settings["compute_units"],
                        "inputs": settings["inputs"], "ops": exp.op_histogram,
                        "quantize_ops": exp.quantize_ops, "int8_constants": exp.int8_constants,
-                       "scheme": scheme, "labels": exp.labels},
+                       "scheme": scheme, "labels": exp.labels, "compaction": compaction},
             "ane_preflight": flight,
             "build_notes": [format_table(flight)],
         }

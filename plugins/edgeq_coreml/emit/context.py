@@ -123,11 +123,11 @@ class EmitContext:
             if np.any(zp != 0):
                 kw["offset"] = zp.astype(np.int8).reshape(shape)
             return mb.constexpr_blockwise_shift_scale(data=data.astype(np.int8),
-                                                      scale=scale.reshape(shape), name=_n(name), **kw)
+                                                      scale=scale.reshape(shape), **kw)
         zpv = np.int8(zp[0]) if scale.size == 1 else zp.astype(np.int8)
         sv = np.float32(scale[0]) if scale.size == 1 else scale
         return mb.constexpr_affine_dequantize(quantized_data=data.astype(np.int8), zero_point=zpv,
-                                              scale=sv, axis=axis, name=_n(name))
+                                              scale=sv, axis=axis)
 
     # -- outputs -----------------------------------------------------------------
     def set(self, name: str, var) -> None:
@@ -142,9 +142,11 @@ class EmitContext:
         scale = np.float32(quant.scale[0])
         dt = np.dtype(self.ir(name).dtype)
         zp = (np.int8 if dt == np.int8 else np.uint8)(int(quant.zero_point[0]))
-        q = mb.quantize(input=var, scale=scale, zero_point=zp, output_dtype=dt.name, name=_n(name) + "_q")
+        # short generated op names: an unrolled LSTM has thousands of quantize pairs, and
+        # IR-derived names were a third of silero's program (docs/targets/coreml.md, "Size")
+        q = mb.quantize(input=var, scale=scale, zero_point=zp, output_dtype=dt.name)
         self.quantize_ops += 1
-        return mb.dequantize(input=q, scale=scale, zero_point=zp, name=_n(name))
+        return mb.dequantize(input=q, scale=scale, zero_point=zp)
 
     def clamp(self, node: Node, var):
         """The node's fused ``act_min``/``act_max`` as relu / relu6 / clip."""

@@ -289,10 +289,23 @@ def _set_metadata(model, info: dict, precision: str) -> None:
         meta["edgeq.preprocessing"] = json.dumps(info["preprocessing"], sort_keys=True)
 
 
-def save(exp: Export, path: Path) -> None:
-    """``MLModel.save`` of the unloaded model into ``path`` (a ``.mlpackage`` directory)."""
+def save(exp: Export, path: Path, *, compact: bool = True) -> dict | None:
+    """``MLModel.save`` of the unloaded model into ``path`` (a ``.mlpackage`` directory),
+    then, with ``compact``, the program's spec rewritten by emit/compact.py."""
     try:
         exp.model.save(str(path))
+        if not compact:
+            return None
+        from edgeq_coreml.emit.compact import compact_spec
+
+        spec_file = path / "Data" / "com.apple.CoreML" / "model.mlmodel"
+        import coremltools as ct
+
+        spec = ct.proto.Model_pb2.Model()
+        spec.ParseFromString(spec_file.read_bytes())
+        stats = compact_spec(spec)
+        spec_file.write_bytes(spec.SerializeToString())
+        return stats
     except (OSError, ValueError, RuntimeError) as exc:
         raise BuildError(f"{path}: cannot save the .mlpackage ({exc}); check the output "
                          "directory's permissions and free space") from exc
