@@ -10,7 +10,8 @@ macOS12-15; default iOS17 for int8, iOS16 otherwise), ``weights`` (int8 | fp16 |
 int8 with a float precision is weight-only int8), ``weight_op`` (affine | blockwise;
 blockwise, iOS18's ``constexpr_blockwise_shift_scale``, is the default at iOS18),
 ``author``, ``version``, ``preprocessing`` (dict, into the metadata), ``compute_units``
-(for the mac runner).
+(for the mac runner), ``passes`` (lean | default: coremltools' converter pipeline, see
+emit/export.py ``LEAN_PASSES``), ``compact`` (bool, emit/compact.py).
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class CoreMLTarget(Target):
         exp = export(graph, precision=settings["precision"], weights=settings["weights"],
                      deployment_target=settings["deployment_target"], weight_op=settings["weight_op"],
                      metadata=info, image_input=pre if settings["inputs"] == "image" else None,
-                     labels=_labels(extra, graph))
+                     labels=_labels(extra, graph), passes=str(extra.get("passes", "lean")))
         compaction = save(exp, out_dir / MODEL_DIR, compact=bool(extra.get("compact", True)))
         flight = preflight(out_dir / MODEL_DIR)
         for row in flight["ops"]:

@@ -168,3 +168,39 @@ def test_image_input_and_labels(cnn, tmp_path):
     out = from_model(art.manifest, run_program(prog, {"image": pixels}))[cnn.graph.outputs[0]]
     sim = run_quantized(cnn.graph, {"image": pixels / 127.5 - 1.0})[cnn.graph.outputs[0]]
     assert np.abs(out - sim).max() <= 2 * _output_scale(cnn.graph)
+
+
+def test_compaction_keeps_the_program(cnn, cnn_artifact, tmp_path):
+    """Merged constants and short names: a smaller spec that computes the same values."""
+    plain = build(cnn, tmp_path, compact=False)
+    spec_of = lambda a: (a.path / "model.mlpackage" / "Data" / "com.apple.CoreML" / "model.mlmodel")  # noqa: E731
+    assert spec_of(cnn_artifact).stat().st_size < 0.8 * spec_of(plain).stat().st_size
+    assert cnn_artifact.manifest["coreml"]["compaction"]["merged_constants"] > 0
+    p1 = load_program(cnn_artifact.path / "model.mlpackage")
+    p2 = load_program(plain.path / "model.mlpackage")
+    assert p1.inputs == p2.inputs and p1.outputs == p2.outputs
+    for feed in cnn.feeds:
+        np.testing.assert_array_equal(run_program(p1, feed)[p1.outputs[0]], run_program(p2, feed)[p2.outputs[0]])
+
+
+def test_variadic_max_and_constant_gather(tmp_path):
+    """ONNX Max with three operands is a chain; a Gather with constant contiguous indices
+    becomes a slice (no gather for the Neural Engine pre-flight to flag)."""
+    g = Graph("g")
+    for n in ("a", "b", "c"):
+        g.tensors[n] = Tensor(n, np.float32, (2, 3))
+    g.tensors["m"] = Tensor("m", np.float32, (2, 3))
+    g.tensors["i"] = Tensor("i", np.int64, (), np.array(1, np.int64))
+    g.tensors["y"] = Tensor("y", np.float32, (3,))
+    g.nodes += [Node("max3", "Max", ["a", "b", "c"], ["m"], {}),
+                Node("row", "Gather", ["m", "i"], ["y"], {"axis": 0})]
+    g.inputs, g.outputs = ["a", "b", "c"], ["y"]
+    from edgeq_coreml.target import build_artifact
+
+    art = build_artifact(QModel(g, g), tmp_path / "ane", BuildOptions(precision="fp32", extra={"weights": "fp32"}))
+    ops = _ops(art)
+    assert ops.count("maximum") == 2 and "gather" not in ops and "slice_by_index" in ops
+    rng = np.random.default_rng(0)
+    feed = {n: rng.normal(size=(2, 3)).astype(np.float32) for n in "abc"}
+    prog = load_program(art.path / "model.mlpackage")
+    np.testing.assert_array_equal(run_program(prog, feed)[prog.outputs[0]], run_graph(g, feed)["y"])
