@@ -77,8 +77,10 @@ def test_interpreted_program_matches_simulator_transformer(transformer, transfor
         got = run_program(prog, feed)[prog.outputs[0]]
         sim = run_quantized(transformer.graph, feed)[transformer.graph.outputs[0]]
         ref = run_graph(transformer.float_graph, feed)[transformer.float_graph.outputs[0]]
-        diff = np.abs(got - sim) / scale
-        # a few LSB where a rounding difference passes through LayerNorm and softmax
+        # in output steps: the program's output is an int8 level dequantized and stored
+        # in fp16, whose rounding (<= 2^-11 relative) is removed by rounding to a step
+        diff = np.round(np.abs(got - sim) / scale)
+        # a few steps where a rounding difference passes through LayerNorm and softmax
         assert np.percentile(diff, 99) <= 3 and diff.max() <= 8, (diff.max(), np.percentile(diff, 99))
         assert sqnr_db(ref, got) >= sqnr_db(ref, sim) - 3
 
