@@ -2,8 +2,11 @@
 
 Contract:
 
-* ``MacRunner(compute_units="CPU_AND_NE")``: ``CPU_AND_NE``, ``ALL``, ``CPU_ONLY`` or
-  ``CPU_AND_GPU`` (``coremltools.ComputeUnit``); anything else is a UsageError.
+* ``MacRunner(compute_units=None, delegate=None)``: ``CPU_AND_NE``, ``ALL``, ``CPU_ONLY``
+  or ``CPU_AND_GPU`` (``coremltools.ComputeUnit``), from ``compute_units`` or the CLI's
+  ``--delegate``; when neither is given, the artifact's profile decides
+  (``options.extra.compute_units``, recorded in the manifest). Anything else is a
+  UsageError.
 * ``run(artifact, feeds)`` / ``profile(artifact, feeds, runs=50, warmup=5,
   references=None)`` like every runner: load time, ``warmup`` untimed then ``runs``
   timed ``MLModel.predict`` calls on the first feed, outputs for every feed, accuracy
@@ -77,18 +80,28 @@ class MacRunner(Runner):
     name = "mac"
     targets = ("ane",)
 
-    def __init__(self, compute_units: str = "CPU_AND_NE", **_ignored) -> None:
-        cu = str(compute_units).upper()
-        if cu not in COMPUTE_UNITS:
-            raise UsageError(f"compute_units '{compute_units}' is not one of {', '.join(COMPUTE_UNITS)}")
-        self.compute_units = cu
+    def __init__(self, compute_units: str | None = None, delegate: str | None = None, **_ignored) -> None:
+        # ``--delegate`` of `edgeq profile` names the compute units for this runner; without
+        # either, the artifact's profile decides (manifest coreml.compute_units)
+        chosen = compute_units or delegate
+        if chosen is not None and str(chosen).upper() not in COMPUTE_UNITS:
+            raise UsageError(f"compute units '{chosen}' are not one of {', '.join(COMPUTE_UNITS)} "
+                             "(edgeq profile --runner mac --delegate UNITS)")
+        self.compute_units = None if chosen is None else str(chosen).upper()
+
+    def units_for(self, artifact: Artifact) -> str:
+        units = self.compute_units or artifact.manifest.get("coreml", {}).get("compute_units") or "CPU_AND_NE"
+        if units not in COMPUTE_UNITS:
+            raise UsageError(f"{artifact.path}: manifest compute_units '{units}' is not one of "
+                             f"{', '.join(COMPUTE_UNITS)}")
+        return units
 
     def _load(self, artifact: Artifact):
         require_macos()
         ct = require_module("coremltools", "coremltools", "the mac runner")
         path = model_path(artifact)
         try:
-            return ct.models.MLModel(str(path), compute_units=getattr(ct.ComputeUnit, self.compute_units))
+            return ct.models.MLModel(str(path), compute_units=getattr(ct.ComputeUnit, self.units_for(artifact)))
         except Exception as exc:
             raise TargetUnavailableError(f"{path}: Core ML could not load the model: {exc}") from exc
 
@@ -117,7 +130,7 @@ class MacRunner(Runner):
             t = time.perf_counter()
             model.predict(first)
             samples.append((time.perf_counter() - t) * 1e3)
-        return assemble_report(artifact, compute_units=self.compute_units, samples_ms=samples,
+        return assemble_report(artifact, compute_units=self.units_for(artifact), samples_ms=samples,
                                load_ms=load_ms, outputs=outputs, placement=self._placement(artifact),
                                references=references, warmup=warmup,
                                device={"os_version": platform.mac_ver()[0], "machine": platform.machine()})
@@ -130,7 +143,7 @@ class MacRunner(Runner):
 
             compiled = ct.utils.compile_model(str(model_path(artifact)))
             plan = MLComputePlan.load_from_path(path=compiled,
-                                                compute_units=getattr(ct.ComputeUnit, self.compute_units))
+                                                compute_units=getattr(ct.ComputeUnit, self.units_for(artifact)))
         except Exception as exc:  # older macOS / coremltools: no plan, not an error
             logger.info("MLComputePlan unavailable: %s", exc)
             return None

@@ -48,13 +48,20 @@ def test_runner_refuses_other_targets(cnn_artifact, tmp_path):
 
 
 @pytest.mark.parametrize("units", COMPUTE_UNITS)
-def test_mac_runner_accepts_compute_units(units):
-    assert MacRunner(compute_units=units.lower()).compute_units == units
+def test_mac_runner_accepts_compute_units(units, cnn_artifact):
+    assert MacRunner(compute_units=units.lower()).units_for(cnn_artifact) == units
+    assert MacRunner(delegate=units).units_for(cnn_artifact) == units  # edgeq profile --delegate
+
+
+def test_mac_runner_compute_units_default_to_the_profile(cnn_artifact):
+    assert MacRunner().units_for(cnn_artifact) == cnn_artifact.manifest["coreml"]["compute_units"]
 
 
 def test_mac_runner_rejects_unknown_compute_units():
     with pytest.raises(UsageError, match="CPU_AND_NE"):
         MacRunner(compute_units="NPU")
+    with pytest.raises(UsageError, match="--delegate"):
+        MacRunner(delegate="xnnpack")
 
 
 @pytest.mark.skipif(platform.system() == "Darwin", reason="checks the error off macOS")
