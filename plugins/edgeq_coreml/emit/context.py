@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 #: int8 data constants with at least this many elements stay int8 in the file
 INT8_CONSTANT_MIN_SIZE = 256
+#: float 2-D data constants (embedding tables) made int8 per row in weight-only mode
+WEIGHT_ONLY_TABLE_MIN_SIZE = 65536
 
 
 class EmitContext:
@@ -87,6 +89,11 @@ class EmitContext:
         data = np.asarray(t.data)
         if t.quant is not None and data.dtype == np.int8 and data.size >= INT8_CONSTANT_MIN_SIZE:
             var = self._int8_constant(name, data, t.quant)
+        elif self.weights == "int8" and data.dtype == np.float32 and data.ndim == 2 and \
+                data.size >= WEIGHT_ONLY_TABLE_MIN_SIZE:
+            # weight-only int8: a large float table (an embedding) is int8 per row too,
+            # else it alone would keep MiniLM's file at half its fp16 size
+            var = self._int8_constant(name, *_symmetric_per_channel(data, 0))
         else:
             real = self.real_const(name)
             var = real.astype(np.float32) if real.dtype.kind == "f" else real.astype(np.int32)

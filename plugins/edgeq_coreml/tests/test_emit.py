@@ -206,3 +206,28 @@ def test_variadic_max_and_constant_gather(tmp_path):
     feed = {n: rng.normal(size=(2, 3)).astype(np.float32) for n in "abc"}
     prog = load_program(art.path / "model.mlpackage")
     np.testing.assert_array_equal(run_program(prog, feed)[prog.outputs[0]], run_graph(g, feed)["y"])
+
+
+def test_weight_only_embedding_table_is_int8(tmp_path):
+    """ane-w8: a large float table read by Gather is stored int8 per row."""
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(512, 256)).astype(np.float32)
+    g = Graph("emb")
+    g.tensors["ids"] = Tensor("ids", np.int64, (1, 4))
+    g.tensors["table"] = Tensor("table", np.float32, table.shape, table)
+    g.tensors["y"] = Tensor("y", np.float32, (1, 4, 256))
+    g.nodes.append(Node("embed", "Gather", ["table", "ids"], ["y"], {"axis": 0}))
+    g.inputs, g.outputs = ["ids"], ["y"]
+    from edgeq_coreml.target import build_artifact
+
+    art = build_artifact(QModel(g, g), tmp_path / "ane", BuildOptions(precision="fp16", extra={"weights": "int8"}))
+    assert "constexpr_affine_dequantize" in _ops(art)
+    assert art.manifest["inputs"][0]["dtype"] == "int32"
+    weights = art.path / "model.mlpackage" / "Data" / "com.apple.CoreML" / "weights" / "weight.bin"
+    assert weights.stat().st_size < table.size * 1.1  # one byte per value (+ row scales)
+    prog = load_program(art.path / "model.mlpackage")
+    ids = np.array([[0, 5, 511, 7]])
+    got = run_program(prog, {prog.inputs[0]: ids})[prog.outputs[0]]
+    # per-row int8: within half a step (max|row|/254) plus fp16 storage
+    step = np.abs(table).max(axis=1) / 127
+    assert np.all(np.abs(got - table[ids[0]][None]) <= (0.51 * step[ids[0]])[None, :, None] + 4e-3)
