@@ -3,13 +3,8 @@ divisor counts only real (unpadded) positions; ``ceil_mode`` adds a partial last
 
 from __future__ import annotations
 
-import numpy as np
-
 from edgeq_coreml.verify.ops import OPS
-from edgeq_coreml.verify.ops._common import along, f32  # noqa: F401
-
-
-from edgeq_coreml.verify.ops._pool import pool  # noqa: E402
+from edgeq_coreml.verify.ops._pool import pool
 
 
 @OPS.register("avg_pool")

@@ -7,10 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq_coreml.verify.ops import OPS
-from edgeq_coreml.verify.ops._common import along, f32  # noqa: F401
-
-
-from edgeq_coreml.verify.ops._common import spatial_pads, windows  # noqa: E402
+from edgeq_coreml.verify.ops._common import spatial_pads, windows
 
 
 @OPS.register("conv")

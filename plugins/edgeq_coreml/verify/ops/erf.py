@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from edgeq_coreml.verify.ops import OPS
-from edgeq_coreml.verify.ops._common import along, f32  # noqa: F401
-
-
-import math  # noqa: E402
 
 _ERF = np.vectorize(math.erf, otypes=[np.float64])
 

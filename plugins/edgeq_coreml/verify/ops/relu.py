@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq_coreml.verify.ops import OPS
-from edgeq_coreml.verify.ops._common import along, f32  # noqa: F401
+from edgeq_coreml.verify.ops._common import f32
 
 
 @OPS.register("relu")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq_coreml.verify.ops import OPS
-from edgeq_coreml.verify.ops._common import along, f32  # noqa: F401
 
 
 def _coords(n_in, n_out, scale, align, half):
