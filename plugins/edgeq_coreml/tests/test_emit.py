@@ -231,3 +231,17 @@ def test_weight_only_embedding_table_is_int8(tmp_path):
     # per-row int8: within half a step (max|row|/254) plus fp16 storage
     step = np.abs(table).max(axis=1) / 127
     assert np.all(np.abs(got - table[ids[0]][None]) <= (0.51 * step[ids[0]])[None, :, None] + 4e-3)
+
+
+def test_missing_coremltools_names_the_package(cnn, tmp_path, monkeypatch):
+    """Without coremltools a build says which package to install, and leaves nothing."""
+    import sys
+
+    from edgeq.sdk import TargetUnavailableError
+
+    for mod in [m for m in sys.modules if m == "coremltools" or m.startswith("coremltools.")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setitem(sys.modules, "coremltools", None)  # import raises ImportError
+    with pytest.raises(TargetUnavailableError, match="pip install coremltools"):
+        build(cnn, tmp_path)
+    assert not (tmp_path / "ane").exists()
