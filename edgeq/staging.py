@@ -194,7 +194,9 @@ def finish(job, artifact, group, placement, calib_info,
     files = {f.relative_to(artifact.path).as_posix(): f.stat().st_size
              for f in sorted(artifact.path.rglob("*")) if f.is_file() and f.name != "manifest.json"}
     model_file = artifact.manifest.get("model_file")
-    main_bytes = files.get(model_file) if model_file else sum(files.values())
+    # a model "file" may be a directory (a .mlpackage): its files together
+    main_bytes = sum(b for f, b in files.items() if f == model_file or f.startswith(f"{model_file}/")) \
+        if model_file else sum(files.values())
     sizes = {"files": files, "artifact_bytes": sum(files.values()), "model_bytes": main_bytes,
              "source_bytes": source["bytes"],
              "ratio_to_source": (main_bytes / source["bytes"]) if main_bytes and source["bytes"] else None}

@@ -108,6 +108,10 @@ def _summary(arts: dict[str, Any], console) -> None:
     console.print(t)
     for line in where:
         console.print(line, soft_wrap=True)
+    # target-specific findings a plugin puts in its manifest (docs/plugins.md, "The artifact")
+    for name, art in arts.items():
+        for note in art.manifest.get("build_notes") or []:
+            console.print(f"{escape(name)}: {escape(str(note))}", soft_wrap=True)
 
 
 def _per_target(kw: dict[str, Any], name: str, count: int) -> dict[str, Any]:
