@@ -64,9 +64,8 @@ def htp_options(extra: dict | None) -> dict:
     """``{"htp_arch", "soc_model", "context_binary"}`` validated from a profile's ``extra``."""
     extra = dict(extra or {})
     unknown = sorted(set(extra) - EXTRA_KEYS)
-    if unknown:
-        raise ConfigError(f"qnn target options: unknown field(s) {unknown}; known: "
-                          f"{sorted(EXTRA_KEYS)}")
+    if unknown:  # the core passes its own options (float_fallback …) through extra too
+        logger.debug("qnn target options: ignoring %s", unknown)
     try:
         arch = int(extra.get("htp_arch", DEFAULT_HTP_ARCH))
         soc = extra.get("soc_model")
@@ -160,7 +159,7 @@ class QnnTarget(Target):
         for node in lower_quantized(graph).nodes:
             if node.op_type in WEIGHT_INPUTS:
                 params.update(i for i in node.inputs[1:] if i)
-        (out_dir / ENCODINGS_FILE).write_text(json.dumps(aimet_encodings(exp.encodings, params), indent=1))
+        (out_dir / ENCODINGS_FILE).write_text(json.dumps(aimet_encodings(exp.encodings, params), separators=(",", ":")))
         ctx_info = None
         if htp["context_binary"]:
             ctx = compile_context(qdq_path, out_dir, htp_arch=htp["htp_arch"], soc_model=htp["soc_model"])
