@@ -163,9 +163,13 @@ class QdqContext:
                                  f"storage (values {data.min()}..{data.max()}); HTP has no "
                                  f"{t.quant.dtype.value} tensors of this kind")
             q_name = self.initializer(f"{name}__q", data.astype(dtype))
+            axis = t.quant.axis if t.quant.per_channel else None
+            if axis is not None and np.all(scale == scale[0]) and not np.any(zp):
+                # a bias of per-tensor weights: HTP reads a per-axis bias encoding with a
+                # per-tensor weight wrongly (measured: saturated outputs), so store one scale
+                scale, zp, axis = scale[:1], zp[:1], None
             s, z = self._qdq_params(name, scale, zp, dtype)
             out = self.fresh(name)
-            axis = t.quant.axis if t.quant.per_channel else None
             self.add_node("DequantizeLinear", [q_name, s, z], [out], axis=axis)
             self._record(name, t.quant, scale, zp, dtype)
         self._values[name] = out
