@@ -11,35 +11,30 @@ import numpy as np
 import onnx
 import pytest
 
-from edgeq.sdk import Artifact, BuildOptions, ConfigError, Graph, Node, Tensor
+from edgeq.sdk import Artifact, BuildOptions, ConfigError
 
 
-def small_cnn() -> Graph:
+def small_cnn(path) -> str:
+    """conv 3x3 s2 + ReLU6 -> global average pool -> flatten -> Gemm, as an ONNX file."""
+    from onnx import TensorProto, helper, numpy_helper
+
     rng = np.random.default_rng(0)
-    g = Graph("cnn")
-
-    def t(name, shape, data=None):
-        g.tensors[name] = Tensor(name, np.float32, shape, data)
-        return name
-
-    t("image", (1, 3, 16, 16))
-    g.inputs.append("image")
-    t("w1", (8, 3, 3, 3), rng.normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32))
-    t("b1", (8,), np.full(8, 0.1, np.float32))
-    t("c1", (1, 8, 8, 8))
-    g.nodes.append(Node("conv1", "Conv", ["image", "w1", "b1"], ["c1"],
-                        dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], group=1,
-                             act_min=0.0, act_max=6.0)))
-    t("gap", (1, 8, 1, 1))
-    g.nodes.append(Node("gap", "GlobalAveragePool", ["c1"], ["gap"]))
-    t("flat", (1, 8))
-    g.nodes.append(Node("flatten", "Flatten", ["gap"], ["flat"], dict(axis=1)))
-    t("wf", (10, 8), rng.normal(0, 0.5, (10, 8)).astype(np.float32))
-    t("bf", (10,), np.zeros(10, np.float32))
-    t("logits", (1, 10))
-    g.nodes.append(Node("fc", "FullyConnected", ["flat", "wf", "bf"], ["logits"]))
-    g.outputs.append("logits")
-    return g
+    inits = [numpy_helper.from_array(rng.normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32), "w1"),
+             numpy_helper.from_array(np.full(8, 0.1, np.float32), "b1"),
+             numpy_helper.from_array(np.float32(0.0), "lo"), numpy_helper.from_array(np.float32(6.0), "hi"),
+             numpy_helper.from_array(rng.normal(0, 0.5, (10, 8)).astype(np.float32), "wf"),
+             numpy_helper.from_array(np.zeros(10, np.float32), "bf")]
+    nodes = [helper.make_node("Conv", ["image", "w1", "b1"], ["c0"], name="conv1", kernel_shape=[3, 3],
+                              strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Clip", ["c0", "lo", "hi"], ["c1"], name="relu6"),
+             helper.make_node("GlobalAveragePool", ["c1"], ["gap"], name="gap"),
+             helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+             helper.make_node("Gemm", ["flat", "wf", "bf"], ["logits"], name="fc", transB=1)]
+    g = helper.make_graph(nodes, "cnn", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 16, 16])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(m, str(path))
+    return str(path)
 
 
 class QModel:
@@ -49,15 +44,14 @@ class QModel:
 
 
 @pytest.fixture(scope="module")
-def quantized():
+def quantized(tmp_path_factory):
     import edgeq
-    from edgeq.model import Model
 
     from edgeq_qnn.spec import QNN_HTP
 
     rng = np.random.default_rng(1)
     calib = [{"image": rng.uniform(-1, 1, (1, 3, 16, 16)).astype(np.float32)} for _ in range(8)]
-    model = Model(small_cnn())
+    model = edgeq.load(small_cnn(tmp_path_factory.mktemp("cnn") / "cnn.onnx"))
     return model, edgeq.quantize(model, calib, spec=QNN_HTP), calib
 
 

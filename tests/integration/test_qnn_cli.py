@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "tests" / "unit"))
+pytest.importorskip("onnxruntime_qnn")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from _build_helpers import npy_dir, small_cnn  # noqa: E402
 
 from edgeq.cli import main  # noqa: E402
