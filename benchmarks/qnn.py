@@ -13,7 +13,9 @@ Per zoo model, in one run, on the zoo's *evaluation* split (never the calibratio
   against edgeq's integer simulator (same metrics, the simulator as reference).
 * onnxruntime's QNN recipe: ``get_qnn_qdq_config`` (its defaults: uint8 activations
   and weights) + ``quantize`` on the zoo ONNX with its input shapes fixed
-  (``qnn_preprocess_model`` is skipped: onnxruntime 1.32's fails on the zoo models' metadata) on the same 64 calibration
+  (``qnn_preprocess_model`` is skipped: onnxruntime 1.32's fails on the zoo models' metadata),
+  and the same recipe with int8 symmetric per-channel weights (``weight_type=QInt8,
+  per_channel=True``) on the same 64 calibration
   samples, run the same way on the HTP emulator (CPU fallback disabled; a failure is
   reported as the result).
 * the context binary's compile time and size, and the emulator's time per sample
@@ -70,8 +72,9 @@ def _fixed_shape_model(path: Path, feed: dict, out: Path) -> Path:
     return out
 
 
-def ort_qnn_recipe(path: Path, calib, evals, refs, output, task, arch: int, tmp: Path) -> dict:
-    from onnxruntime.quantization import CalibrationDataReader, quantize
+def ort_qnn_recipe(path: Path, calib, evals, refs, output, task, arch: int, tmp: Path,
+                   per_channel: bool = False) -> dict:
+    from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize
     from onnxruntime.quantization.execution_providers.qnn import get_qnn_qdq_config
 
     from edgeq_qnn.runners.session import htp_session, op_trace
@@ -87,10 +90,13 @@ def ort_qnn_recipe(path: Path, calib, evals, refs, output, task, arch: int, tmp:
             self.it = iter(calib)
 
     src = _fixed_shape_model(path, calib[0], tmp / "fixed.onnx")
-    out = tmp / "ort_qnn.qdq.onnx"
+    out = tmp / f"ort_qnn{'_pc' if per_channel else ''}.qdq.onnx"
     t0 = time.perf_counter()
     try:
-        cfg = get_qnn_qdq_config(str(src), Reader())
+        if per_channel:  # int8 symmetric per-channel weights, like edgeq's Conv weights
+            cfg = get_qnn_qdq_config(str(src), Reader(), weight_type=QuantType.QInt8, per_channel=True)
+        else:
+            cfg = get_qnn_qdq_config(str(src), Reader())
         quantize(str(src), str(out), cfg)
     except Exception as exc:  # the baseline's own failure is a result
         return {"error": f"build: {type(exc).__name__}: {str(exc)[:160]}"}
@@ -150,13 +156,16 @@ def bench(name: str, n_eval: int, arch: int) -> dict:
     except Exception as exc:  # reported, the other models still run
         row["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
     row["ort_qnn_recipe"] = ort_qnn_recipe(path, calib, evals, refs, output, task, arch, tmp)
+    row["ort_qnn_recipe_per_channel"] = ort_qnn_recipe(path, calib, evals, refs, output, task, arch, tmp,
+                                                       per_channel=True)
     return row
 
 
 def show(rows: list[dict]) -> None:
     for r in rows:
         print(f"\n== {r['model']} ({r['eval']} eval samples) ==")
-        for key in ("htp_vs_fp32", "simulator", "htp_vs_simulator", "ort_qnn_recipe"):
+        for key in ("htp_vs_fp32", "simulator", "htp_vs_simulator", "ort_qnn_recipe",
+                    "ort_qnn_recipe_per_channel"):
             if key in r:
                 print(f"  {key:18s} {json.dumps(r[key])}")
         for key in ("not_on_qnn", "context", "emulator_ms_per_sample", "quantize_s", "emit_s", "error"):
