@@ -20,7 +20,6 @@ writes, so a profile cannot silently promise another format).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -193,9 +192,3 @@ def _dq_source(graph, output: str) -> str:
     p = graph.producers().get(output)
     return p.inputs[0] if p is not None and p.op_type == "Dequantize" else output
 
-
-def default_target() -> QnnTarget:
-    return QnnTarget()
-
-
-__all__ = ["QnnTarget", "QDQ_FILE", "ENCODINGS_FILE", "PRECISIONS", "htp_options", "dataclasses"]

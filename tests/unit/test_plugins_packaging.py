@@ -44,7 +44,9 @@ def test_wheel_contents(wheel):
     assert not any(n.startswith(("tests/", "targets/")) or "/tests/" in n for n in names)
     eps = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(eps).decode()
-    assert "[edgeq]\ntflite = edgeq_tflite.plugin" in text
+    # the built-in plugins' entry points, in the [edgeq] section (sorted by name)
+    section = text.split("[edgeq]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "tflite = edgeq_tflite.plugin" in section and "qnn = edgeq_qnn.plugin" in section
     assert "[console_scripts]\nedgeq = edgeq.cli:run" in text
 
 

@@ -41,7 +41,7 @@ from edgeq_qnn.runners.profile_output import parse_profile_viewer
 log = logging.getLogger(__name__)
 
 ENV_SDK = "QNN_SDK_ROOT"
-HOW_TO_GET = (f"install the Qualcomm AI Runtime (QNN) SDK and pass --qnn-sdk-root / set {ENV_SDK}, "
+HOW_TO_GET = (f"install the Qualcomm AI Runtime (QNN) SDK and set {ENV_SDK} (or the runner option qnn_sdk_root), "
               "or give runner_bin (qnn-net-run), viewer_bin (qnn-profile-viewer) and lib_dir "
               "(the aarch64-android QNN libraries) explicitly")
 
@@ -79,7 +79,7 @@ class AdbRunner(Runner):
     def sdk_files(self, htp_arch: int) -> dict:
         """``{"net_run": Path, "viewer": Path, "libs": [Path]}`` or DeviceError naming what is missing."""
         root = Path(self.sdk_root) if self.sdk_root else None
-        if root is None and not (self.runner_bin and self.viewer_bin and self.lib_dir):
+        if root is None and not (self.viewer_bin and self.lib_dir):
             raise DeviceError(f"no QNN SDK given for --runner adb: {HOW_TO_GET}")
         net_run = Path(self.runner_bin) if self.runner_bin else root / "bin/aarch64-android/qnn-net-run"
         viewer = Path(self.viewer_bin) if self.viewer_bin else root / "bin/aarch64-android/qnn-profile-viewer"
