@@ -91,7 +91,9 @@ def prepare(app_dir: Path, args: argparse.Namespace) -> Prepared:
             result = exc.report
         prepared.results[target] = result
         size = result.artifact.get("size_mb") or (result.artifact.get("bytes") or 0) / 1e6
-        print(f"  {target}: {art.path}, {size:.2f} MB, p50 {result.latency.p50_ms:.2f} ms on this host")
+        timing = (f"p50 {result.latency.p50_ms:.2f} ms on this host" if result.latency is not None
+                  else f"latency not measured by its '{result.runner}' runner here")
+        print(f"  {target}: {art.path}, {size:.2f} MB, {timing}")
         for gate in result.gates:
             print(f"    gate {gate.message}")
     for target, why in skipped.items():

@@ -62,9 +62,12 @@ def test_simulator_close_to_float(name):
 
 @pytest.mark.parametrize("target", _host_targets())
 @pytest.mark.parametrize("name", NAMES)
-def test_target_matches_simulator(name, target, tmp_path):
+def test_target_matches_simulator(name, target, tmp_path, request):
     from edgeq.targets import get_target
 
+    known = get_target(target).target.known_deviations
+    if name in known:  # measured and documented by the target: expected to fail
+        request.applymarker(pytest.mark.xfail(reason=f"{target}: {known[name]}", strict=True))
     case = _case(name)
     _simulated(case)
     try:

@@ -49,7 +49,8 @@ def test_wheel_contents(wheel):
     eps_cfg = configparser.ConfigParser()
     eps_cfg.read_string(text)
     # every built-in plugin registers through the edgeq entry-point group
-    expected = {"tflite": "edgeq_tflite.plugin", "coreml": "edgeq_coreml.plugin"}
+    expected = {"tflite": "edgeq_tflite.plugin", "coreml": "edgeq_coreml.plugin",
+                "qnn": "edgeq_qnn.plugin"}
     assert expected.items() <= dict(eps_cfg["edgeq"]).items(), text
     assert "[console_scripts]\nedgeq = edgeq.cli:run" in text
 
