@@ -8,7 +8,7 @@ STAMP := $(VENV)/.edgeq-installed
 # a zoo model (see `edgeq zoo list`)
 DEMO_MODEL ?= mobilenet-v2
 
-.PHONY: demo test test-fast test-slow typecheck setup bench clean
+.PHONY: demo test test-fast test-slow test-all typecheck setup bench clean
 
 setup: $(STAMP)
 
@@ -30,8 +30,10 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# the default suite: unit, conformance and plugin tests, the type check (minutes);
+# `make test-slow` adds the real-model integration tests, `make test-all` runs both
 test: $(STAMP) $(TFLITE_RUNTIME_STAMP) typecheck
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
 
 # the public API's type hints (the module list is [tool.mypy] in pyproject.toml)
 typecheck: $(STAMP)
@@ -40,8 +42,10 @@ typecheck: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) $(TFLITE_RUNTIME_STAMP)
 	$(PY) -m pytest -q -m slow
+
+test-all: test test-slow
 
 # build a zoo model for tflite on the zoo's own calibration data, profile it on this
 # machine against the FP32 model, print the report (edgeq/demo.py)
