@@ -14,7 +14,7 @@ Groups (the table in docs/plugins.md follows the same order):
 * hooks: ``hookimpl``, ``PluginError``;
 * contracts: ``Target``, ``Runner``, ``RunnerFactory``, ``Artifact``, ``BuildOptions``,
   ``ProfileReport``, ``LatencyStats``, ``MANIFEST_NAME``, ``sha256_file``,
-  ``edgeq_version``, ``directory_mode``;
+  ``edgeq_version``, ``directory_mode``, ``emit_atomically``;
 * quantization types: ``QuantSpec``, ``QuantParams``, ``QDType``, ``NodePlacement``,
   ``SAME_SCALE_OPS``, ``FIXED_OUTPUT``, ``allows_fallback``;
 * errors: ``EdgeqError``, ``UsageError``, ``ConfigError``, ``BuildError``,
@@ -56,6 +56,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "sha256_file": ("edgeq.contracts", "sha256_file"),
     "edgeq_version": ("edgeq.contracts", "edgeq_version"),
     "directory_mode": ("edgeq.staging", "directory_mode"),
+    "emit_atomically": ("edgeq.staging", "emit_atomically"),
     # quantization types
     "QuantSpec": ("edgeq.types", "QuantSpec"),
     "QuantParams": ("edgeq.types", "QuantParams"),
@@ -170,5 +171,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.contracts import (MANIFEST_NAME, Artifact, BuildOptions, LatencyStats,  # noqa: F401
                               ProfileReport, Runner, RunnerFactory, Target, edgeq_version,
                               sha256_file)
-    from edgeq.staging import directory_mode  # noqa: F401
+    from edgeq.staging import directory_mode, emit_atomically  # noqa: F401
     from edgeq.types import NodePlacement, QDType, QuantParams, QuantSpec  # noqa: F401

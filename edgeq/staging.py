@@ -228,3 +228,38 @@ def finish(job, artifact, group, placement, calib_info,
                   "precision": job.options.precision, "io_dtype": job.options.io_dtype,
                   "report": BUILD_REPORT, "calibration": stable_calib}
     artifact.write_manifest()  # hashes the artifact's files (not build_report.json)
+
+
+def emit_atomically(target, qmodel, out_dir: str | os.PathLike, options) -> Any:
+    """``target.emit`` into ``out_dir`` all-or-nothing, for one target outside
+    :func:`edgeq.build`: a sibling temporary directory (the umask's mode) is filled and
+    renamed into place; on any error nothing is left, and an existing ``out_dir`` is
+    replaced only after the new one is complete. OSErrors become BuildErrors naming it."""
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+        tmp.chmod(directory_mode())  # the umask's mode, not mkdtemp's 0700
+    except OSError as exc:
+        raise BuildError(f"{out_dir}: cannot create the output directory ({exc.strerror or exc}); "
+                         "choose a writable location with -o") from exc
+    old = None
+    try:
+        artifact = target.emit(qmodel, tmp, options)
+        if out_dir.exists():
+            old = parent / f".{out_dir.name}.old-{os.getpid()}"
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out_dir.exists():
+            os.replace(old, out_dir)
+        if isinstance(exc, OSError):
+            raise BuildError(f"{out_dir}: cannot write the artifact ({exc.strerror or exc}); "
+                             "check permissions and free space") from exc
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    artifact.path = out_dir
+    return artifact

@@ -16,12 +16,10 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from edgeq.sdk import (Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
-                       Target, UsageError, directory_mode, edgeq_version)
+                       Target, UsageError, edgeq_version, emit_atomically)
 from edgeq_tflite.spec import TFLITE_INT8
 
 logger = logging.getLogger(__name__)
@@ -188,33 +186,4 @@ def build_artifact(qmodel, out_dir: str | Path, options: BuildOptions | None = N
     """Emit into ``out_dir`` all-or-nothing: a sibling temporary directory is filled and
     renamed into place; on any error nothing is left (an existing ``out_dir`` is only
     replaced after the new one is complete)."""
-    options = options or BuildOptions()
-    target = target or TFLiteTarget()
-    out_dir = Path(out_dir)
-    parent = out_dir.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
-        tmp.chmod(directory_mode())  # the umask's mode, not mkdtemp's 0700
-    except OSError as exc:
-        raise BuildError(f"{out_dir}: cannot create the output directory ({exc.strerror or exc}); "
-                         "choose a writable location with -o") from exc
-    old = None
-    try:
-        artifact = target.emit(qmodel, tmp, options)
-        if out_dir.exists():
-            old = parent / f".{out_dir.name}.old-{os.getpid()}"
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out_dir.exists():
-            os.replace(old, out_dir)
-        if isinstance(exc, OSError):
-            raise BuildError(f"{out_dir}: cannot write the artifact ({exc.strerror or exc}); "
-                             "check permissions and free space") from exc
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    artifact.path = out_dir
-    return artifact
+    return emit_atomically(target or TFLiteTarget(), qmodel, out_dir, options or BuildOptions())
