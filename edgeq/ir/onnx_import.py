@@ -38,6 +38,7 @@ from onnx import helper, numpy_helper
 
 from edgeq.errors import ModelLoadError, ShapeError, UnsupportedOpError
 from edgeq.ir import shapes as shape_utils
+from edgeq.ir.onnx_checks import check_external_data, check_structure
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.ir.passes.fold_constants import static_shape
 
@@ -108,6 +109,7 @@ def load_model_proto(model: str | os.PathLike | onnx.ModelProto) -> tuple[onnx.M
         except Exception as exc:
             raise ModelLoadError(f"{source}: not a readable ONNX model ({_first_line(exc)}); "
                                  f"the file is truncated, corrupt or not ONNX") from None
+        check_external_data(proto, source, path.parent)
         try:
             from onnx.external_data_helper import load_external_data_for_model
 
@@ -117,6 +119,7 @@ def load_model_proto(model: str | os.PathLike | onnx.ModelProto) -> tuple[onnx.M
                                  f"model ({_first_line(exc)}); keep the data file(s) in the "
                                  f"model's directory under the names the model records") from None
     _validate(proto, source)
+    check_structure(proto, source)
     _check(proto, source)
     return proto, source
 
@@ -140,10 +143,20 @@ def _check(proto: onnx.ModelProto, source: str) -> None:
     """onnx's structural checker (after external data is in memory). Some exporters
     write nodes out of order, which the checker rejects; they are sorted first."""
     _toposort_proto(proto.graph)
+    # The checker wants a shape on every graph input/output; a missing one is reported
+    # later with what to do (specialize_inputs: give --input), so it gets an empty one
+    # for the check only.
+    shapeless = [vi for vi in (*proto.graph.input, *proto.graph.output)
+                 if vi.type.HasField("tensor_type") and not vi.type.tensor_type.HasField("shape")]
+    for vi in shapeless:
+        vi.type.tensor_type.shape.SetInParent()
     try:
         onnx.checker.check_model(proto, full_check=False)
     except onnx.checker.ValidationError as exc:
         raise ModelLoadError(f"{source}: invalid ONNX model: {_first_line(exc)}") from None
+    finally:
+        for vi in shapeless:
+            vi.type.tensor_type.ClearField("shape")
 
 
 def _used_names(node: onnx.NodeProto) -> set[str]:
