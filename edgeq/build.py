@@ -298,6 +298,7 @@ def build(model: Any, *, targets: Iterable[Any] | str, calibration: Any = None,
     staging = Staging(output_dir)
     staging.prepare()  # an unwritable output fails before minutes of calibration
     try:
+        staging.claim([j.name for j in jobs])
         from edgeq.prebuilt import as_quantized, source_model
 
         t0 = time.perf_counter()

@@ -5,7 +5,9 @@ Every target is emitted into its own staging directory *next to* its final place
 (``OUT/.<name>.<random>.tmp``, same file system, so renames are atomic). Only when every
 target of the build has been emitted, reported and hashed does :meth:`Staging.commit`
 rename them into ``OUT/<name>/``; an existing ``OUT/<name>/`` is first moved aside and
-deleted only after all renames succeeded, and put back if one fails. On any failure
+deleted only after all renames succeeded, and put back if one fails. Only a previous
+edgeq artifact is ever replaced: a file or a foreign directory at ``OUT/<name>`` stops the
+build before it starts (:func:`check_replaceable`). On any failure
 :meth:`Staging.discard` removes the staging directories and an output directory the
 build created, so a failed build leaves the file system as it found it.
 """
@@ -68,6 +70,12 @@ class Staging:
             raise BuildError(f"{self.output_dir}: the output directory is not writable; choose "
                              "another with -o / output_dir or fix its permissions")
 
+    def claim(self, names: list[str]) -> None:
+        """Check, before the build starts, that ``OUT/<name>`` for each of ``names`` may
+        be replaced (:func:`check_replaceable`)."""
+        for name in names:
+            check_replaceable(self.final(name))
+
     def new(self, name: str) -> Path:
         """A fresh, empty staging directory for target ``name``."""
         if name in self._staged:
@@ -128,6 +136,23 @@ class Staging:
             except OSError:
                 break
         self._created.clear()
+
+
+def check_replaceable(final: Path) -> None:
+    """``final`` is free or a previous edgeq artifact (a directory with a manifest.json),
+    the only thing a build replaces. A file, a link or a directory of someone's own files
+    there raises BuildError, and is never touched."""
+    from edgeq.contracts import MANIFEST_NAME
+
+    if not (final.exists() or final.is_symlink()):
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise BuildError(f"{final}: exists and is not a directory (an edgeq artifact goes there); "
+                         "move it away, or choose another output directory with -o / output_dir")
+    if not (final / MANIFEST_NAME).is_file():
+        raise BuildError(f"{final}: exists and is not an edgeq artifact (no {MANIFEST_NAME}); edgeq "
+                         "replaces only its own artifacts - move the directory away, or choose "
+                         "another output directory with -o / output_dir")
 
 
 def _remove(path: Path) -> None:
@@ -237,6 +262,7 @@ def emit_atomically(target, qmodel, out_dir: str | os.PathLike, options) -> Any:
     replaced only after the new one is complete. OSErrors become BuildErrors naming it."""
     out_dir = Path(out_dir)
     parent = out_dir.parent
+    check_replaceable(out_dir)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))

@@ -238,6 +238,11 @@ def list_files(path, extensions: tuple[str, ...], kind: str) -> list:
         if p.suffix.lower() not in extensions:
             raise CalibrationError(f"{kind} data set: {p} is not one of {', '.join(extensions)}")
         return [p]
-    return sorted((f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in extensions
-                   and not any(part.startswith(".") for part in f.relative_to(p).parts)),
-                  key=lambda f: f.relative_to(p).as_posix())
+    visible = [f for f in p.rglob("*") if f.suffix.lower() in extensions
+               and not any(part.startswith(".") for part in f.relative_to(p).parts)]
+    # a link to nowhere is a sample the user meant to include: say so rather than skip it
+    broken = [f for f in visible if f.is_symlink() and not f.exists()]
+    if broken:
+        raise CalibrationError(f"{kind} data set: {broken[0]} is a symbolic link to "
+                               f"{broken[0].readlink()}, which does not exist; fix or remove the link")
+    return sorted((f for f in visible if f.is_file()), key=lambda f: f.relative_to(p).as_posix())
