@@ -47,10 +47,16 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class Artifact:
-    """A built, deployable directory and its manifest."""
+    """A built, deployable directory and its manifest.
+
+    ``manifest`` describes *what* was built and is hashed into manifest.json, so it must
+    hold only what the inputs determine; ``timings`` (seconds of the target's own steps,
+    e.g. ``{"compile_s": 0.4}``) say how long the build took and go to the unhashed
+    build_report.json, so two builds of the same inputs give the same manifest bytes."""
 
     path: Path
     manifest: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def target(self) -> str:

@@ -14,6 +14,7 @@ build created, so a failed build leaves the file system as it found it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -94,7 +95,15 @@ class Staging:
         return self.output_dir / name
 
     def commit(self) -> dict[str, Path]:
-        """Move every staged directory into place (all or none); returns name -> path."""
+        """Move every staged directory into place (all or none); returns name -> path.
+
+        Commits into one output directory are serialised by an exclusive lock on it
+        (:func:`_locked`), so two builds finishing at once each move a complete set of
+        artifacts in turn: the last one wins whole, never a mix of the two."""
+        with _locked(self.output_dir):
+            return self._commit()
+
+    def _commit(self) -> dict[str, Path]:
         moved: list[tuple[Path, Path | None]] = []  # (final, previous build moved aside)
         try:
             for name, tmp in self._staged.items():
@@ -136,6 +145,23 @@ class Staging:
             except OSError:
                 break
         self._created.clear()
+
+
+@contextlib.contextmanager
+def _locked(directory: Path):
+    """An exclusive ``flock`` on ``directory`` itself (no lock file is left), held while
+    the block runs; a no-op where ``fcntl`` does not exist."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def check_replaceable(final: Path) -> None:
@@ -235,7 +261,8 @@ def finish(job, artifact, group, placement, calib_info,
         "source": source, "calibration": calib_info if group is not None else None,
         "quantization": _quant_summary(group, [t for t in (group.targets if group else [])
                                                if t != job.name]),
-        "placement": placement, "sizes": sizes, "timings_s": dict(job.timings),
+        "placement": placement, "sizes": sizes,
+        "timings_s": {**dict(job.timings), **{f"{job.name}.{k}": v for k, v in artifact.timings.items()}},
         "tool_versions": artifact.manifest.get("tool_versions", {}),
     }
     (artifact.path / BUILD_REPORT).write_text(json.dumps(jsonable(report), indent=2) + "\n")
@@ -273,10 +300,11 @@ def emit_atomically(target, qmodel, out_dir: str | os.PathLike, options) -> Any:
     old = None
     try:
         artifact = target.emit(qmodel, tmp, options)
-        if out_dir.exists():
-            old = parent / f".{out_dir.name}.old-{os.getpid()}"
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
+        with _locked(parent):  # one swap at a time (see Staging.commit)
+            if out_dir.exists():
+                old = parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and not out_dir.exists():

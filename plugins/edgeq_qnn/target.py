@@ -168,12 +168,12 @@ class QnnTarget(Target):
             if node.op_type in WEIGHT_INPUTS:
                 params.update(i for i in node.inputs[1:] if i)
         (out_dir / ENCODINGS_FILE).write_text(json.dumps(aimet_encodings(exp.encodings, params), separators=(",", ":")))
-        ctx_info = None
+        ctx_info, timings = None, {}
         if htp["context_binary"]:
             ctx = compile_context(qdq_path, out_dir, htp_arch=htp["htp_arch"], soc_model=htp["soc_model"])
             ctx_info = {"model_file": ctx.model.name, "binary_file": ctx.binary.name,
-                        "graph_name": ctx.graph_name, "compile_seconds": round(ctx.seconds, 3),
-                        "binary_bytes": ctx.binary.stat().st_size}
+                        "graph_name": ctx.graph_name, "binary_bytes": ctx.binary.stat().st_size}
+            timings["context_compile_s"] = round(ctx.seconds, 3)
         extra = options.extra or {}
         manifest = {
             "target": self.name,
@@ -192,7 +192,7 @@ class QnnTarget(Target):
                     "output_encodings": {o["name"]: exp.encodings.get(_dq_source(graph, o["name"]))
                                          for o in exp.outputs}},
         }
-        artifact = Artifact(out_dir, manifest)
+        artifact = Artifact(out_dir, manifest, timings)
         artifact.write_manifest()
         return artifact
 

@@ -314,20 +314,24 @@ def _set_metadata(model, info: dict, precision: str) -> None:
 
 def save(exp: Export, path: Path, *, compact: bool = True) -> dict | None:
     """``MLModel.save`` of the unloaded model into ``path`` (a ``.mlpackage`` directory),
-    then, with ``compact``, the program's spec rewritten by emit/compact.py."""
+    then, with ``compact``, the program's spec rewritten by emit/compact.py, and what
+    varies between runs fixed (emit/reproducible.py)."""
     try:
         exp.model.save(str(path))
-        if not compact:
-            return None
-        from edgeq_coreml.emit.compact import compact_spec
-
-        spec_file = path / "Data" / "com.apple.CoreML" / "model.mlmodel"
         import coremltools as ct
 
+        from edgeq_coreml.emit.reproducible import fix_manifest, spec_bytes
+
+        spec_file = path / "Data" / "com.apple.CoreML" / "model.mlmodel"
         spec = ct.proto.Model_pb2.Model()
         spec.ParseFromString(spec_file.read_bytes())
-        stats = compact_spec(spec)
-        spec_file.write_bytes(spec.SerializeToString())
+        stats = None
+        if compact:
+            from edgeq_coreml.emit.compact import compact_spec
+
+            stats = compact_spec(spec)
+        spec_file.write_bytes(spec_bytes(spec))
+        fix_manifest(path)
         return stats
     except (OSError, ValueError, RuntimeError) as exc:
         raise BuildError(f"{path}: cannot save the .mlpackage ({exc}); check the output "

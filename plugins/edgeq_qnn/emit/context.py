@@ -38,7 +38,12 @@ def compile_context(qdq_path: Path, out_dir: Path, *, htp_arch: int, soc_model: 
     ctx_model = Path(out_dir) / CONTEXT_MODEL
     t0 = time.perf_counter()
     try:
-        session = htp_session(qdq_path, htp_arch=htp_arch, soc_model=soc_model, context_file=ctx_model)
+        # from bytes, not the path: onnxruntime names the EPContext partition (a name the
+        # .bin embeds) after a hash of the model path when there is one, and the path is
+        # the build's random staging directory; without it the name hashes the graph only,
+        # so the same model gives the same context bytes
+        session = htp_session(qdq_path.read_bytes(), htp_arch=htp_arch, soc_model=soc_model,
+                              context_file=ctx_model)
     except Exception as exc:
         raise BuildError(f"{qdq_path}: onnxruntime-qnn could not compile an HTP v{htp_arch} context "
                          f"binary: {exc}") from exc
