@@ -224,3 +224,47 @@ def pristine_artifact(target: str) -> Path:
     qm = edgeq.quantize(edgeq.load(model_path), calibration_feeds(), spec=rt.spec)
     art = emit_atomically(rt.target, qm, root / target, rt.build_options())
     return art.path
+
+
+# -- JSON documents ------------------------------------------------------------------------
+_ODD_VALUES = [None, True, -1, 0, 2 ** 63, 1e308, float("nan"), float("inf"), "", "x" * 64,
+               "../../etc/passwd", [], {}, [None], {"": None}]
+
+
+@st.composite
+def mutated_json(draw, document, max_edits: int = 3):
+    """``document`` (parsed JSON) with 1..``max_edits`` edits at random paths: a value
+    replaced by an odd one of another type, a key deleted or added, a list emptied or
+    an element duplicated."""
+    import copy
+
+    doc = copy.deepcopy(document)
+    for _ in range(draw(st.integers(1, max_edits))):
+        # walk down a random path to a container
+        parent, key = None, None
+        node = doc
+        for _depth in range(draw(st.integers(0, 6))):
+            if isinstance(node, dict) and node:
+                k = draw(st.sampled_from(sorted(node, key=str)))
+            elif isinstance(node, list) and node:
+                k = draw(st.integers(0, len(node) - 1))
+            else:
+                break
+            parent, key, node = node, k, node[k]
+        kind = draw(st.sampled_from(["replace", "delete", "add", "empty", "duplicate"]))
+        if parent is None:
+            if kind == "replace":
+                doc = draw(st.sampled_from(_ODD_VALUES))
+            continue
+        if kind == "replace":
+            parent[key] = draw(st.sampled_from(_ODD_VALUES))
+        elif kind == "delete":
+            del parent[key]
+        elif kind == "add" and isinstance(parent, dict):
+            parent[draw(st.sampled_from(["extra", "files", "inputs", "quant", "model_file"]))] = \
+                draw(st.sampled_from(_ODD_VALUES))
+        elif kind == "empty" and isinstance(node, (list, dict)):
+            node.clear()
+        elif kind == "duplicate" and isinstance(parent, list):
+            parent.append(copy.deepcopy(node))
+    return doc
