@@ -39,9 +39,14 @@ class HostRunner(Runner):
     def _program(self, artifact: Artifact):
         from edgeq_coreml.verify import load_program
 
+        from edgeq_coreml.target import CoreMLTarget
+
         path = model_path(artifact)
         key = str(path)
         if key not in self._cache:
+            # coremltools' native package and blob readers see only a package read back
+            # and checked in Python first (verify/package.py)
+            CoreMLTarget().read_artifact(artifact)
             self._cache[key] = load_program(path)
         return self._cache[key]
 

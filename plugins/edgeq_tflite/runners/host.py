@@ -151,9 +151,14 @@ class HostRunner(Runner):
 
     @staticmethod
     def _model_path(artifact: Artifact) -> Path:
+        """The artifact's .tflite, read back and verified (``TFLiteTarget.read_artifact``)
+        before LiteRT, whose C++ loader must never see a corrupt file."""
+        from edgeq_tflite.target import TFLiteTarget
+
         path = artifact.file(artifact.manifest.get("model_file", "model.tflite"))
         if not path.is_file():
             raise UsageError(f"{path}: missing; rebuild the artifact with 'edgeq build'")
+        TFLiteTarget().read_artifact(artifact)
         return path
 
     # -- I/O conversion ------------------------------------------------------------
