@@ -115,12 +115,17 @@ class CoreMLTarget(Target):
                                 "artifact's listed files; rebuild the artifact")
         model = read_package(artifact.file(name))
         for kind in ("inputs", "outputs"):
-            features = [f["name"] for f in model[kind]]
+            features = {f["name"]: f for f in model[kind]}
             for spec in summary[kind]:
                 key = spec.get("coreml_name", spec["name"])
-                if key not in features:
-                    raise ArtifactError(f"{manifest}: {kind[:-1]} '{key}' is not one of the model's "
-                                        f"{kind} {features} ({name}); rebuild the artifact")
+                f = features.get(key)
+                if spec["dtype"] not in ("float32", "int32", "image"):
+                    raise ArtifactError(f"{manifest}: {kind[:-1]} '{key}' has dtype {spec['dtype'][:20]!r}, "
+                                        "not float32, int32 or image; rebuild the artifact")
+                if f is None or (f["type"] == "multiArrayType" and f["shape"] and f["shape"] != spec["shape"]):
+                    found = f"shape {f['shape']}" if f else f"not one of {sorted(features)}"
+                    raise ArtifactError(f"{manifest}: {kind[:-1]} '{key}' (shape {spec['shape']}) does not "
+                                        f"match the model's ({found}, {name}); rebuild the artifact")
         summary.update(ops=model.pop("ops"), metadata=model.pop("metadata"), model={"file": name, **model})
         summary["checked"].append("mlpackage")
         return summary

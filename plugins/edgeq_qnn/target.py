@@ -116,7 +116,8 @@ class QnnTarget(Target):
         onnx's checker and onnxruntime see them (emit/readback.py): ``ops`` of the QDQ
         model, ``metadata`` (HTP architecture, SoC, encoding counts) and ``model`` (the QDQ
         and EPContext models' inputs/outputs). The manifest's I/O must be the models'."""
-        from edgeq_qnn.emit.readback import io_names, op_counts, read_context_model, read_encodings, read_onnx
+        from edgeq_qnn.emit.readback import (io_names, io_shapes, op_counts, read_context_model,
+                                             read_encodings, read_onnx)
 
         summary = super().read_artifact(artifact)
         manifest = artifact.path / MANIFEST_NAME
@@ -139,6 +140,14 @@ class QnnTarget(Target):
         if (model["inputs"], model["outputs"]) != expected:
             raise ArtifactError(f"{manifest}: inputs/outputs {expected} are not those of "
                                 f"{qnn['qdq_model']} {(model['inputs'], model['outputs'])}; rebuild the artifact")
+        shapes = io_shapes(qdq)
+        for spec in summary["inputs"] + summary["outputs"]:
+            if spec["dtype"] != "float32":  # the boundary (De)QuantizeLinear run on HTP
+                raise ArtifactError(f"{manifest}: '{spec['name']}' has dtype {spec['dtype'][:20]!r}; the "
+                                    "QNN target's I/O is float32, rebuild the artifact")
+            if shapes[spec["name"]] != spec["shape"]:
+                raise ArtifactError(f"{manifest}: '{spec['name']}' has shape {spec['shape']}, "
+                                    f"{qnn['qdq_model']} declares {shapes[spec['name']]}; rebuild the artifact")
         encodings = read_encodings(listed(qnn.get("encodings")))
         ctx = qnn.get("context")
         if ctx is not None:

@@ -118,12 +118,14 @@ class TFLiteTarget(Target):
         path = artifact.file(name)
         model = read_model(path)
         for kind in ("inputs", "outputs"):
-            names = [t["name"] for t in model[kind]]
+            tensors = {t["name"]: t for t in model[kind]}
             for spec in summary[kind]:
-                if spec["name"] not in names:
-                    raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: {kind[:-1]} '{spec['name']}' is "
-                                        f"not one of the model's {kind} {names} ({path.name}); rebuild "
-                                        "the artifact")
+                t = tensors.get(spec["name"])
+                if t is None or t["shape"] != spec["shape"] or t["dtype"] != spec["dtype"]:
+                    found = f"{t['shape']} {t['dtype']}" if t else f"not one of {sorted(tensors)}"
+                    raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: {kind[:-1]} '{spec['name']}' "
+                                        f"({spec['shape']} {spec['dtype']}) does not match {path.name} "
+                                        f"({found}); rebuild the artifact")
                 _check_layout(spec, artifact.path / MANIFEST_NAME)
         summary.update(ops=model.pop("ops"), metadata=model.pop("metadata"),
                        model={"file": name, **model})

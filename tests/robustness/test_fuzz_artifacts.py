@@ -1,6 +1,7 @@
 """Property: each target's reader of its own artifacts (``Target.read_artifact``) on a
 mutated artifact either reads it or raises an ``EdgeqError`` naming the artifact,
-within a time bound - and so does each host runner, which reads before it loads.
+within a time bound - and each host runner, which reads before it hands the files to
+LiteRT, coremltools or onnxruntime-qnn, either runs the artifact or raises one.
 
 One small real artifact per target (the CNN of _fuzz_helpers, quantized under the
 target's spec and emitted by the target) is copied, then one of its files is mutated:
@@ -25,7 +26,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edgeq.sdk import MANIFEST_NAME, Artifact
-from _fuzz_helpers import fuzz_settings, mutated_bytes, mutated_json, outcome_of, pristine_artifact, workdir
+import numpy as np
+
+from _fuzz_helpers import (INPUT, SHAPE, fuzz_settings, mutated_bytes, mutated_json, outcome_of,
+                           pristine_artifact, workdir)
 
 #: target name -> the module its SDK needs (the test skips without it)
 TARGETS = {"tflite": "ai_edge_litert", "ane": "coremltools", "qnn": "onnxruntime_qnn"}
@@ -128,5 +132,26 @@ def test_reader_on_mutated_json(target):
     @fuzz_settings(max_examples=60)
     def prop(case):
         _read(target, _apply(target, case))
+
+    prop()
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_host_runner_on_mutated_model_files(target):
+    """The runner's path: read (and check) the artifact, then load it into the runtime
+    and run it once. Mutations of the model files only (manifest.json is the reader's
+    test): an accepted mutation - new weight bytes, a rehashed QNN context binary, whose
+    format edgeq cannot check - reaches the runtime, which must fail cleanly too."""
+    from edgeq.targets import get_runner, get_target
+
+    _artifact(target)
+    runner = get_runner("host", get_target(target))
+    feeds = {INPUT: np.zeros(SHAPE, np.float32)}
+
+    @given(byte_mutations(target).filter(lambda case: case[0] != MANIFEST_NAME))
+    @fuzz_settings(max_examples=40)
+    def prop(case):
+        root = _apply(target, case)
+        outcome_of(f"runner:{target}", lambda: runner.run(Artifact.load(root), feeds), [root.name])
 
     prop()

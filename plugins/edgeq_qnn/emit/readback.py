@@ -91,6 +91,13 @@ def io_names(model) -> tuple[list[str], list[str]]:
     return [vi.name for vi in model.graph.input if vi.name not in inits], [vi.name for vi in model.graph.output]
 
 
+def io_shapes(model) -> dict[str, list]:
+    """name -> declared dims (ints; a symbolic dim as its name) of the graph's inputs and outputs."""
+    return {vi.name: [d.dim_value if d.HasField("dim_value") else d.dim_param
+                      for d in vi.type.tensor_type.shape.dim]
+            for vi in list(model.graph.input) + list(model.graph.output)}
+
+
 def read_context_model(path: Path, binary_file: str) -> dict:
     """Check the EPContext model and that it references ``binary_file``; return what it says."""
     model = read_onnx(path)

@@ -146,7 +146,9 @@ class HostRunner(Runner):
                 interp = litert.Interpreter(**src, **kw)
                 interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise DeviceError(f"{litert.__name__.split('.')[0]} could not load the model: {exc}") from exc
+            where = "the model" if isinstance(model, (bytes, bytearray)) else str(model)
+            raise DeviceError(f"{where}: {litert.__name__.split('.')[0]} could not load the model: "
+                              f"{str(exc).strip()}") from exc
         return interp
 
     @staticmethod
