@@ -112,8 +112,8 @@ class TFLiteTarget(Target):
 
         summary = super().read_artifact(artifact)
         name = artifact.manifest.get("model_file", MODEL_FILE)
-        if name not in summary["files"]:
-            raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: model_file '{name}' is not one of the "
+        if not isinstance(name, str) or name not in summary["files"]:
+            raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: model_file {str(name)[:60]!r} is not one of the "
                                 "artifact's listed files; rebuild the artifact")
         path = artifact.file(name)
         model = read_model(path)

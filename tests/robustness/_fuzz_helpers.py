@@ -254,15 +254,15 @@ def mutated_json(draw, document, max_edits: int = 3):
         kind = draw(st.sampled_from(["replace", "delete", "add", "empty", "duplicate"]))
         if parent is None:
             if kind == "replace":
-                doc = draw(st.sampled_from(_ODD_VALUES))
+                doc = copy.deepcopy(draw(st.sampled_from(_ODD_VALUES)))
             continue
         if kind == "replace":
-            parent[key] = draw(st.sampled_from(_ODD_VALUES))
+            parent[key] = copy.deepcopy(draw(st.sampled_from(_ODD_VALUES)))
         elif kind == "delete":
             del parent[key]
         elif kind == "add" and isinstance(parent, dict):
             parent[draw(st.sampled_from(["extra", "files", "inputs", "quant", "model_file"]))] = \
-                draw(st.sampled_from(_ODD_VALUES))
+                copy.deepcopy(draw(st.sampled_from(_ODD_VALUES)))
         elif kind == "empty" and isinstance(node, (list, dict)):
             node.clear()
         elif kind == "duplicate" and isinstance(parent, list):

@@ -145,13 +145,13 @@ def test_host_runner_on_mutated_model_files(target):
     from edgeq.targets import get_runner, get_target
 
     _artifact(target)
-    runner = get_runner("host", get_target(target))
     feeds = {INPUT: np.zeros(SHAPE, np.float32)}
 
     @given(byte_mutations(target).filter(lambda case: case[0] != MANIFEST_NAME))
     @fuzz_settings(max_examples=40)
     def prop(case):
         root = _apply(target, case)
+        runner = get_runner("host", get_target(target))  # no state carried between examples
         outcome_of(f"runner:{target}", lambda: runner.run(Artifact.load(root), feeds), [root.name])
 
     prop()

@@ -95,7 +95,7 @@ def _mutate(draw, proto: onnx.ModelProto) -> str:
         init.raw_data = init.raw_data[:draw(st.integers(0, len(init.raw_data) - 1))]
     elif kind == "attr_type" and len(node.attribute):
         attr = node.attribute[draw(st.integers(0, len(node.attribute) - 1))]
-        attr.type = draw(st.sampled_from(list(range(0, 16)) + [99]))
+        attr.type = draw(st.sampled_from(sorted(onnx.AttributeProto.AttributeType.values())))
     elif kind == "attr_value" and len(node.attribute):
         attr = node.attribute[draw(st.integers(0, len(node.attribute) - 1))]
         new = draw(st.sampled_from(["float", "string", "ints", "huge_int", "empty_ints", "tensor"]))

@@ -42,7 +42,11 @@ class HostRunner(Runner):
         from edgeq_coreml.target import CoreMLTarget
 
         path = model_path(artifact)
-        key = str(path)
+        # keyed by the files' hashes too: an artifact rebuilt (or altered) in place is
+        # read and checked again, never served from a program loaded from other bytes
+        files = artifact.manifest.get("files")
+        key = str(path) + repr(sorted((str(k), str(v)) for k, v in files.items())
+                               if isinstance(files, dict) else files)
         if key not in self._cache:
             # coremltools' native package and blob readers see only a package read back
             # and checked in Python first (verify/package.py)
