@@ -43,8 +43,25 @@ FUZZ_SETTINGS = dict(derandomize=True, database=None, deadline=timedelta(seconds
                      phases=[Phase.explicit, Phase.generate, Phase.shrink])
 
 
-def fuzz_settings(max_examples: int):
-    return settings(max_examples=max_examples, **FUZZ_SETTINGS)
+def fuzz_settings(max_examples: int, **overrides):
+    return settings(max_examples=max_examples, **{**FUZZ_SETTINGS, **overrides})
+
+
+#: for the tests that prove a property can fail: stop at the first failure, unshrunk
+FIND_ONE_FAILURE = dict(phases=[Phase.generate], report_multiple_bugs=False)
+
+
+@contextlib.contextmanager
+def tally_untouched():
+    """Run a deliberately failing property without its inputs entering the tally."""
+    from _tally import TALLY
+
+    saved = TALLY.copy()
+    try:
+        yield
+    finally:
+        TALLY.clear()
+        TALLY.update(saved)
 
 
 class Hang(Exception):

@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from edgeq.sdk import MANIFEST_NAME, Artifact
 import numpy as np
 
-from _fuzz_helpers import (INPUT, SHAPE, fuzz_settings, mutated_bytes, mutated_json, outcome_of,
-                           pristine_artifact, workdir)
+from _fuzz_helpers import (FIND_ONE_FAILURE, INPUT, SHAPE, fuzz_settings, mutated_bytes, mutated_json,
+                           outcome_of, pristine_artifact, tally_untouched, workdir)
 
 #: target name -> the module its SDK needs (the test skips without it)
 TARGETS = {"tflite": "ai_edge_litert", "ane": "coremltools", "qnn": "onnxruntime_qnn"}
@@ -112,28 +112,37 @@ def test_reader_reads_its_pristine_artifact(target):
     assert len(summary["checked"]) > 2, summary["checked"]
 
 
-@pytest.mark.parametrize("target", sorted(TARGETS))
-def test_reader_on_mutated_bytes(target):
-    _artifact(target)
-
-    @given(byte_mutations(target))
-    @fuzz_settings(max_examples=100)
+def reader_property(target: str, strategy, max_examples: int, **overrides):
+    @given(strategy)
+    @fuzz_settings(max_examples, **overrides)
     def prop(case):
         _read(target, _apply(target, case))
 
-    prop()
+    return prop
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_reader_on_mutated_bytes(target):
+    _artifact(target)
+    reader_property(target, byte_mutations(target), 100)()
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_reader_on_mutated_json(target):
     _artifact(target)
+    reader_property(target, json_mutations(target), 60)()
 
-    @given(json_mutations(target))
-    @fuzz_settings(max_examples=60)
-    def prop(case):
-        _read(target, _apply(target, case))
 
-    prop()
+def test_the_property_fails_for_an_unguarded_reader(monkeypatch):
+    """The property can fail: with the TFLite flatbuffer verifier switched off, the
+    generated accessors meet the corrupt offsets and raise struct.error / IndexError,
+    which the property reports."""
+    _artifact("tflite")
+    import edgeq_tflite.read.model as tflite_model
+
+    monkeypatch.setattr(tflite_model, "verify_model", lambda data: None)
+    with tally_untouched(), pytest.raises(AssertionError, match="escaped instead of an EdgeqError"):
+        reader_property("tflite", byte_mutations("tflite"), 100, **FIND_ONE_FAILURE)()
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))

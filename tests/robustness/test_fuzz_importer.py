@@ -22,7 +22,10 @@ from hypothesis import strategies as st
 from onnx import numpy_helper
 
 import edgeq
-from _fuzz_helpers import cnn_model, fuzz_settings, mutated_bytes, outcome_of, shapes_model, workdir
+import pytest
+
+from _fuzz_helpers import (FIND_ONE_FAILURE, cnn_model, fuzz_settings, mutated_bytes, outcome_of,
+                           shapes_model, tally_untouched, workdir)
 
 MODELS = {"cnn": cnn_model(), "shapes": shapes_model()}
 SERIALIZED = {k: m.SerializeToString() for k, m in MODELS.items()}
@@ -177,3 +180,28 @@ def mutated_models(draw) -> tuple[list[str], bytes]:
 def test_importer_on_structural_mutations(case):
     kinds, data = case
     _load(data)
+
+
+def test_the_property_fails_for_an_unguarded_importer(monkeypatch):
+    """The property can fail: with the importer's checker step as it was before the
+    fuzzing (onnx's checker quoting a name that is not UTF-8 raises UnicodeDecodeError,
+    which nothing converted), the byte-level property reports the escape."""
+    import edgeq.ir.onnx_import as onnx_import
+    from edgeq.errors import ModelLoadError
+
+    def check_without_utf8_guard(proto, source):
+        onnx_import._toposort_proto(proto.graph)
+        try:
+            onnx.checker.check_model(proto, full_check=False)
+        except onnx.checker.ValidationError as exc:
+            raise ModelLoadError(f"{source}: invalid ONNX model: {exc}") from None
+
+    monkeypatch.setattr(onnx_import, "_check", check_without_utf8_guard)
+
+    @given(st.sampled_from(sorted(SERIALIZED)).flatmap(lambda k: mutated_bytes(SERIALIZED[k])))
+    @fuzz_settings(120, **FIND_ONE_FAILURE)
+    def unguarded(data):
+        _load(data)
+
+    with tally_untouched(), pytest.raises(AssertionError, match="UnicodeDecodeError escaped"):
+        unguarded()
