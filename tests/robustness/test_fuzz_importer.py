@@ -46,7 +46,7 @@ def _load(data: bytes) -> None:
 
 
 @given(st.sampled_from(sorted(SERIALIZED)).flatmap(lambda k: mutated_bytes(SERIALIZED[k])))
-@fuzz_settings(max_examples=120)
+@fuzz_settings(max_examples=300)
 def test_importer_on_mutated_bytes(data):
     _load(data)
 
@@ -176,7 +176,7 @@ def mutated_models(draw) -> tuple[list[str], bytes]:
 
 
 @given(mutated_models())
-@fuzz_settings(max_examples=150)
+@fuzz_settings(max_examples=300)
 def test_importer_on_structural_mutations(case):
     kinds, data = case
     _load(data)
