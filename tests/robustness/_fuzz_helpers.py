@@ -93,9 +93,9 @@ def outcome_of(category: str, fn: Callable[[], object], names: Iterable[str]) ->
     """Run ``fn`` on one fuzzed input and record how it ended.
 
     ``clear_error``: an ``EdgeqError`` whose message names one of ``names`` (the file
-    or directory fed); ``accepted``: ``fn`` returned. Anything else - another exception,
-    an ``EdgeqError`` that names none of ``names``, a hang - is recorded (as
-    ``traceback`` or ``hang``) and fails the example with the details.
+    or directory fed); ``accepted``: ``fn`` returned. Anything else - another exception
+    (``traceback``), an ``EdgeqError`` that names none of ``names`` (``unclear``), a
+    hang - is recorded and fails the example with the details.
     """
     names = [str(n) for n in names]
     try:
@@ -107,9 +107,8 @@ def outcome_of(category: str, fn: Callable[[], object], names: Iterable[str]) ->
     except EdgeqError as exc:
         message = str(exc)
         if not any(n in message for n in names):
-            # an error that does not say which file is not a clear one: counted with the
-            # tracebacks, since it fails the property
-            record(category, "traceback")
+            # an error that does not say which file is not a clear one
+            record(category, "unclear")
             raise AssertionError(f"{category}: {type(exc).__name__} does not name any of "
                                  f"{names}: {message!r}") from exc
         record(category, "clear_error")
