@@ -54,14 +54,14 @@ FIND_ONE_FAILURE = dict(phases=[Phase.generate], report_multiple_bugs=False)
 @contextlib.contextmanager
 def tally_untouched():
     """Run a deliberately failing property without its inputs entering the tally."""
-    from _tally import TALLY
+    from _tally import COUNTS
 
-    saved = TALLY.copy()
+    saved = COUNTS.copy()
     try:
         yield
     finally:
-        TALLY.clear()
-        TALLY.update(saved)
+        COUNTS.clear()
+        COUNTS.update(saved)
 
 
 class Hang(Exception):
