@@ -89,7 +89,8 @@ def time_bound(seconds: float = EXAMPLE_LIMIT_S):
         signal.signal(signal.SIGALRM, previous)
 
 
-def outcome_of(category: str, fn: Callable[[], object], names: Iterable[str]) -> str:
+def outcome_of(category: str, fn: Callable[[], object], names: Iterable[str], *,
+               limit_s: float = EXAMPLE_LIMIT_S) -> str:
     """Run ``fn`` on one fuzzed input and record how it ended.
 
     ``clear_error``: an ``EdgeqError`` whose message names one of ``names`` (the file
@@ -99,7 +100,7 @@ def outcome_of(category: str, fn: Callable[[], object], names: Iterable[str]) ->
     """
     names = [str(n) for n in names]
     try:
-        with time_bound():
+        with time_bound(limit_s):
             fn()
     except Hang as exc:
         record(category, "hang")

@@ -205,3 +205,18 @@ def test_the_property_fails_for_an_unguarded_importer(monkeypatch):
 
     with tally_untouched(), pytest.raises(AssertionError, match="UnicodeDecodeError escaped"):
         unguarded()
+
+
+def test_a_hang_fails_the_example():
+    """The time bound holds: an input that makes the code under test loop past the
+    bound fails the example as a hang instead of stalling the suite."""
+    import time
+
+    def loops():
+        while True:
+            time.sleep(0.01)
+
+    started = time.monotonic()
+    with tally_untouched(), pytest.raises(AssertionError, match="hung"):
+        outcome_of("importer", loops, ["x"], limit_s=0.2)
+    assert time.monotonic() - started < 5
