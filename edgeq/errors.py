@@ -77,6 +77,13 @@ class BuildError(EdgeqError):
     """A target emit step that failed; nothing is left half-written."""
 
 
+class ArtifactError(BuildError):
+    """An artifact directory that cannot be trusted: a missing or unreadable manifest,
+    files missing or modified since the build, or content its target's reader
+    (``Target.read_artifact``) finds corrupt. The message names the file and says to
+    rebuild."""
+
+
 class DeviceError(EdgeqError):
     """A device transport problem: no/several devices, offline, timeout, full disk…"""
 

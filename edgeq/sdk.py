@@ -18,7 +18,7 @@ Groups (the table in docs/plugins.md follows the same order):
 * quantization types: ``QuantSpec``, ``QuantParams``, ``QDType``, ``NodePlacement``,
   ``SAME_SCALE_OPS``, ``FIXED_OUTPUT``, ``allows_fallback``;
 * errors: ``EdgeqError``, ``UsageError``, ``ConfigError``, ``BuildError``,
-  ``UnsupportedOpError``, ``DeviceError``, ``TargetUnavailableError``,
+  ``ArtifactError``, ``UnsupportedOpError``, ``DeviceError``, ``TargetUnavailableError``,
   ``require_module``;
 * graph and passes: ``Graph``, ``Node``, ``Tensor``, ``convert_layout``,
   ``count_transposes``, ``lower_quantized``, ``executable``, ``transpose_geometry``, ``nearest_plan``, ``resize_bilinear_flags``;
@@ -70,6 +70,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "UsageError": ("edgeq.errors", "UsageError"),
     "ConfigError": ("edgeq.errors", "ConfigError"),
     "BuildError": ("edgeq.errors", "BuildError"),
+    "ArtifactError": ("edgeq.errors", "ArtifactError"),
     "UnsupportedOpError": ("edgeq.errors", "UnsupportedOpError"),
     "DeviceError": ("edgeq.errors", "DeviceError"),
     "TargetUnavailableError": ("edgeq.errors", "TargetUnavailableError"),
@@ -144,7 +145,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.devices.base import (CommandResult, DeviceFacts, Session, Transport,  # noqa: F401
                                     quote_command, tail)
     from edgeq.devices.host import HostTransport  # noqa: F401
-    from edgeq.errors import (BuildError, ConfigError, DeviceError, EdgeqError,  # noqa: F401
+    from edgeq.errors import (ArtifactError, BuildError, ConfigError, DeviceError, EdgeqError,  # noqa: F401
                               TargetUnavailableError, UnsupportedOpError, UsageError,
                               require_module)
     from edgeq.interp.float_interp import run_graph  # noqa: F401

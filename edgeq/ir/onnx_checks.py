@@ -31,14 +31,20 @@ def check_structure(proto: onnx.ModelProto, source: str) -> None:
             raise ModelLoadError(f"{source}: graph output '{out.name}' is listed twice; each output "
                                  "must be named once - fix the export's output names")
         seen.add(out.name)
-    unknown = [n for n in graph.node if n.domain in _STANDARD_DOMAINS
+    # fields that are not valid UTF-8 come back as bytes: the checker reports those
+    unknown = [n for n in graph.node if isinstance(n.op_type, str) and isinstance(n.domain, str)
+               and n.domain in _STANDARD_DOMAINS
                and not onnx.defs.has(n.op_type, n.domain if n.domain != "ai.onnx" else "")]
     if unknown:
-        names = "; ".join(f"node '{n.name or n.output[0]}' has op type '{n.op_type}'" for n in unknown[:5])
+        names = "; ".join(f"node '{_label(n)}' has op type '{n.op_type}'" for n in unknown[:5])
         raise UnsupportedOpError(
             f"{source}: {names}, which no ONNX opset defines (a typo, or a custom op missing its "
             f"domain); export the model with standard ONNX ops", op_type=unknown[0].op_type,
             nodes=[n.name for n in unknown])
+
+
+def _label(node: onnx.NodeProto) -> str:
+    return node.name or (node.output[0] if node.output else f"({node.op_type} without a name)")
 
 
 def check_external_data(proto: onnx.ModelProto, source: str, folder: Path) -> None:

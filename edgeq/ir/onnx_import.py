@@ -137,6 +137,47 @@ def _validate(proto: onnx.ModelProto, source: str) -> None:
                              f"found); the file is truncated, corrupt or not ONNX")
     if not graph.output:
         raise ModelLoadError(f"{source}: the ONNX graph declares no outputs; nothing to import")
+    for kind, infos in (("input", graph.input), ("output", graph.output), ("value_info", graph.value_info)):
+        for vi in infos:
+            elem = vi.type.tensor_type.elem_type if vi.type.HasField("tensor_type") else 0
+            if elem and elem not in _KNOWN_DATA_TYPES:
+                raise ModelLoadError(f"{source}: graph {kind} '{vi.name}' declares element type {elem}, "
+                                     f"which is not an ONNX data type; the file is corrupt, re-export "
+                                     f"the model")
+            if kind == "input" and vi.type.HasField("tensor_type") and not elem:
+                raise ModelLoadError(f"{source}: graph input '{vi.name}' declares no element type; "
+                                     f"re-export the model with typed inputs")
+    for init in graph.initializer:
+        _check_initializer(init, source)
+
+
+#: ONNX TensorProto.DataType values onnx can convert to numpy (0 = UNDEFINED excluded)
+_KNOWN_DATA_TYPES = frozenset(t for t in onnx.TensorProto.DataType.values() if t)
+#: data types stored packed several to a byte (INT4/UINT4/FLOAT4E2M1, 2-bit types) or
+#: as variable-length strings: their raw_data size is not element count * item size
+_PACKED_OR_STRING = frozenset(getattr(onnx.TensorProto, n) for n in (
+    "STRING", "INT4", "UINT4", "FLOAT4E2M1", "INT2", "UINT2") if hasattr(onnx.TensorProto, n))
+
+
+def _check_initializer(init: onnx.TensorProto, source: str) -> None:
+    """An initializer's data type, dims and stored data agree, before any native code
+    (onnx's shape inference, onnxruntime) or numpy reads it."""
+    what = f"{source}: initializer '{init.name}'"
+    if init.data_type not in _KNOWN_DATA_TYPES:
+        raise ModelLoadError(f"{what} has data type {init.data_type}, which is not an ONNX data "
+                             f"type; the file is corrupt, re-export the model")
+    if any(d < 0 for d in init.dims):
+        raise ModelLoadError(f"{what} declares negative dims {list(init.dims)}; the file is "
+                             f"corrupt, re-export the model")
+    if init.data_location == onnx.TensorProto.EXTERNAL or init.data_type in _PACKED_OR_STRING:
+        return
+    count = int(np.prod([int(d) for d in init.dims], dtype=object)) if len(init.dims) else 1
+    if init.HasField("raw_data"):
+        itemsize = helper.tensor_dtype_to_np_dtype(init.data_type).itemsize
+        if len(init.raw_data) != count * itemsize:
+            raise ModelLoadError(f"{what} declares shape {list(init.dims)} ({count} values, "
+                                 f"{count * itemsize} bytes) but stores {len(init.raw_data)} bytes; "
+                                 f"the file is truncated or corrupt, re-export the model")
 
 
 def _check(proto: onnx.ModelProto, source: str) -> None:
@@ -154,6 +195,10 @@ def _check(proto: onnx.ModelProto, source: str) -> None:
         onnx.checker.check_model(proto, full_check=False)
     except onnx.checker.ValidationError as exc:
         raise ModelLoadError(f"{source}: invalid ONNX model: {_first_line(exc)}") from None
+    except UnicodeDecodeError:
+        # the checker found a fault and its message quotes a name that is not UTF-8
+        raise ModelLoadError(f"{source}: invalid ONNX model: a name or string field is not valid "
+                             f"UTF-8; the file is corrupt, re-export the model") from None
     finally:
         for vi in shapeless:
             vi.type.tensor_type.ClearField("shape")
@@ -328,7 +373,11 @@ def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
         if shape is not None and tt.elem_type:
             types[vi.name] = (helper.tensor_dtype_to_np_dtype(tt.elem_type), shape)
     for init in g.initializer:
-        data = numpy_helper.to_array(init)
+        try:
+            data = numpy_helper.to_array(init)
+        except (ValueError, KeyError, TypeError) as exc:  # typed-field data of the wrong size
+            raise ModelLoadError(f"{source}: initializer '{init.name}' cannot be read "
+                                 f"({_first_line(exc)}); the file is corrupt, re-export the model") from None
         graph.tensors[init.name] = Tensor(init.name, data.dtype, data.shape, data)
     graph.inputs = [vi.name for vi in g.input]
     graph.outputs = [vi.name for vi in g.output]

@@ -226,6 +226,7 @@ def specialize_inputs(model, input_shapes: Mapping[str, tuple[int, ...]], *, sou
         else:
             declared = declared_dims(vi)
         shape = resolve_input_shape(vi.name, declared, input_shapes.get(vi.name), source=source)
+        _check_input_size(vi.name, shape, elem, source)
         resolved[vi.name] = shape
         vi.type.tensor_type.ClearField("shape")
         vi.type.tensor_type.shape.SetInParent()  # rank 0 is a shape too
@@ -235,6 +236,26 @@ def specialize_inputs(model, input_shapes: Mapping[str, tuple[int, ...]], *, sou
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
     return resolved
+
+
+#: the largest input edgeq accepts (bytes): shape inference probes the model with an
+#: input of this size, calibration holds batches of them; an edge model's input is far
+#: smaller, so a larger one is a wrong declared or given shape
+MAX_INPUT_BYTES = 1 << 31
+
+
+def _check_input_size(name: str, shape: tuple[int, ...], elem: int, source: str) -> None:
+    import math
+
+    from onnx import helper
+
+    itemsize = helper.tensor_dtype_to_np_dtype(elem).itemsize if elem else 4
+    size = math.prod(shape) * itemsize
+    if size > MAX_INPUT_BYTES:
+        raise ShapeError(f"{source}: input '{name}' has shape {format_shape(shape)} "
+                         f"({size:,} bytes, over edgeq's limit of {MAX_INPUT_BYTES:,}); the model "
+                         f"declares (or was given) a wrong input shape: give a real one, e.g. "
+                         f"--input {name}:1x3x224x224 or input_shapes={{{name!r}: (1, 3, 224, 224)}}")
 
 
 #: ops whose output shape depends on input *values*: specialising them to one run's

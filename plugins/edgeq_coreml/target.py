@@ -20,8 +20,8 @@ import json
 import logging
 from pathlib import Path
 
-from edgeq.sdk import (Artifact, BuildOptions, NodePlacement, QuantSpec, Target, UsageError,
-                       edgeq_version, emit_atomically)
+from edgeq.sdk import (MANIFEST_NAME, Artifact, ArtifactError, BuildOptions, NodePlacement,
+                       QuantSpec, Target, UsageError, edgeq_version, emit_atomically)
 from edgeq_coreml.spec import ANE_W8A8, ANE_W8A8_STRICT
 
 logger = logging.getLogger(__name__)
@@ -98,6 +98,37 @@ class CoreMLTarget(Target):
     def spec_for(self, options: BuildOptions | dict | None) -> QuantSpec:
         """Without ``float_fallback`` every node must be quantized (``ANE_W8A8_STRICT``)."""
         return ANE_W8A8 if _float_fallback(options) else ANE_W8A8_STRICT
+
+    def read_artifact(self, artifact: Artifact) -> dict:
+        """The base summary (manifest, sha256) plus the ``.mlpackage`` read in Python
+        before coremltools' native readers see it (verify/package.py): ``ops`` of the ML
+        Program, its ``metadata`` and ``model`` (the spec's inputs/outputs, version,
+        weight blob count). The manifest's I/O must name the model's features."""
+        from edgeq_coreml.verify.package import read_package
+
+        summary = super().read_artifact(artifact)
+        name = artifact.manifest.get("model_file", MODEL_DIR)
+        manifest = artifact.path / MANIFEST_NAME
+        if not isinstance(name, str) or not any(f.startswith(f"{name}/") for f in summary["files"]) or \
+                "/" in name or name in ("", ".", ".."):
+            raise ArtifactError(f"{manifest}: model_file {str(name)[:40]!r} is not a package among the "
+                                "artifact's listed files; rebuild the artifact")
+        model = read_package(artifact.file(name))
+        for kind in ("inputs", "outputs"):
+            features = {f["name"]: f for f in model[kind]}
+            for spec in summary[kind]:
+                key = spec.get("coreml_name", spec["name"])
+                f = features.get(key)
+                if spec["dtype"] not in ("float32", "int32", "image"):
+                    raise ArtifactError(f"{manifest}: {kind[:-1]} '{key}' has dtype {spec['dtype'][:20]!r}, "
+                                        "not float32, int32 or image; rebuild the artifact")
+                if f is None or (f["type"] == "multiArrayType" and f["shape"] and f["shape"] != spec["shape"]):
+                    found = f"shape {f['shape']}" if f else f"not one of {sorted(features)}"
+                    raise ArtifactError(f"{manifest}: {kind[:-1]} '{key}' (shape {spec['shape']}) does not "
+                                        f"match the model's ({found}, {name}); rebuild the artifact")
+        summary.update(ops=model.pop("ops"), metadata=model.pop("metadata"), model={"file": name, **model})
+        summary["checked"].append("mlpackage")
+        return summary
 
     def check(self, graph) -> list[NodePlacement]:
         """Every node the emitter can lower runs (int8 where its output is int8, else fp16);

@@ -24,8 +24,8 @@ import json
 import logging
 from pathlib import Path
 
-from edgeq.sdk import (Artifact, BuildOptions, ConfigError, NodePlacement, QuantSpec, Target,
-                       UsageError, edgeq_version)
+from edgeq.sdk import (MANIFEST_NAME, Artifact, ArtifactError, BuildOptions, ConfigError,
+                       NodePlacement, QuantSpec, Target, UsageError, edgeq_version)
 from edgeq_qnn.spec import QNN_HTP
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,58 @@ class QnnTarget(Target):
     def spec_for(self, options: BuildOptions | dict | None) -> QuantSpec:
         """The spec is the same under every profile option but ``int16`` (narrowed by the core)."""
         return QNN_HTP
+
+    def read_artifact(self, artifact: Artifact) -> dict:
+        """The base summary (manifest, sha256) plus the QNN files checked in Python before
+        onnx's checker and onnxruntime see them (emit/readback.py): ``ops`` of the QDQ
+        model, ``metadata`` (HTP architecture, SoC, encoding counts) and ``model`` (the QDQ
+        and EPContext models' inputs/outputs). The manifest's I/O must be the models'."""
+        from edgeq_qnn.emit.readback import (io_names, io_shapes, op_counts, read_context_model,
+                                             read_encodings, read_onnx)
+
+        summary = super().read_artifact(artifact)
+        manifest = artifact.path / MANIFEST_NAME
+        qnn = artifact.manifest.get("qnn")
+
+        def listed(name) -> Path:
+            if not isinstance(name, str) or name not in summary["files"]:
+                raise ArtifactError(f"{manifest}: qnn names the file {str(name)[:60]!r}, which is not one "
+                                    "of the artifact's listed files; rebuild the artifact")
+            return artifact.file(name)
+
+        if not isinstance(qnn, dict) or qnn.get("htp_arch") not in HTP_ARCHS or \
+                not (qnn.get("soc_model") is None or type(qnn.get("soc_model")) is int):
+            raise ArtifactError(f"{manifest}: 'qnn' needs the htp_arch ({', '.join(map(str, HTP_ARCHS))}) "
+                                "and soc_model the build used; rebuild the artifact")
+        qdq = read_onnx(listed(qnn.get("qdq_model")))
+        model = {"qdq_model": qnn["qdq_model"]}
+        model["inputs"], model["outputs"] = io_names(qdq)
+        expected = ([s["name"] for s in summary["inputs"]], [s["name"] for s in summary["outputs"]])
+        if (model["inputs"], model["outputs"]) != expected:
+            raise ArtifactError(f"{manifest}: inputs/outputs {expected} are not those of "
+                                f"{qnn['qdq_model']} {(model['inputs'], model['outputs'])}; rebuild the artifact")
+        shapes = io_shapes(qdq)
+        for spec in summary["inputs"] + summary["outputs"]:
+            if spec["dtype"] != "float32":  # the boundary (De)QuantizeLinear run on HTP
+                raise ArtifactError(f"{manifest}: '{spec['name']}' has dtype {spec['dtype'][:20]!r}; the "
+                                    "QNN target's I/O is float32, rebuild the artifact")
+            if shapes[spec["name"]] != spec["shape"]:
+                raise ArtifactError(f"{manifest}: '{spec['name']}' has shape {spec['shape']}, "
+                                    f"{qnn['qdq_model']} declares {shapes[spec['name']]}; rebuild the artifact")
+        encodings = read_encodings(listed(qnn.get("encodings")))
+        ctx = qnn.get("context")
+        if ctx is not None:
+            if not isinstance(ctx, dict):
+                raise ArtifactError(f"{manifest}: qnn.context is not an object; rebuild the artifact")
+            listed(ctx.get("binary_file"))
+            model["context"] = read_context_model(listed(ctx.get("model_file")), ctx["binary_file"])
+            if (model["context"]["inputs"], model["context"]["outputs"]) != expected:
+                raise ArtifactError(f"{manifest}: the EPContext model's inputs/outputs are not the "
+                                    f"artifact's {expected}; rebuild the artifact")
+        summary.update(ops=op_counts(qdq), model=model,
+                       metadata={"htp_arch": qnn["htp_arch"], "soc_model": qnn["soc_model"], **encodings})
+        summary["checked"] += ["qdq-onnx", "encodings"] + (["ep-context"] if ctx is not None else [])
+        return summary
 
     def check(self, graph) -> list[NodePlacement]:
         """Where each node of the quantized graph runs: ``integer`` (a QNN HTP op) or

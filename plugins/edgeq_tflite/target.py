@@ -18,8 +18,9 @@ import logging
 import os
 from pathlib import Path
 
-from edgeq.sdk import (Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
-                       Target, UsageError, edgeq_version, emit_atomically)
+from edgeq.sdk import (MANIFEST_NAME, Artifact, ArtifactError, BuildError, BuildOptions,
+                       NodePlacement, QuantSpec, Target, UsageError, edgeq_version,
+                       emit_atomically)
 from edgeq_tflite.spec import TFLITE_INT8
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,34 @@ class TFLiteTarget(Target):
             options = BuildOptions(extra=options)
         return TFLITE_SPEC if options is not None and _float_fallback(options) else TFLITE_SPEC_STRICT
 
+    def read_artifact(self, artifact: Artifact) -> dict:
+        """The base summary (manifest, sha256) plus the ``.tflite`` itself, verified
+        (read/model.py): ``ops``, ``metadata`` and ``model`` (the file's own inputs and
+        outputs, tensor and buffer counts). The manifest's I/O must name the model's."""
+        from edgeq_tflite.read.model import read_model
+
+        summary = super().read_artifact(artifact)
+        name = artifact.manifest.get("model_file", MODEL_FILE)
+        if not isinstance(name, str) or name not in summary["files"]:
+            raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: model_file {str(name)[:60]!r} is not one of the "
+                                "artifact's listed files; rebuild the artifact")
+        path = artifact.file(name)
+        model = read_model(path)
+        for kind in ("inputs", "outputs"):
+            tensors = {t["name"]: t for t in model[kind]}
+            for spec in summary[kind]:
+                t = tensors.get(spec["name"])
+                if t is None or t["shape"] != spec["shape"] or t["dtype"] != spec["dtype"]:
+                    found = f"{t['shape']} {t['dtype']}" if t else f"not one of {sorted(tensors)}"
+                    raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: {kind[:-1]} '{spec['name']}' "
+                                        f"({spec['shape']} {spec['dtype']}) does not match {path.name} "
+                                        f"({found}); rebuild the artifact")
+                _check_layout(spec, artifact.path / MANIFEST_NAME)
+        summary.update(ops=model.pop("ops"), metadata=model.pop("metadata"),
+                       model={"file": name, **model})
+        summary["checked"].append("flatbuffer")
+        return summary
+
     def check(self, graph) -> list[NodePlacement]:
         from edgeq.sdk import convert_layout
         from edgeq_tflite.emit.lower import dry_run
@@ -168,6 +197,19 @@ class TFLiteTarget(Target):
         artifact = Artifact(out_dir, manifest)
         artifact.write_manifest()
         return artifact
+
+
+def _check_layout(spec: dict, manifest: Path) -> None:
+    """A spec's ``layout`` (the model's axis order, e.g. NHWC) is a permutation of the
+    source layout's letters (NCHW…), which the runners transpose by."""
+    layout = spec.get("layout")
+    shape = spec.get("source_shape") or spec["shape"]
+    if layout is None:
+        return
+    letters = "NC" + "DHW"[3 - (len(shape) - 2):] if len(shape) >= 2 else None
+    if not isinstance(layout, str) or letters is None or sorted(layout) != sorted(letters):
+        raise ArtifactError(f"{manifest}: '{spec['name']}' has layout {str(layout)[:20]!r}, not an "
+                            f"order of the axes of its shape {shape}; rebuild the artifact")
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:

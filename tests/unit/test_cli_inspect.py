@@ -143,3 +143,53 @@ def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
     assert "tflite (tflite-strict): 3 node(s) run in integer" in flat
     assert "0 would stay in float, 2 cannot be built" in flat
     assert "softplus" in out and "upsample" in out  # the table names the nodes (reasons may wrap)
+
+
+@pytest.fixture
+def tflite_artifact(tmp_path, small_cnn) -> Path:
+    import edgeq
+
+    rng = np.random.default_rng(1)
+    feeds = [{"image": rng.uniform(-1, 1, (1, 3, 32, 32)).astype(np.float32)} for _ in range(2)]
+    arts = edgeq.build(str(small_cnn), targets=["tflite"], calibration=feeds,
+                       input_shapes={"image": (1, 3, 32, 32)}, output_dir=tmp_path / "build", progress=False)
+    return arts["tflite"].path
+
+
+def test_inspect_artifact_reads_the_model_file(capsys, tflite_artifact):
+    rc, out, err = run(capsys, "inspect", str(tflite_artifact), "--json")
+    assert rc == 0, err
+    s = json.loads(out)
+    assert s["target"] == "tflite" and s["checked"] == ["manifest", "sha256", "flatbuffer"]
+    # the ops are counted in the flatbuffer itself: the canonical graph's Conv and
+    # FullyConnected, with the float I/O's QUANTIZE/DEQUANTIZE at the boundary
+    assert s["ops"]["CONV_2D"] == 1 and s["ops"]["FULLY_CONNECTED"] == 1
+    assert s["ops"]["QUANTIZE"] == 1 and s["ops"]["DEQUANTIZE"] == 1
+    assert s["model"]["inputs"][0]["shape"] == [1, 32, 32, 3]  # NHWC in the file
+    assert s["inputs"][0]["source_shape"] == [1, 3, 32, 32]
+    assert s["files"]["model.tflite"] == (tflite_artifact / "model.tflite").stat().st_size
+    rc, out, _ = run(capsys, "inspect", str(tflite_artifact))
+    assert rc == 0 and "CONV_2D" in out and "flatbuffer" in out
+
+
+def test_inspect_corrupt_artifact_names_the_file(capsys, tflite_artifact):
+    from edgeq.contracts import Artifact
+
+    model = tflite_artifact / "model.tflite"
+    data = bytearray(model.read_bytes())
+    data[0:4] = (len(data) + 100).to_bytes(4, "little")  # a root offset past the end
+    model.write_bytes(bytes(data))
+    rc, _, err = run(capsys, "inspect", str(tflite_artifact))
+    assert rc == 1 and "Traceback" not in err
+    assert "model.tflite" in err and "modified since the build" in err
+    # with the manifest's hashes rewritten the flatbuffer verifier catches it
+    art = Artifact.load(tflite_artifact)
+    art.write_manifest()
+    rc, _, err = run(capsys, "inspect", str(tflite_artifact))
+    assert rc == 1 and "Traceback" not in err
+    assert "model.tflite: not a valid TFLite model: root offset" in err, err
+
+
+def test_inspect_artifact_refuses_input_shapes(capsys, tflite_artifact):
+    rc, _, err = run(capsys, "inspect", str(tflite_artifact), "--input", "image:1x3x32x32")
+    assert rc == 2 and "--input applies to ONNX models" in err

@@ -39,9 +39,18 @@ class HostRunner(Runner):
     def _program(self, artifact: Artifact):
         from edgeq_coreml.verify import load_program
 
+        from edgeq_coreml.target import CoreMLTarget
+
         path = model_path(artifact)
-        key = str(path)
+        # keyed by the files' hashes too: an artifact rebuilt (or altered) in place is
+        # read and checked again, never served from a program loaded from other bytes
+        files = artifact.manifest.get("files")
+        key = str(path) + repr(sorted((str(k), str(v)) for k, v in files.items())
+                               if isinstance(files, dict) else files)
         if key not in self._cache:
+            # coremltools' native package and blob readers see only a package read back
+            # and checked in Python first (verify/package.py)
+            CoreMLTarget().read_artifact(artifact)
             self._cache[key] = load_program(path)
         return self._cache[key]
 

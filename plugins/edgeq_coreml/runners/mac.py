@@ -100,6 +100,9 @@ class MacRunner(Runner):
         require_macos()
         ct = require_module("coremltools", "coremltools", "the mac runner")
         path = model_path(artifact)
+        from edgeq_coreml.target import CoreMLTarget
+
+        CoreMLTarget().read_artifact(artifact)  # checked in Python before Core ML loads it
         try:
             return ct.models.MLModel(str(path), compute_units=getattr(ct.ComputeUnit, self.units_for(artifact)))
         except Exception as exc:

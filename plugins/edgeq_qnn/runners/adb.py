@@ -114,6 +114,9 @@ class AdbRunner(Runner):
         for key in ("binary_file", "model_file"):
             if not artifact.file(ctx[key]).is_file():
                 raise UsageError(f"{artifact.file(ctx[key])}: missing; rebuild with 'edgeq build'")
+        from edgeq_qnn.target import QnnTarget
+
+        QnnTarget().read_artifact(artifact)  # checked before anything reaches the device
         return ctx
 
     # -- device work -----------------------------------------------------------------------

@@ -61,6 +61,11 @@ class HostRunner(Runner):
         path = artifact.file(name)
         if not path.is_file():
             raise UsageError(f"{path}: missing; rebuild the artifact with 'edgeq build'")
+        from edgeq_qnn.target import QnnTarget
+
+        # onnxruntime and the QNN backend (native code) get only files read back and
+        # checked first (emit/readback.py; the context binary by its sha256)
+        QnnTarget().read_artifact(artifact)
         return path
 
     def session(self, artifact: Artifact):
@@ -96,6 +101,7 @@ class HostRunner(Runner):
     def placement(self, artifact: Artifact) -> dict:
         from edgeq_qnn.runners.session import op_trace
 
+        self.model_path(artifact)  # reads and checks the artifact first
         qnn = artifact.manifest.get("qnn", {})
         return op_trace(artifact.file(qnn.get("qdq_model", "model.qdq.onnx")),
                         htp_arch=qnn.get("htp_arch"), soc_model=qnn.get("soc_model"))

@@ -146,14 +146,21 @@ class HostRunner(Runner):
                 interp = litert.Interpreter(**src, **kw)
                 interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise DeviceError(f"{litert.__name__.split('.')[0]} could not load the model: {exc}") from exc
+            where = "the model" if isinstance(model, (bytes, bytearray)) else str(model)
+            raise DeviceError(f"{where}: {litert.__name__.split('.')[0]} could not load the model: "
+                              f"{str(exc).strip()}") from exc
         return interp
 
     @staticmethod
     def _model_path(artifact: Artifact) -> Path:
+        """The artifact's .tflite, read back and verified (``TFLiteTarget.read_artifact``)
+        before LiteRT, whose C++ loader must never see a corrupt file."""
+        from edgeq_tflite.target import TFLiteTarget
+
         path = artifact.file(artifact.manifest.get("model_file", "model.tflite"))
         if not path.is_file():
             raise UsageError(f"{path}: missing; rebuild the artifact with 'edgeq build'")
+        TFLiteTarget().read_artifact(artifact)
         return path
 
     # -- I/O conversion ------------------------------------------------------------
