@@ -72,6 +72,12 @@ def _gates(config, target) -> list[str]:
     return [g.replace(" ", "") for g in (own if own is not None else config["profile"]["gates"])]
 
 
+def _samples(config, target) -> int | None:
+    """The evaluation samples of ``target``: its entry's, else the profile section's."""
+    n = _entry(config, target).get("num_samples")
+    return n if n is not None else config["profile"].get("num_samples")
+
+
 def _skip_if_missing(target):
     why = _missing_sdks().get(target)
     if why:
@@ -127,9 +133,9 @@ def test_prepare_script_builds_the_target_and_passes_its_gates(app, target, prep
     report = json.loads((out / target / "report.json").read_text())
     assert [g["expr"] for g in report["gates"]] == _gates(_config(app), target)
     assert report["gates"] and all(g["passed"] for g in report["gates"])
-    n = _entry(_config(app), target).get("num_samples")
-    expected = min(x for x in (n, PREPARE_EVAL[app], 10 ** 9) if x)
-    assert report["sections"][0]["accuracy"]["samples"] <= expected
+    counts = [n for n in (_samples(_config(app), target), PREPARE_EVAL[app]) if n]
+    if counts:
+        assert report["sections"][0]["accuracy"]["samples"] == min(counts)
     assert f"  {target}: {out / target}" in proc.stdout
 
 
@@ -144,12 +150,13 @@ def test_build_step_builds_the_target_and_passes_its_gates(app, target, build_st
     config = _config(app)
     assert [g["expr"] for g in report["gates"]] == _gates(config, target)
     assert report["gates"] and all(g["passed"] for g in report["gates"])
-    n = _entry(config, target).get("num_samples")
-    if n is not None:
-        assert report["sections"][0]["accuracy"]["samples"] == n
-    # one calibration: the statistics were collected for the first target and read back
+    if _samples(config, target) is not None:
+        assert report["sections"][0]["accuracy"]["samples"] == _samples(config, target)
+    # one calibration for every target: the same samples, the same fingerprint
     calib = json.loads((out / target / "build_report.json").read_text())["calibration"]
+    first = json.loads((out / "tflite" / "build_report.json").read_text())["calibration"]
     assert calib["samples"] == config["calibration"]["num_samples"]
+    assert calib["fingerprint"] == first["fingerprint"]
 
 
 @pytest.mark.parametrize("app", sorted(PREPARE_EVAL))
