@@ -51,7 +51,6 @@ test-all: test test-slow
 # machine against the FP32 model, print the report (edgeq/demo.py)
 demo: $(STAMP)
 	$(PY) -m edgeq.demo --model $(DEMO_MODEL)
-	@echo "next: sample_apps/ builds one app per model class (vision, speech, embedding) for every target"
 
 bench: $(STAMP)
 	$(PY) benchmarks/float_interp.py

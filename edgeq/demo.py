@@ -88,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ndemo finished in {time.perf_counter() - t0:.0f} s, every gate passed; open "
           f"{args.out}/tflite/report.html in a browser for the plots")
     print("next: sample_apps/ has one app per model class (vision, speech, embedding), each built "
-          "from one edgeq.yaml with gates, a prepare.py script and the Gradle / Xcode build step "
-          "(sample_apps/README.md)")
+          "for tflite, ane and qnn-htp-v75 from one calibration by its edgeq.yaml, with gates per "
+          "target, a prepare.py script and the Gradle / Xcode build step; try "
+          "'python sample_apps/vision/prepare.py' (sample_apps/README.md)")
     return 0
 
 

@@ -190,8 +190,10 @@ def build(model: str | None, config_path: str | None, do_profile: bool, **flags:
     failures = []
     for name, art in arts.items():
         console.rule(f"profile {name}")
+        # the target's own entry of edgeq.yaml (gates, samples, runs) applies to it
+        target_kw = profile_kwargs(flags, config, name) if config is not None else pkw
         try:
-            run_profile(art.path, _per_target(pkw, name, len(arts)), console)
+            run_profile(art.path, _per_target(target_kw, name, len(arts)), console)
         except GateFailure as exc:
             failures.append(f"{name}: {exc}")
     if failures:

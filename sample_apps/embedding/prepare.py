@@ -33,12 +33,11 @@ def nearest(embeddings: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     args = arguments(__doc__.split("\n\n")[0], argv)
     app = prepare(HERE, args)
-    texts = [text for _file, _line, text in app.evals.items]  # the sentences, in feed order
-    ref = np.concatenate([app.model.run(f)["sentence_embedding"] for f in app.evals])
-    ref_hit = nearest(ref)
-    for target in app.artifacts:
+    for target, evals in app.evals.items():
+        texts = [text for _file, _line, text in evals.items]  # the sentences, in feed order
+        ref = np.concatenate([app.model.run(f)["sentence_embedding"] for f in evals])
         got = np.concatenate([o["sentence_embedding"] for o in app.outputs(target)])
-        hit = nearest(got)
+        ref_hit, hit = nearest(ref), nearest(got)
         print(f"\nsemantic search over {len(ref)} sentences, {target} artifact: the same nearest "
               f"sentence as FP32 for {np.mean(hit == ref_hit):.3f} of the queries")
         q = 0

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     for target in app.artifacts:
         print(f"\ntop-5 classes, FP32 model | {target} artifact:")
         for i in range(3):
-            feed = app.evals[i]
+            feed = app.evals[target][i]
             ref = app.model.run(feed)["logits"][0]
             got = app.outputs(target)[i]["logits"][0]
             top = lambda v: ", ".join(labels[k] for k in np.argsort(-v)[:5])  # noqa: E731

@@ -68,6 +68,16 @@ class HostRunner(Runner):
         QnnTarget().read_artifact(artifact)
         return path
 
+    def loaded_bytes(self, artifact: Artifact, path) -> int:
+        """Bytes of what the session loads: the EPContext model and its context binary, or
+        the QDQ model. Not the directory: encodings.json and the QDQ model beside a context
+        binary are inputs of the QNN SDK's converter, and reports land there too."""
+        ctx = artifact.manifest.get("qnn", {}).get("context") or {}
+        files = [path]
+        if path.name == ctx.get("model_file") and ctx.get("binary_file"):
+            files.append(artifact.file(ctx["binary_file"]))
+        return sum(f.stat().st_size for f in files if f.is_file())
+
     def session(self, artifact: Artifact):
         from edgeq_qnn.runners.session import htp_session
 
@@ -140,7 +150,7 @@ class HostRunner(Runner):
                     "backend": "onnxruntime-qnn HTP emulator", "htp_arch": qnn.get("htp_arch"),
                     "providers": s.get_providers()},
             artifact={"path": str(artifact.path), "model_file": path.name,
-                      "bytes": sum(f.stat().st_size for f in artifact.path.iterdir() if f.is_file())},
+                      "bytes": self.loaded_bytes(artifact, path)},
             outputs=outputs,
             extra={"warmup": warmup, "placement": placement, "model": self.model},
         )

@@ -153,3 +153,20 @@ def test_op_trace_names_nodes_qnn_cannot_take(tmp_path):
     trace = op_trace(tmp_path / "m.onnx")
     assert [u["op_type"] for u in trace["unsupported"]] == ["Mod"]
     assert "fmod" in trace["unsupported"][0]["reason"]
+
+
+def test_host_runner_sizes_what_it_loads(quantized, tmp_path):
+    """size_mb of a report is the EPContext model plus its context binary (or the QDQ
+    model), not the directory, which also holds the converter's inputs and the reports."""
+    from edgeq_qnn.runners.host import HostRunner
+    from edgeq_qnn.target import QnnTarget
+
+    model, qm, calib = quantized
+    a = QnnTarget().emit(qm, tmp_path, BuildOptions(extra={"htp_arch": 75, "soc_model": 57}))
+    ctx = a.manifest["qnn"]["context"]
+    (tmp_path / "report.html").write_bytes(b"x" * 100_000)  # a report of an earlier run
+    context = HostRunner(model="context").profile(a, [calib[0]], runs=1, warmup=0)
+    assert context.artifact["bytes"] == ((tmp_path / ctx["model_file"]).stat().st_size
+                                         + (tmp_path / ctx["binary_file"]).stat().st_size)
+    qdq = HostRunner(model="qdq").profile(a, [calib[0]], runs=1, warmup=0)
+    assert qdq.artifact["bytes"] == (tmp_path / "model.qdq.onnx").stat().st_size
