@@ -232,6 +232,7 @@ def _run_subprocess(inv: Invocation, env: dict[str, str]) -> tuple[int | None, s
     proc = subprocess.Popen([sys.executable, "-m", "edgeq", *inv.argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**env, **inv.env}, preexec_fn=limits)
     lines: list[str] = []
+    stdout: list[str] = []
     seen = threading.Event()
 
     def read_stderr() -> None:
@@ -241,25 +242,31 @@ def _run_subprocess(inv: Invocation, env: dict[str, str]) -> tuple[int | None, s
                 seen.set()
         seen.set()  # end of output: stop waiting
 
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
+    # one reader per pipe, and nothing else reads them (communicate() would race these
+    # threads for the last lines)
+    readers = [threading.Thread(target=read_stderr, daemon=True),
+               threading.Thread(target=lambda: stdout.extend(proc.stdout), daemon=True)]
+    for r in readers:
+        r.start()
+
+    def collected() -> str:
+        for r in readers:
+            r.join(10)
+        return "".join(stdout) + "".join(lines)
+
     if inv.interrupt_on is not None:
         seen.wait(inv.timeout)
         time.sleep(inv.signal_delay)
         if proc.poll() is not None:
-            reader.join(5)
-            return proc.returncode, proc.stdout.read() + "".join(lines) + \
-                "\n[the command ended before it could be interrupted]", False
+            return proc.returncode, collected() + "\n[the command ended before it could be interrupted]", False
         proc.send_signal(signal.SIGINT)
     try:
-        out = proc.communicate(timeout=inv.timeout)[0]
+        proc.wait(timeout=inv.timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out = proc.communicate()[0]
-        reader.join(5)
-        return None, out + "".join(lines), True
-    reader.join(5)
-    return proc.returncode, out + "".join(lines), False
+        proc.wait()
+        return None, collected(), True
+    return proc.returncode, collected(), False
 
 
 def run_case(case: Case, ws: Workspace, capsys, env: dict[str, str]) -> Result:
