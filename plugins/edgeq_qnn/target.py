@@ -116,7 +116,7 @@ class QnnTarget(Target):
         onnx's checker and onnxruntime see them (emit/readback.py): ``ops`` of the QDQ
         model, ``metadata`` (HTP architecture, SoC, encoding counts) and ``model`` (the QDQ
         and EPContext models' inputs/outputs). The manifest's I/O must be the models'."""
-        from edgeq_qnn.emit.readback import (io_names, io_shapes, op_counts, read_context_model,
+        from edgeq_qnn.emit.readback import (io_dtypes, io_names, io_shapes, op_counts, read_context_model,
                                              read_encodings, read_onnx)
 
         summary = super().read_artifact(artifact)
@@ -140,11 +140,13 @@ class QnnTarget(Target):
         if (model["inputs"], model["outputs"]) != expected:
             raise ArtifactError(f"{manifest}: inputs/outputs {expected} are not those of "
                                 f"{qnn['qdq_model']} {(model['inputs'], model['outputs'])}; rebuild the artifact")
-        shapes = io_shapes(qdq)
+        shapes, dtypes = io_shapes(qdq), io_dtypes(qdq)
         for spec in summary["inputs"] + summary["outputs"]:
-            if spec["dtype"] != "float32":  # the boundary (De)QuantizeLinear run on HTP
-                raise ArtifactError(f"{manifest}: '{spec['name']}' has dtype {spec['dtype'][:20]!r}; the "
-                                    "QNN target's I/O is float32, rebuild the artifact")
+            # float I/O (the boundary (De)QuantizeLinear run on HTP), or integer inputs such as
+            # token ids that the model takes as they are: either way what the QDQ model declares
+            if spec["dtype"] != dtypes[spec["name"]]:
+                raise ArtifactError(f"{manifest}: '{spec['name']}' has dtype {spec['dtype'][:20]!r}, "
+                                    f"{qnn['qdq_model']} declares {dtypes[spec['name']]!r}; rebuild the artifact")
             if shapes[spec["name"]] != spec["shape"]:
                 raise ArtifactError(f"{manifest}: '{spec['name']}' has shape {spec['shape']}, "
                                     f"{qnn['qdq_model']} declares {shapes[spec['name']]}; rebuild the artifact")

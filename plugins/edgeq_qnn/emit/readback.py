@@ -98,6 +98,19 @@ def io_shapes(model) -> dict[str, list]:
             for vi in list(model.graph.input) + list(model.graph.output)}
 
 
+def io_dtypes(model) -> dict[str, str]:
+    """name -> numpy dtype name of the graph's inputs and outputs (``"?"`` if unknown)."""
+    import onnx
+
+    out = {}
+    for vi in list(model.graph.input) + list(model.graph.output):
+        try:
+            out[vi.name] = onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type).name
+        except (KeyError, TypeError, ValueError):
+            out[vi.name] = "?"
+    return out
+
+
 def read_context_model(path: Path, binary_file: str) -> dict:
     """Check the EPContext model and that it references ``binary_file``; return what it says."""
     model = read_onnx(path)

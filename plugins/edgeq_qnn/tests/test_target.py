@@ -170,3 +170,31 @@ def test_host_runner_sizes_what_it_loads(quantized, tmp_path):
                                          + (tmp_path / ctx["binary_file"]).stat().st_size)
     qdq = HostRunner(model="qdq").profile(a, [calib[0]], runs=1, warmup=0)
     assert qdq.artifact["bytes"] == (tmp_path / "model.qdq.onnx").stat().st_size
+
+
+def test_integer_inputs_are_read_back_as_declared(tmp_path):
+    """Token ids (int64) stay integer inputs of the QDQ model; the reader takes the dtype
+    the QDQ model declares, and still refuses a manifest that says otherwise."""
+    import edgeq
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edgeq.sdk import ArtifactError
+    from edgeq_qnn.target import QnnTarget
+
+    rng = np.random.default_rng(0)
+    emb = numpy_helper.from_array(rng.normal(0, 1, (20, 8)).astype(np.float32), "emb")
+    nodes = [helper.make_node("Gather", ["emb", "ids"], ["e"], name="embed"),
+             helper.make_node("Relu", ["e"], ["y"], name="relu")]
+    g = helper.make_graph(nodes, "ids", [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8])], [emb])
+    path = tmp_path / "ids.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    calib = [{"ids": rng.integers(0, 20, (1, 4)).astype(np.int64)} for _ in range(4)]
+    art = edgeq.build(str(path), targets=["qnn-htp-v75"], calibration=calib, output_dir=tmp_path / "out",
+                      progress=False)["qnn-htp-v75"]
+    summary = QnnTarget().read_artifact(art)
+    assert {s["name"]: s["dtype"] for s in summary["inputs"]} == {"ids": "int64"}
+    manifest = json.loads((art.path / "manifest.json").read_text())
+    manifest["inputs"][0]["dtype"] = "float32"
+    with pytest.raises(ArtifactError, match="'ids' has dtype 'float32'.*declares 'int64'"):
+        QnnTarget().read_artifact(Artifact(art.path, manifest))
