@@ -1,5 +1,5 @@
 """The QNN target end to end on a small CNN quantized by edgeq with the QNN spec: the spec
-is honoured (per-tensor FullyConnected weights), the artifact holds the QDQ model,
+is honoured (per-channel Conv and FullyConnected weights), the artifact holds the QDQ model,
 encodings, an EPContext model + context binary per HTP generation, and the host runner
 on the HTP emulator agrees with edgeq's simulator."""
 
@@ -55,12 +55,20 @@ def quantized(tmp_path_factory):
     return model, edgeq.quantize(model, calib, spec=QNN_HTP), calib
 
 
-def test_spec_gives_per_tensor_fully_connected_and_per_channel_conv(quantized):
-    _, qm, _ = quantized
+def test_spec_gives_per_channel_conv_and_fully_connected(quantized):
+    import edgeq
+
+    from edgeq_qnn.spec import QNN_HTP_FC_PER_TENSOR
+
+    model, qm, calib = quantized
     weights = {n.op_type: qm.graph.tensors[n.inputs[1]] for n in qm.graph.nodes
                if n.op_type in ("Conv", "FullyConnected")}
     assert weights["Conv"].quant.axis == 0 and weights["Conv"].quant.scale.size == 8
-    assert weights["FullyConnected"].quant.axis is None and weights["FullyConnected"].quant.scale.size == 1
+    # FullyConnected per output row (emitted as a 1x1 Conv)
+    assert weights["FullyConnected"].quant.axis == 0 and weights["FullyConnected"].quant.scale.size == 10
+    qm_pt = edgeq.quantize(model, calib, spec=QNN_HTP_FC_PER_TENSOR)
+    fc = next(qm_pt.graph.tensors[n.inputs[1]] for n in qm_pt.graph.nodes if n.op_type == "FullyConnected")
+    assert fc.quant.axis is None and fc.quant.scale.size == 1
 
 
 @pytest.mark.parametrize("arch", [73, 75, 79])
