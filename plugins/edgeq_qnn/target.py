@@ -161,9 +161,10 @@ class QnnTarget(Target):
         params = set()
         from edgeq.sdk import lower_quantized
 
-        for node in lower_quantized(graph).nodes:
-            if node.op_type in WEIGHT_INPUTS:
-                params.update(i for i in node.inputs[1:] if i)
+        lowered = lower_quantized(graph)
+        for node in lowered.nodes:
+            if node.op_type in WEIGHT_INPUTS:  # constants only: a MatMul of two activations has none
+                params.update(i for i in node.inputs[1:] if i and lowered.tensors[i].data is not None)
         (out_dir / ENCODINGS_FILE).write_text(json.dumps(aimet_encodings(exp.encodings, params), separators=(",", ":")))
         ctx_info, timings = None, {}
         if htp["context_binary"]:

@@ -111,6 +111,13 @@ def test_encodings_are_edgeqs_in_qnn_terms(quantized, tmp_path):
     assert e["min"] == pytest.approx(e["scale"] * e["offset"], rel=1e-6)
     w1 = [n for n in qm.graph.nodes if n.op_type == "Conv"][0].inputs[1]
     assert len(params[w1]) == 8 and all(p["offset"] == 0 for p in params[w1])
+    # the FullyConnected (a 1x1 Conv in the QDQ model): one encoding per output row
+    fc = next(n for n in qm.graph.nodes if n.op_type == "FullyConnected")
+    wq = qm.graph.tensors[fc.inputs[1]].quant
+    assert [p["scale"] for p in params[fc.inputs[1]]] == pytest.approx(wq.scale.tolist(), rel=1e-7)
+    assert len(params[fc.inputs[2]]) == 10 and fc.inputs[0] not in params
+    qdq = onnx.load(str(tmp_path / "model.qdq.onnx"))
+    assert "Gemm" not in {n.op_type for n in qdq.graph.node}
 
 
 def test_profile_options_are_checked():
@@ -121,6 +128,9 @@ def test_profile_options_are_checked():
         htp_options({"htp_arch": 42})
     with pytest.raises(ConfigError, match="precisions.conv_weights"):
         htp_options({"precisions": {"conv_weights": "int4"}})
+    # FullyConnected weights are per channel now; a profile promising per-tensor is refused
+    with pytest.raises(ConfigError, match="precisions.matmul_weights"):
+        htp_options({"precisions": {"matmul_weights": "int8-symmetric-per-tensor"}})
 
 
 def test_builtin_profiles_resolve():
