@@ -7,16 +7,17 @@ The IR's FullyConnected is ``Y = X @ W.T + B`` over the last axis of ``X``
   ``FullyConnected`` (one weight scale); a higher-rank ``X`` is reshaped to
   ``[rows, in]`` and back around it.
 * per-channel weights (the QNN spec's default): HTP's ``FullyConnected`` has no per-axis
-  weight encoding, its ``Conv2d`` does. ``X`` is reshaped to ``[rows, in, 1, 1]`` (each
-  row one batch item of a 1×1 image), ``W`` is stored as the filter ``[out, in, 1, 1]``
-  with per-axis scales on axis 0 and the int32 bias per axis with ``s_in · s_w[c]``;
-  the Conv's ``[rows, out, 1, 1]`` is reshaped back. For every output the sum is the
+  weight encoding, its ``Conv2d`` does. ``X`` is reshaped to ``[1, 1, rows, in]`` and
+  transposed to NCHW ``[1, in, 1, rows]`` (the rows along the width of one image),
+  ``W`` is stored as the filter ``[out, in, 1, 1]`` with per-axis scales on axis 0 and
+  the int32 bias per axis with ``s_in · s_w[c]``; the Conv's ``[1, out, 1, rows]`` is
+  transposed and reshaped back. For every output the sum is the
   same ``Σ_k x[r, k] · w[c, k]`` with the same accumulator and one requantization with
   channel ``c``'s multiplier, which is what edgeq's integer FullyConnected computes
   with per-channel weights (TFLite's ``fully_connected.cc`` per-channel path).
 
-Reshapes are same-scale: each is between a DequantizeLinear and a QuantizeLinear with
-the same params, so the integers do not change.
+Reshapes and transposes are same-scale: each is between a DequantizeLinear and a
+QuantizeLinear with the same params, so the integers do not change.
 """
 
 from __future__ import annotations
@@ -81,19 +82,31 @@ def _as_conv_1x1(ctx, node, x_name: str, w_name: str, b_name: str) -> None:
     (out,) = node.outputs
     n_out, n_in = int(w.shape[0]), int(w.shape[1])
     rows = int(np.prod(x.shape[:-1]))
-    x4 = ctx.fresh(f"{x_name}__nchw_pre")
-    ctx.add_node("Reshape", [ctx.value(x_name),
-                             ctx.initializer(f"{x4}__shape", np.array([rows, n_in, 1, 1], np.int64))], [x4])
-    x4 = _quantize_like(ctx, x_name, x4, "nchw")
-    inputs = [x4, ctx.value(w_name, (n_out, n_in, 1, 1))] + ([ctx.value(b_name)] if b_name else [])
+    # rows along the image width of one batch item: [1, 1, rows, in] is the NHWC layout
+    # HTP's Conv2d works in, and the transposes to/from ONNX's NCHW cancel with the ones
+    # QNN EP's layout transformation inserts (rows as batch items run ~25x slower on the
+    # emulator, measured on MiniLM)
+    x_nhwc = _same_scale(ctx, "Reshape", x_name, ctx.value(x_name), "nhwc",
+                         ctx.initializer(f"{x_name}__nhwc_shape", np.array([1, 1, rows, n_in], np.int64)))
+    x_nchw = _same_scale(ctx, "Transpose", x_name, x_nhwc, "nchw", perm=[0, 3, 1, 2])
+    inputs = [x_nchw, ctx.value(w_name, (n_out, n_in, 1, 1))] + ([ctx.value(b_name)] if b_name else [])
     y4 = ctx.fresh(f"{out}__nchw_pre")
     ctx.add_node("Conv", inputs, [y4], name=node.name, kernel_shape=[1, 1], strides=[1, 1],
                  pads=[0, 0, 0, 0], group=1)
-    mid = _quantize_like(ctx, out, y4, "nchw")
+    y_nchw = _quantize_like(ctx, out, y4, "nchw")
+    y_nhwc = _same_scale(ctx, "Transpose", out, y_nchw, "nhwc", perm=[0, 2, 3, 1])
     pre = ctx.result(out)
-    ctx.add_node("Reshape", [mid, ctx.initializer(f"{out}__shape", np.array(ctx.ir(out).shape, np.int64))],
+    ctx.add_node("Reshape", [y_nhwc, ctx.initializer(f"{out}__shape", np.array(ctx.ir(out).shape, np.int64))],
                  [pre])
     ctx.write(node, out, pre)
+
+
+def _same_scale(ctx, op: str, name: str, x: str, tag: str, *extra_inputs, **attrs) -> str:
+    """``op`` (a reshape or transpose) of ``x`` followed by Q -> DQ with IR tensor
+    ``name``'s params: QNN EP groups it into one quantized HTP op that moves integers."""
+    y = ctx.fresh(f"{name}__{tag}_pre")
+    ctx.add_node(op, [x, *extra_inputs], [y], **attrs)
+    return _quantize_like(ctx, name, y, tag)
 
 
 def _quantize_like(ctx, name: str, produced: str, tag: str = "2d") -> str:
