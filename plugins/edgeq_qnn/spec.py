@@ -8,10 +8,14 @@ to uint16 (``q + 32768``); the real values are identical. The constraints below 
 HTP backend's:
 
 * per-channel weights: HTP's ``Conv2d`` / ``DepthWiseConv2d`` take int8 symmetric
-  per-axis weights (``QNN_QUANTIZATION_ENCODING_AXIS_SCALE_OFFSET``, offset 0);
-  ``FullyConnected`` and ``MatMul`` weights must be per-tensor, so FullyConnected is
-  *not* in ``per_channel_ops`` and the quantizer gives it one scale
-  (edgeq/quantize/build.py reads ``per_channel_ops``);
+  per-axis weights (``QNN_QUANTIZATION_ENCODING_AXIS_SCALE_OFFSET``, offset 0); HTP's
+  ``FullyConnected`` takes one weight scale, so the emitter lowers a FullyConnected with
+  per-channel weights to a 1×1 ``Conv2d`` over ``[rows, in, 1, 1]``
+  (emit/lowering/linear.py), the same arithmetic with one multiplier per output channel.
+  FullyConnected is therefore in ``per_channel_ops`` (the quantizer,
+  edgeq/quantize/pipeline/graph_builder.py, gives it one scale per output row);
+  ``QNN_HTP_FC_PER_TENSOR`` is the spec with per-tensor FullyConnected weights, lowered
+  to HTP's ``FullyConnected``;
 * int16 activations: 16-bit activations with 8-bit weights ("A16W8") exist for the ops
   in ``QNN_INT16_OPS`` (HtpOpDefSupplement lists UFIXED_POINT_16 for them);
 * fixed output scales: Sigmoid/Softmax/Tanh outputs keep the conventional fixed scales
@@ -20,6 +24,8 @@ HTP backend's:
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from edgeq.sdk import FIXED_OUTPUT, SAME_SCALE_OPS, QDType, QuantSpec
 
@@ -46,8 +52,8 @@ QNN_INT16_OPS = frozenset({
 QNN_HTP = QuantSpec(
     name="qnn-htp",
     activation_dtypes=(QDType.INT8, QDType.INT16),
-    # Conv (depthwise included) per output channel; FullyConnected/MatMul per tensor
-    per_channel_ops=frozenset({"Conv"}),
+    # Conv (depthwise included) and FullyConnected (emitted as a 1x1 Conv) per output channel
+    per_channel_ops=frozenset({"Conv", "FullyConnected"}),
     integer_ops=QNN_INTEGER_OPS,
     # every node on HTP: the host runner disables ONNX Runtime's CPU fallback
     float_fallback_ops=frozenset(),
@@ -71,3 +77,8 @@ QNN_HTP_INT8 = QuantSpec(
     decompose_ops=frozenset(),
     int16_ops=frozenset(),
 )
+
+#: Per-tensor FullyConnected weights (HTP's own ``FullyConnected`` op, ``Gemm`` in the
+#: QDQ model), for comparison and for users who need that op in the context binary.
+QNN_HTP_FC_PER_TENSOR = dataclasses.replace(QNN_HTP, name="qnn-htp-fc-per-tensor",
+                                            per_channel_ops=frozenset({"Conv"}))

@@ -40,7 +40,9 @@ PRECISIONS = {
     "activations": "uint8",
     "int16_activations": "uint16",
     "conv_weights": "int8-symmetric-per-channel",
-    "matmul_weights": "int8-symmetric-per-tensor",
+    # FullyConnected (constant-weight MatMul): per channel, emitted as a 1x1 Conv
+    # (emit/lowering/linear.py); a per-tensor weight (QNN_HTP_FC_PER_TENSOR) stays a Gemm
+    "matmul_weights": "int8-symmetric-per-channel",
     "bias": "int32",
 }
 EXTRA_KEYS = frozenset({"htp_arch", "soc_model", "precisions", "context_binary", "profile",
@@ -167,7 +169,7 @@ class QnnTarget(Target):
 
     def check(self, graph) -> list[NodePlacement]:
         """Where each node of the quantized graph runs: ``integer`` (a QNN HTP op) or
-        ``unsupported`` with the reason (no lowering, per-channel FullyConnected …).
+        ``unsupported`` with the reason (no lowering, not quantized).
         Whether QNN then accepts each op is only known to onnxruntime-qnn: the host runner
         and ``emit`` (context compilation) check that with CPU fallback disabled."""
         from edgeq.sdk import lower_quantized
@@ -180,11 +182,6 @@ class QnnTarget(Target):
             if node.op_type not in LOWERINGS:
                 out.append(NodePlacement(node.name, node.op_type, "unsupported",
                                          f"no QNN HTP lowering for {node.op_type}"))
-                continue
-            w = g.tensors.get(node.inputs[1]) if node.op_type == "FullyConnected" and len(node.inputs) > 1 else None
-            if w is not None and w.quant is not None and w.quant.scale.size > 1:
-                out.append(NodePlacement(node.name, node.op_type, "unsupported",
-                                         "per-channel FullyConnected weights (HTP needs per-tensor)"))
                 continue
             outs = [g.tensors[o] for o in node.outputs if o]
             floating = node.op_type not in ("Dequantize", "Cast") and outs and \
@@ -218,9 +215,10 @@ class QnnTarget(Target):
         params = set()
         from edgeq.sdk import lower_quantized
 
-        for node in lower_quantized(graph).nodes:
-            if node.op_type in WEIGHT_INPUTS:
-                params.update(i for i in node.inputs[1:] if i)
+        lowered = lower_quantized(graph)
+        for node in lowered.nodes:
+            if node.op_type in WEIGHT_INPUTS:  # constants only: a MatMul of two activations has none
+                params.update(i for i in node.inputs[1:] if i and lowered.tensors[i].data is not None)
         (out_dir / ENCODINGS_FILE).write_text(json.dumps(aimet_encodings(exp.encodings, params), separators=(",", ":")))
         ctx_info, timings = None, {}
         if htp["context_binary"]:

@@ -13,7 +13,8 @@ Storage types (QNN SDK: ``real = scale · (q + offset)``, ``offset = −zero_poi
 * int8 activations (asymmetric, edgeq's scheme) -> uint8, ``q + 128``, zero point + 128;
 * int16 activations (symmetric) -> uint16, ``q + 32768``, zero point 32768;
 * Conv/FullyConnected/MatMul weights stay int8 symmetric (zero point 0): HTP takes
-  signed symmetric weights (per channel for Conv, per tensor for the others);
+  signed symmetric weights (per channel for Conv, per tensor for its FullyConnected; a
+  per-channel FullyConnected is emitted as a 1×1 Conv, emit/lowering/linear.py);
 * bias int32, scale ``s_in · s_w[c]`` (a 16x8 int64 bias is narrowed to int32 when it
   fits; HTP has no 64-bit bias).
 
@@ -142,11 +143,19 @@ class QdqContext:
                                 "offset": [int(-z) for z in np.ravel(zp)],
                                 "axis": q.axis, "edgeq_zero_point": [int(z) for z in q.zero_point]}
 
-    def value(self, name: str) -> str:
-        """The ONNX tensor holding IR tensor ``name`` (constants are emitted on first use)."""
-        if name in self._values:
-            return self._values[name]
+    def value(self, name: str, shape: tuple[int, ...] | None = None) -> str:
+        """The ONNX tensor holding IR tensor ``name`` (constants are emitted on first use).
+
+        ``shape`` stores a constant with another shape of the same row-major data (a
+        FullyConnected weight ``[out, in]`` as a 1×1 Conv filter ``[out, in, 1, 1]``); its
+        quantization axis 0 stays the output channel."""
+        key = name if shape is None else (name, tuple(shape))
+        if key in self._values:
+            return self._values[key]
         t = self.graph.tensors[name]
+        if shape is not None and (t.data is None or t.quant is None or
+                                  (t.quant.per_channel and t.quant.axis != 0)):
+            raise AssertionError(f"only quantized constants with axis 0 are reshaped ('{name}')")
         if t.data is None:
             if name in self.graph.inputs:
                 return name
@@ -157,6 +166,8 @@ class QdqContext:
             weight = name in self._weights
             scale, zp, dtype, shift = qnn_params(t.quant, weight=weight)
             data = t.data.astype(np.int64) + shift
+            if shape is not None:
+                data = data.reshape(shape)
             info = np.iinfo(dtype)
             if data.min(initial=0) < info.min or data.max(initial=0) > info.max:
                 raise BuildError(f"constant '{name}' does not fit QNN's {np.dtype(dtype).name} "
@@ -172,7 +183,7 @@ class QdqContext:
             out = self.fresh(name)
             self.add_node("DequantizeLinear", [q_name, s, z], [out], axis=axis)
             self._record(name, t.quant, scale, zp, dtype)
-        self._values[name] = out
+        self._values[key] = out
         return out
 
     def result(self, name: str) -> str:

@@ -1,5 +1,5 @@
 """The QNN target end to end on a small CNN quantized by edgeq with the QNN spec: the spec
-is honoured (per-tensor FullyConnected weights), the artifact holds the QDQ model,
+is honoured (per-channel Conv and FullyConnected weights), the artifact holds the QDQ model,
 encodings, an EPContext model + context binary per HTP generation, and the host runner
 on the HTP emulator agrees with edgeq's simulator."""
 
@@ -55,12 +55,20 @@ def quantized(tmp_path_factory):
     return model, edgeq.quantize(model, calib, spec=QNN_HTP), calib
 
 
-def test_spec_gives_per_tensor_fully_connected_and_per_channel_conv(quantized):
-    _, qm, _ = quantized
+def test_spec_gives_per_channel_conv_and_fully_connected(quantized):
+    import edgeq
+
+    from edgeq_qnn.spec import QNN_HTP_FC_PER_TENSOR
+
+    model, qm, calib = quantized
     weights = {n.op_type: qm.graph.tensors[n.inputs[1]] for n in qm.graph.nodes
                if n.op_type in ("Conv", "FullyConnected")}
     assert weights["Conv"].quant.axis == 0 and weights["Conv"].quant.scale.size == 8
-    assert weights["FullyConnected"].quant.axis is None and weights["FullyConnected"].quant.scale.size == 1
+    # FullyConnected per output row (emitted as a 1x1 Conv)
+    assert weights["FullyConnected"].quant.axis == 0 and weights["FullyConnected"].quant.scale.size == 10
+    qm_pt = edgeq.quantize(model, calib, spec=QNN_HTP_FC_PER_TENSOR)
+    fc = next(qm_pt.graph.tensors[n.inputs[1]] for n in qm_pt.graph.nodes if n.op_type == "FullyConnected")
+    assert fc.quant.axis is None and fc.quant.scale.size == 1
 
 
 @pytest.mark.parametrize("arch", [73, 75, 79])
@@ -103,6 +111,13 @@ def test_encodings_are_edgeqs_in_qnn_terms(quantized, tmp_path):
     assert e["min"] == pytest.approx(e["scale"] * e["offset"], rel=1e-6)
     w1 = [n for n in qm.graph.nodes if n.op_type == "Conv"][0].inputs[1]
     assert len(params[w1]) == 8 and all(p["offset"] == 0 for p in params[w1])
+    # the FullyConnected (a 1x1 Conv in the QDQ model): one encoding per output row
+    fc = next(n for n in qm.graph.nodes if n.op_type == "FullyConnected")
+    wq = qm.graph.tensors[fc.inputs[1]].quant
+    assert [p["scale"] for p in params[fc.inputs[1]]] == pytest.approx(wq.scale.tolist(), rel=1e-7)
+    assert len(params[fc.inputs[2]]) == 10 and fc.inputs[0] not in params
+    qdq = onnx.load(str(tmp_path / "model.qdq.onnx"))
+    assert "Gemm" not in {n.op_type for n in qdq.graph.node}
 
 
 def test_profile_options_are_checked():
@@ -113,6 +128,9 @@ def test_profile_options_are_checked():
         htp_options({"htp_arch": 42})
     with pytest.raises(ConfigError, match="precisions.conv_weights"):
         htp_options({"precisions": {"conv_weights": "int4"}})
+    # FullyConnected weights are per channel now; a profile promising per-tensor is refused
+    with pytest.raises(ConfigError, match="precisions.matmul_weights"):
+        htp_options({"precisions": {"matmul_weights": "int8-symmetric-per-tensor"}})
 
 
 def test_builtin_profiles_resolve():

@@ -15,6 +15,10 @@ pytestmark = pytest.mark.slow
 
 #: model -> (max output difference in output LSBs, min cosine to the simulator)
 MODELS = {"mobilenet-v2": (12, 0.99), "ppocr-cls": (1, 0.9999), "minilm-l6": (None, 0.975)}
+#: model -> min cosine to the FP32 model: MiniLM with per-channel FullyConnected weights
+#: (1x1 Convs on HTP) reached 0.977 min over 100 evaluation sentences (benchmarks/qnn.py;
+#: 0.849 with per-tensor weights)
+FP32_COSINE = {"minilm-l6": 0.96}
 
 
 @pytest.fixture(scope="module", params=sorted(MODELS))
@@ -32,13 +36,13 @@ def zoo_case(request, tmp_path_factory):
     qm = edgeq.quantize(model, zoo.feeds(name, split="calib", n=16), spec=QnnTarget().spec)
     out = tmp_path_factory.mktemp(name)
     art = QnnTarget().emit(qm, out, BuildOptions(extra={"htp_arch": 75}))
-    return name, qm, art, zoo.feeds(name, split="eval", n=2)
+    return name, model, qm, art, zoo.feeds(name, split="eval", n=2)
 
 
 def test_zoo_model_runs_wholly_on_htp_and_follows_the_simulator(zoo_case):
     from edgeq_qnn.runners.host import HostRunner
 
-    name, qm, art, feeds = zoo_case
+    name, model, qm, art, feeds = zoo_case
     runner = HostRunner()
     assert runner.placement(art)["unsupported"] == []
     max_lsb, min_cos = MODELS[name]
@@ -46,6 +50,11 @@ def test_zoo_model_runs_wholly_on_htp_and_follows_the_simulator(zoo_case):
     for feed in feeds:
         got = runner.run(art, feed)
         sim = qm.run(feed)
+        if name in FP32_COSINE:
+            for out, v in model.run(feed).items():
+                g, f = got[out].astype(np.float64).ravel(), np.asarray(v, np.float64).ravel()
+                cos = float(g @ f / (np.linalg.norm(g) * np.linalg.norm(f)))
+                assert cos >= FP32_COSINE[name], (name, out, "vs FP32", cos)
         for out, v in sim.items():
             g = got[out].astype(np.float64).ravel()
             s = np.asarray(v, np.float64).ravel()
