@@ -26,45 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import Cycled, proc_status_mb  # noqa: E402
+
 MODELS = ("mobilenet-v2", "ppocr-cls", "silero-vad", "minilm-l6")
 TARGETS = ("tflite", "ane", "qnn-htp-v75")
-
-
-def _status(key: str) -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
-class Cycled(Sequence):
-    """The zoo calibration split cycled to ``n`` samples; repeats get small noise (seeded
-    by the index) on float inputs so that every sample differs."""
-
-    def __init__(self, base, n: int):
-        self.base, self.n = base, n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: int):
-        import numpy as np
-
-        if not 0 <= i < self.n:
-            raise IndexError(i)
-        feed = self.base[i % len(self.base)]
-        if i < len(self.base):
-            return feed
-        rng = np.random.default_rng(i)
-        return {k: (v + rng.normal(0, 0.01, v.shape).astype(v.dtype)) if v.dtype.kind == "f" else v
-                for k, v in feed.items()}
 
 
 def child_build(name: str, n: int, targets: list[str]) -> None:
@@ -73,15 +43,15 @@ def child_build(name: str, n: int, targets: list[str]) -> None:
     from edgeq import zoo
 
     base = zoo.dataset(name, "calib")
-    data = ed.from_iterable(Cycled(base, n), name=f"{name}-calib-x{n}")
+    data = ed.from_iterable(Cycled(base, n, noise=0.01), name=f"{name}-calib-x{n}")
     path = zoo.get(name)
     with tempfile.TemporaryDirectory() as out:
-        before = _status("VmRSS")
+        before = proc_status_mb("VmRSS")
         t0 = time.perf_counter()
         edgeq.build(str(path), targets=targets, calibration=data, num_samples=n, output_dir=out,
                     progress=False, layer_sqnr_samples=0, use_cache=False)  # cold: calibrate
         seconds = time.perf_counter() - t0
-    print(json.dumps({"before_mb": before, "peak_mb": _status("VmHWM"), "seconds": round(seconds, 1)}))
+    print(json.dumps({"before_mb": before, "peak_mb": proc_status_mb("VmHWM"), "seconds": round(seconds, 1)}))
 
 
 def child_ort(name: str) -> None:
@@ -91,12 +61,12 @@ def child_ort(name: str) -> None:
     from edgeq import zoo
 
     feed = zoo.dataset(name, "calib")[0]
-    before = _status("VmRSS")
+    before = proc_status_mb("VmRSS")
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     sess = ort.InferenceSession(str(zoo.get(name)), so, providers=["CPUExecutionProvider"])
     sess.run(None, {k: np.asarray(v) for k, v in feed.items()})
-    print(json.dumps({"before_mb": before, "peak_mb": _status("VmHWM")}))
+    print(json.dumps({"before_mb": before, "peak_mb": proc_status_mb("VmHWM")}))
 
 
 def _run(*args: str) -> dict:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from edgeq.errors import ArtifactError, BuildError, TargetUnavailableError, UsageError
+from edgeq.errors import ArtifactError, BuildError, TargetUnavailableError, UsageError, first_line
 from edgeq.types import NodePlacement, QuantSpec
 
 MANIFEST_NAME = "manifest.json"
@@ -90,7 +90,7 @@ class Artifact:
         try:
             manifest = json.loads(mf.read_bytes().decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise ArtifactError(f"{mf}: invalid JSON ({_first_line(exc)}); rebuild the artifact") from None
+            raise ArtifactError(f"{mf}: invalid JSON ({first_line(exc)}); rebuild the artifact") from None
         except OSError as exc:
             raise ArtifactError(f"{mf}: cannot be read ({exc.strerror or exc}); check its "
                                 "permissions or rebuild the artifact") from None
@@ -127,11 +127,6 @@ class Artifact:
             if f.stat().st_size != info["bytes"] or sha256_file(f) != info["sha256"]:
                 raise ArtifactError(f"{f}: modified since the build (size or sha256 differs from "
                                     "the manifest); rebuild the artifact")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _is_sha256(value: Any) -> bool:

@@ -97,6 +97,13 @@ class GateFailure(EdgeqError):
     paths: dict = {}
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type name if it has none), for quoting a
+    library's error inside one of edgeq's."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def require_module(module: str, package: str, purpose: str):
     """Import ``module`` or raise :class:`TargetUnavailableError` naming ``package``.
 

@@ -36,7 +36,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from edgeq.errors import ModelLoadError, ShapeError, UnsupportedOpError
+from edgeq.errors import ModelLoadError, ShapeError, UnsupportedOpError, first_line
 from edgeq.ir import shapes as shape_utils
 from edgeq.ir.onnx_checks import check_external_data, check_structure
 from edgeq.ir.graph import Graph, Node, Tensor
@@ -107,7 +107,7 @@ def load_model_proto(model: str | os.PathLike | onnx.ModelProto) -> tuple[onnx.M
         try:
             proto = onnx.load(str(path), load_external_data=False)
         except Exception as exc:
-            raise ModelLoadError(f"{source}: not a readable ONNX model ({_first_line(exc)}); "
+            raise ModelLoadError(f"{source}: not a readable ONNX model ({first_line(exc)}); "
                                  f"the file is truncated, corrupt or not ONNX") from None
         check_external_data(proto, source, path.parent)
         try:
@@ -116,17 +116,12 @@ def load_model_proto(model: str | os.PathLike | onnx.ModelProto) -> tuple[onnx.M
             load_external_data_for_model(proto, str(path.parent))
         except Exception as exc:
             raise ModelLoadError(f"{source}: could not load the external weight data next to the "
-                                 f"model ({_first_line(exc)}); keep the data file(s) in the "
+                                 f"model ({first_line(exc)}); keep the data file(s) in the "
                                  f"model's directory under the names the model records") from None
     _validate(proto, source)
     check_structure(proto, source)
     _check(proto, source)
     return proto, source
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _validate(proto: onnx.ModelProto, source: str) -> None:
@@ -194,7 +189,7 @@ def _check(proto: onnx.ModelProto, source: str) -> None:
     try:
         onnx.checker.check_model(proto, full_check=False)
     except onnx.checker.ValidationError as exc:
-        raise ModelLoadError(f"{source}: invalid ONNX model: {_first_line(exc)}") from None
+        raise ModelLoadError(f"{source}: invalid ONNX model: {first_line(exc)}") from None
     except UnicodeDecodeError:
         # the checker found a fault and its message quotes a name that is not UTF-8
         raise ModelLoadError(f"{source}: invalid ONNX model: a name or string field is not valid "
@@ -264,7 +259,7 @@ def _prepare(proto: onnx.ModelProto, source: str) -> onnx.ModelProto:
         except Exception as exc:
             raise ModelLoadError(f"{source}: opset {opset} is older than edgeq supports "
                                  f"({MIN_OPSET}–{MAX_OPSET}) and could not be upgraded "
-                                 f"({_first_line(exc)}); re-export with opset ≥ {MIN_OPSET}") from None
+                                 f"({first_line(exc)}); re-export with opset ≥ {MIN_OPSET}") from None
         logger.info("%s: upgraded opset %d -> %d", source, opset, MIN_OPSET)
     # IR < 4 lists initializers among the inputs; they are weights, not inputs
     initializers = {init.name for init in proto.graph.initializer}
@@ -377,7 +372,7 @@ def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
             data = numpy_helper.to_array(init)
         except (ValueError, KeyError, TypeError) as exc:  # typed-field data of the wrong size
             raise ModelLoadError(f"{source}: initializer '{init.name}' cannot be read "
-                                 f"({_first_line(exc)}); the file is corrupt, re-export the model") from None
+                                 f"({first_line(exc)}); the file is corrupt, re-export the model") from None
         graph.tensors[init.name] = Tensor(init.name, data.dtype, data.shape, data)
     graph.inputs = [vi.name for vi in g.input]
     graph.outputs = [vi.name for vi in g.output]

@@ -4,6 +4,7 @@ small CNN or from scratch, given to ``edgeq build``."""
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -46,7 +47,7 @@ def _relu(ws, name, **kw):
                  [_vi("x", [1, 4])], [_vi("y", [1, 4])], **kw)
 
 
-def _bytes(name, data: bytes | Callable):  # noqa: F821 - annotation only
+def _bytes(name, data: bytes | Callable[[Workspace], bytes]):
     def make(ws: Workspace):
         path = ws.path(name)
         path.write_bytes(data(ws) if callable(data) else data)
@@ -144,7 +145,7 @@ CASES: list[Case] = [
     _m("model-input-without-shape", lambda ws: _save(ws, "noshape.onnx", [
         helper.make_node("Relu", ["x"], ["y"], name="r")], [_vi("x", None)], [_vi("y", [1, 4, 6, 6])]),
        ["'x'", "--input"]),
-    _m("model-zero-size-dim", lambda ws: _relu(ws, "zerodim.onnx") and _save(ws, "zerodim.onnx", [
+    _m("model-zero-size-dim", lambda ws: _save(ws, "zerodim.onnx", [
         helper.make_node("Relu", ["x"], ["y"], name="r")], [_vi("x", [1, 0])], [_vi("y", [1, 0])]), ["'x'"]),
     _m("model-no-nodes", lambda ws: _save(ws, "nonodes.onnx", [], [_vi("x", [1, 4])], [_vi("x", [1, 4])]),
        ["nonodes.onnx"], calib=(1, 4)),
