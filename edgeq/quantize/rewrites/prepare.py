@@ -29,9 +29,12 @@ from edgeq.ir.passes import (
     lower_div_const,
     lower_einsum,
     lower_gather_elements,
+    lower_gather_nd,
     lower_hardsigmoid,
     lower_silu,
     lower_l2norm,
+    lower_mask_select,
+    lower_nan_guard,
     lower_pow,
     lower_prelu,
     lower_reduce_sum,
@@ -45,10 +48,13 @@ from edgeq.ir.passes._emitter import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_A
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 9
+LOWERING_VERSION = 10
 
 PASSES = [
     ("hoist_input_cast", hoist_input_cast.run),
+    ("lower_gather_nd", lower_gather_nd.run),  # before lower_mask_select, which replays Gathers
+    ("lower_mask_select", lower_mask_select.run),  # before lower_attention_mask clamps its bias
+    ("lower_nan_guard", lower_nan_guard.run),
     ("lower_l2norm", lower_l2norm.run),
     ("lower_div_const", lower_div_const.run),
     ("lower_prelu", lower_prelu.run),
