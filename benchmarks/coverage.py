@@ -11,6 +11,11 @@ result against FP32: SQNR of the first output and the task metric. In the same r
 on the same calibration/eval feeds, onnxruntime's ``quantize_static`` (QDQ, per-channel
 int8 weights, int8 activations, MinMax) gives the baseline's build time, SQNR and metric.
 ``--markdown`` prints the table for docs/ops.md.
+
+``--targets ane qnn-htp-v75`` adds, per model, each other target built with
+``edgeq.build`` from the same calibration (its own spec's quantization, statistics from
+the cache) and profiled with its ``host`` runner on the same evaluation feeds: the task
+metric against FP32 and the build time, or the node and reason the target refuses.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ def _first_sqnr(refs, outs, name) -> float:
     return sqnr_db(ref, got)
 
 
-def measure(cm) -> dict:
+def measure(cm, targets=()) -> dict:
     row = {"model": cm.name, "family": cm.family}
     path = cm.path()
     calib, evals = cm.feeds("calib", cm.n_calib), cm.feeds("eval", cm.n_eval)
@@ -91,7 +96,32 @@ def measure(cm) -> dict:
         row["ort_metric"] = cm.metric(res.fp32_outputs, ort_outs)[1]
     except Exception as exc:  # the baseline's own failure is a result
         row["ort_error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
+    if targets:
+        row["targets"] = measure_targets(cm, list(targets), path, calib, evals, res.fp32_outputs)
     return row
+
+
+def measure_targets(cm, targets: list[str], path: Path, calib, evals, fp32_outputs) -> dict:
+    """``{target: {"metric", "build_s"} | {"refused": reason}}`` (see module docstring)."""
+    import edgeq
+    from edgeq.errors import EdgeqError
+
+    out: dict = {}
+    model = edgeq.load(path, input_shapes=cm.input_shapes)
+    for target in targets:
+        t0 = time.perf_counter()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                arts = edgeq.build(model, targets=[target], calibration=calib, output_dir=tmp, progress=False)
+                build_s = time.perf_counter() - t0
+                art = next(iter(arts.values()))
+                res = edgeq.profile(art.path, data=evals, runs=1, warmup=0, progress=False,
+                                    report_formats=())
+                outs = [{k: np.asarray(v) for k, v in o.items()} for o in res.outputs]
+                out[target] = {"metric": cm.metric(fp32_outputs, outs)[1], "build_s": build_s}
+        except EdgeqError as exc:
+            out[target] = {"refused": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"}
+    return out
 
 
 def _metric_output(cm, res) -> str:
@@ -135,6 +165,21 @@ def print_table(rows, markdown: bool) -> None:
         for line in lines:
             print("  ".join(c.ljust(w) for c, w in zip(line, widths)))
     print()
+    target_names = sorted({t for r in rows for t in r.get("targets", {})})
+    if target_names:
+        head2 = ["model"] + [f"{t} {what}" for t in target_names for what in ("metric", "build s")]
+        print("| " + " | ".join(head2) + " |")
+        print("|" + "---|" * len(head2))
+        for r in rows:
+            cells = [r["model"]]
+            for t in target_names:
+                e = r.get("targets", {}).get(t, {})
+                if "refused" in e:
+                    cells += [f"refused: {e['refused']}", "-"]
+                else:
+                    cells += [_fmt(e.get("metric"), ".3f"), _fmt(e.get("build_s"))]
+            print("| " + " | ".join(cells) + " |")
+        print()
     for r in rows:
         if "ops" in r:
             print(f"{r['model']} ops: " + ", ".join(f"{k} {v}" for k, v in
@@ -145,6 +190,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="*", default=[m.name for m in MODELS])
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--targets", nargs="*", default=[],
+                    help="other targets to build and profile on the host (e.g. ane qnn-htp-v75)")
     args = ap.parse_args(argv)
     rows = []
     for cm in MODELS:
@@ -152,7 +199,7 @@ def main(argv=None) -> int:
             continue
         print(f"# {cm.name} ...", file=sys.stderr, flush=True)
         try:
-            rows.append(measure(cm))
+            rows.append(measure(cm, args.targets))
         except Exception as exc:
             traceback.print_exc()
             rows.append({"model": cm.name, "family": cm.family, "error": f"{type(exc).__name__}: {exc}"[:300]})

@@ -36,7 +36,7 @@ from edgeq.sdk import FIXED_OUTPUT, SAME_SCALE_OPS, QDType, QuantSpec
 #: dequantize -> op -> quantize in the program).
 ANE_INTEGER_OPS = frozenset({
     "Quantize", "Dequantize", "Cast",
-    "Conv", "FullyConnected", "MatMul",
+    "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt", "Max", "Min",
     "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool",
     "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum",
@@ -51,7 +51,7 @@ ANE_FP16_OPS = ANE_INTEGER_OPS - {"Quantize", "Dequantize", "Cast"}
 ANE_W8A8 = QuantSpec(
     name="ane-w8a8",
     activation_dtypes=(QDType.INT8, QDType.INT16),
-    per_channel_ops=frozenset({"Conv", "FullyConnected"}),
+    per_channel_ops=frozenset({"Conv", "ConvTranspose", "FullyConnected"}),
     integer_ops=ANE_INTEGER_OPS,
     # any op may stay in fp16 (reported); the ane profile allows it
     float_fallback_ops=frozenset({"*"}),

@@ -32,7 +32,7 @@ from edgeq.sdk import FIXED_OUTPUT, SAME_SCALE_OPS, QDType, QuantSpec
 #: Ops the QNN emitter lowers to QDQ ONNX that ONNX Runtime's QNN EP places on HTP.
 QNN_INTEGER_OPS = frozenset({
     "Quantize", "Dequantize",
-    "Conv", "FullyConnected", "MatMul",
+    "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "Max", "Min",
     "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean", "ReduceMax",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
@@ -53,7 +53,7 @@ QNN_HTP = QuantSpec(
     name="qnn-htp",
     activation_dtypes=(QDType.INT8, QDType.INT16),
     # Conv (depthwise included) and FullyConnected (emitted as a 1x1 Conv) per output channel
-    per_channel_ops=frozenset({"Conv", "FullyConnected"}),
+    per_channel_ops=frozenset({"Conv", "ConvTranspose", "FullyConnected"}),
     integer_ops=QNN_INTEGER_OPS,
     # every node on HTP: the host runner disables ONNX Runtime's CPU fallback
     float_fallback_ops=frozenset(),

@@ -66,8 +66,28 @@ def _shared_cast(graph: Graph, x: str) -> str:
     return name
 
 
+def _replay(graph: Graph, em: Emitter, cur: str, chain: list[Node]) -> str:
+    """``chain`` applied to the float mask ``cur``; an Expand (or Reshape) to the shape
+    its input already has is skipped (an And before it has broadcast already)."""
+    for step in chain:
+        shape = graph.tensors[step.outputs[0]].shape
+        if step.op_type in ("Cast", "Identity"):
+            continue
+        if step.op_type in ("Expand", "Reshape") and graph.tensors[cur].shape == shape:
+            continue
+        if step.op_type == "And":
+            other = next(i for i in step.inputs if graph.is_constant(i))
+            cur = em.node("Mul", [cur, em.const("and_mask", graph.const(other).astype(np.float32))],
+                          shape, "and")
+        else:
+            cur = em.node(step.op_type, [cur, *step.inputs[1:]], shape, step.op_type.lower(),
+                          **dict(step.attrs))
+    return cur
+
+
 def run(graph: Graph) -> bool:
     changed = False
+    masks: dict[str, str] = {}  # cond -> its replay on the float mask (shared by every layer)
     for node in [n for n in graph.nodes if n.op_type == "Where" and not n.domain]:
         if len(node.inputs) != 3:
             continue
@@ -80,18 +100,8 @@ def run(graph: Graph) -> bool:
             continue
         x, chain = found
         em = Emitter(graph, node.name)
-        cur = _shared_cast(graph, x)
-        for step in chain:
-            shape = graph.tensors[step.outputs[0]].shape
-            if step.op_type in ("Cast", "Identity"):
-                continue
-            if step.op_type == "And":
-                other = next(i for i in step.inputs if graph.is_constant(i))
-                cur = em.node("Mul", [cur, em.const("and_mask", graph.const(other).astype(np.float32))],
-                              shape, "and")
-            else:
-                cur = em.node(step.op_type, [cur, *step.inputs[1:]], shape, step.op_type.lower(),
-                              **dict(step.attrs))
+        cur = masks.get(cond) or _replay(graph, em, _shared_cast(graph, x), chain)
+        masks[cond] = cur
         a64 = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=FINITE, neginf=-FINITE)
         b64 = np.nan_to_num(b.astype(np.float64), nan=0.0, posinf=FINITE, neginf=-FINITE)
         out = node.outputs[0]

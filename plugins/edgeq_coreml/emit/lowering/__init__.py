@@ -30,6 +30,7 @@ from edgeq_coreml.emit.lowering import (  # noqa: E402,F401
     activations,
     binary,
     conv,
+    conv_transpose,
     linear,
     pooling,
     quantize,

@@ -27,6 +27,7 @@ from edgeq_coreml.verify.ops import (  # noqa: E402,F401
     constexpr_affine_dequantize,
     constexpr_blockwise_shift_scale,
     conv,
+    conv_transpose,
     dequantize,
     equal,
     erf,

@@ -1,7 +1,7 @@
 """IR ops that are ONNX ops with the same inputs and attributes (the IR keeps ONNX's
 semantics, docs/quantization.md): the node is copied between DequantizeLinear inputs
 and a QuantizeLinear output with edgeq's params. QNN EP maps each to its HTP op
-(Conv2d/DepthWiseConv2d, ElementWiseAdd …, PoolAvg2d/PoolMax2d, Softmax …)."""
+(Conv2d/DepthWiseConv2d, TransposeConv2d, ElementWiseAdd …, PoolAvg2d/PoolMax2d, Softmax …)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from edgeq_qnn.emit.lowering import LOWERINGS
 from edgeq_qnn.emit.qdq import EDGEQ_ATTRS
 
 ONNX_OPS = (
-    "Conv", "Add", "Sub", "Mul", "Max", "Min",
+    "Conv", "ConvTranspose", "Add", "Sub", "Mul", "Max", "Min",
     "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean", "ReduceMax",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather",
