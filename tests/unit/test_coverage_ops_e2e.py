@@ -129,21 +129,36 @@ def test_nearest_resize_tflite_cannot_reproduce_is_refused_naming_the_modes():
         _check(model, (1, 3, 5, 7))
 
 
-def test_concat_of_sigmoid_scores_and_pixel_boxes_keeps_both_ranges():
-    # a YOLO head: boxes in pixels (0..640) concatenated with sigmoid class scores; the
-    # scores' fixed 1/256 scale must not become the scale of the boxes
+def _yolo_head(pixels_per_unit: float):
     rng = np.random.default_rng(4)
     init = {"wb": _f32(rng.normal(0, 0.3, (4, 3, 1, 1))), "wc": _f32(rng.normal(0, 0.3, (2, 3, 1, 1))),
-            "k": _f32(160.0)}
+            "k": _f32(pixels_per_unit)}
     nodes = [helper.make_node("Conv", ["x", "wb"], ["b0"], name="box"),
              helper.make_node("Mul", ["b0", "k"], ["boxes"], name="to_pixels"),
              helper.make_node("Conv", ["x", "wc"], ["c0"], name="cls"),
              helper.make_node("Sigmoid", ["c0"], ["scores"], name="sigmoid"),
              helper.make_node("Concat", ["boxes", "scores"], ["y"], axis=1, name="concat")]
-    model = make_model(nodes, inputs={"x": (1, 3, 4, 4)}, outputs={"y": (1, 6, 4, 4)}, initializers=init)
-    res = _check(model, (1, 3, 4, 4), min_sqnr=30.0)
-    # int8 I/O: the one QUANTIZE is the scores' requantization to the boxes' scale
-    assert res.export.op_histogram.get("LOGISTIC") == 1 and res.export.op_histogram.get("QUANTIZE") == 1
+    return make_model(nodes, inputs={"x": (1, 3, 4, 4)}, outputs={"y": (1, 6, 4, 4)}, initializers=init)
+
+
+def test_concat_of_sigmoid_scores_and_pixel_boxes_keeps_both_ranges():
+    # a YOLO head: boxes in pixels (0..640) concatenated with sigmoid class scores; the
+    # scores' fixed 1/256 scale must not become the scale of the boxes, and the scores
+    # must not vanish in the boxes' scale (~2 per int8 step)
+    res = _check(_yolo_head(160.0), (1, 3, 4, 4), min_sqnr=30.0)
+    # the scores span < MIN_CONCAT_STEPS int8 steps of the Concat's scale, so the Concat
+    # is int16 (mixed_range_output_concats) and both inputs are requantized into it
+    hist = res.export.op_histogram
+    assert hist.get("LOGISTIC") == 1 and hist.get("QUANTIZE") == 2
+    ref = np.concatenate([np.asarray(r["y"])[:, 4:] for r in res.fp32_outputs])
+    got = np.concatenate([np.asarray(g["y"])[:, 4:] for g in res.int8_outputs])
+    assert np.abs(ref - got).max() < 0.02, np.abs(ref - got).max()
+
+
+def test_concat_of_comparable_ranges_stays_int8():
+    # boxes of a few units next to scores in [0, 1]: the scores keep > 16 int8 steps
+    res = _check(_yolo_head(1.0), (1, 3, 4, 4), min_sqnr=30.0)
+    assert res.export.op_histogram.get("QUANTIZE") == 1  # only the scores' requantization
 
 
 def test_mean_pooling_of_a_transformers_export_runs_integer():
