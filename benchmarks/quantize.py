@@ -33,13 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _common import Cycled, proc_status_mb  # noqa: E402
 
 # per model: output to score, task, automatic int16 budget (None: not asked for); the
 # budgets are the ones tests/integration checks (MobileNetV2: against weight-only int8)
@@ -50,21 +51,6 @@ MODELS = {
     "silero-vad": ("speech_probs", "probability", None),
 }
 CALIB = 64
-
-
-class Cycled(Sequence):
-    """The first ``n`` samples of a dataset, cycling it when it is shorter (lazy)."""
-
-    def __init__(self, dataset, n: int) -> None:
-        self.dataset, self.n = dataset, n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: int):
-        if not 0 <= i < self.n:
-            raise IndexError(i)
-        return self.dataset[i % len(self.dataset)]
 
 
 def _metrics(refs, outs, output: str, task: str) -> dict:
@@ -162,19 +148,11 @@ def memory_child(name: str, n: int) -> None:
     m = edgeq.load(zoo.get(name))
     data = from_iterable(Cycled(zoo.dataset(name, "calib"), n))
     data.fingerprint()
-    rss = _status("VmRSS")
+    rss = proc_status_mb("VmRSS")
     with open("/proc/self/clear_refs", "w") as fh:  # reset the high-water mark
         fh.write("5")
     edgeq.quantize(m, data, progress=False, use_cache=False)
-    print(json.dumps({"before_mb": rss, "peak_mb": _status("VmHWM")}))
-
-
-def _status(key: str) -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+    print(json.dumps({"before_mb": rss, "peak_mb": proc_status_mb("VmHWM")}))
 
 
 def peak_memory(name: str, n: int) -> dict:

@@ -298,6 +298,7 @@ def build(model: Any, *, targets: Iterable[Any] | str, calibration: Any = None,
     staging = Staging(output_dir)
     staging.prepare()  # an unwritable output fails before minutes of calibration
     try:
+        staging.claim([j.name for j in jobs])
         from edgeq.prebuilt import as_quantized, source_model
 
         t0 = time.perf_counter()
@@ -314,7 +315,8 @@ def build(model: Any, *, targets: Iterable[Any] | str, calibration: Any = None,
         todo = [g for g in groups if g.qmodel is None]
         if todo:
             dataset = _calibration_data(m, calibration, calibration_kind, calibration_options,
-                                        num_samples, quantize_options.get("seed", 0))
+                                        zoo_ref=isinstance(model, str) and model.startswith("zoo:"),
+                                        num_samples=num_samples, seed=quantize_options.get("seed", 0))
             _quantize(m, dataset, todo, show, int(layer_sqnr_samples))
             timings = todo[0].qmodel.report.get("timings", {})
             calib_info = {**_describe(dataset), "cached": bool(timings.get("calibration_cached")),
@@ -341,8 +343,13 @@ def _describe(dataset) -> dict[str, Any]:
     return describe(dataset)
 
 
-def _calibration_data(m, calibration, kind, options, num_samples, seed):
-    """The calibration dataset (validated against the model); see build()'s docstring."""
+def _calibration_data(m, calibration, kind, options, *, zoo_ref: bool, num_samples, seed):
+    """The calibration dataset (validated against the model); see build()'s docstring.
+
+    Without ``calibration``, only a model named as ``zoo:NAME`` calibrates on the zoo's
+    data, and says so; a model *file* that is a copy of a zoo model needs the data named
+    (``--calib zoo:NAME``), so the zoo's data never stands in for the user's silently.
+    """
     from edgeq.data import resolve as datasource
 
     if calibration is None:
@@ -350,7 +357,12 @@ def _calibration_data(m, calibration, kind, options, num_samples, seed):
         if zoo_name is None:
             raise UsageError(f"{m.path or m.name}: int8 targets need calibration data "
                              "(--calib DIR or zoo:NAME; calibration= in Python)")
-        log.info("calibrating on the zoo's calibration split of %s", zoo_name)
+        if not zoo_ref:
+            raise UsageError(f"{m.path or m.name}: int8 targets need calibration data. This file is "
+                             f"the zoo's {zoo_name} model: give --calib zoo:{zoo_name} to calibrate on "
+                             "the zoo's data, or --calib DIR for your own (calibration= in Python)")
+        log.warning("calibrating on the zoo's calibration split of %s (no calibration data given)",
+                    zoo_name)
         calibration = f"zoo:{zoo_name}:calib"
 
     def make(n):

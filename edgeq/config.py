@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
                       PrivateAttr, Tag, ValidationInfo, field_validator,
@@ -90,8 +90,21 @@ class Section(BaseModel):
 
 # ----------------------------------------------------------------------------- model
 class ModelConfig(Section):
-    path: ConfigPath
+    #: the FP32 ONNX file; or ``zoo``: a model of edgeq's zoo by name (fetched from the
+    #: package registry and cached), so a project needs no model file of its own
+    path: ConfigPath | None = None
+    zoo: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     inputs: dict[str, Shape] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ModelConfig":
+        if (self.path is None) == (self.zoo is None):
+            raise ValueError("give exactly one of path or zoo")
+        return self
+
+    def ref(self) -> str:
+        """What edgeq.build takes: the file's path, or ``zoo:NAME``."""
+        return str(self.path) if self.path is not None else f"zoo:{self.zoo}"
 
 
 # ----------------------------------------------------------------------------- data
@@ -350,10 +363,25 @@ def _target_entry(value: Any) -> Any:
 
 
 class TargetEntry(Section):
-    """A built-in profile name (``tflite``) or a profile YAML path, plus option overrides."""
+    """A built-in profile name (``tflite``) or a profile YAML path, plus option overrides
+    and, for profiling, this target's own evaluation settings and gates.
+
+    ``gates`` *replaces* ``profile.gates`` for this target (it does not add to it): a
+    target measured worse than the others on one metric can then be held to its own,
+    lower threshold without lowering the others', and each target's list reads whole in
+    one place. ``num_samples``, ``runs`` and ``warmup`` replace the ``profile`` fields of
+    the same names (a slow runner, such as an emulator, can evaluate fewer samples).
+    """
 
     name: str = Field(min_length=1)
     options: ProfileOptions = Field(default_factory=ProfileOptions)
+    gates: list[Gate] | None = None
+    num_samples: PositiveInt | None = None
+    runs: PositiveInt | None = None
+    warmup: Annotated[int, Field(ge=0)] | None = None
+
+    #: the fields of this entry that override the ``profile`` section's
+    PROFILE_FIELDS: ClassVar[tuple[str, ...]] = ("gates", "num_samples", "runs", "warmup")
 
     def is_path(self) -> bool:
         return self.name.endswith((".yaml", ".yml")) or "/" in self.name or "\\" in self.name
@@ -370,6 +398,18 @@ def _resolve_target(entry: TargetEntry, info: ValidationInfo) -> TargetEntry:
         if not path.is_absolute():
             entry.name = str(Path(base) / path)
     return entry
+
+
+def _profile_name(path: str) -> str | None:
+    """The ``name`` a target profile YAML declares (what ``edgeq build`` names its output
+    directory), or None when the file cannot be read as one."""
+    from edgeq.errors import EdgeqError
+
+    try:
+        data = read_yaml(Path(path), "target profile")[0]
+    except EdgeqError:  # an unreadable profile is reported by the build, not here
+        return None
+    return data.get("name") if isinstance(data, dict) else None
 
 
 TargetRef = Annotated[TargetEntry, BeforeValidator(_target_entry), AfterValidator(_resolve_target)]
@@ -414,6 +454,26 @@ class EdgeqConfig(Section):
         if dup:
             raise ValueError(f"{', '.join(dup)} listed more than once")
         return targets
+
+    def target_entry(self, target: str) -> TargetEntry | None:
+        """The ``targets`` entry of ``target``: a built target's name (``OUT/<name>``, the
+        profile's name) or the entry's own ``name``; None when the config does not list it."""
+        for entry in self.targets:
+            if entry.name == target:
+                return entry
+        for entry in self.targets:
+            if entry.is_path() and _profile_name(entry.name) == target:
+                return entry
+        return None
+
+    def profile_for(self, target: str | None) -> ProfileConfig:
+        """The ``profile`` section as it applies to ``target``: the fields its ``targets``
+        entry sets (``gates``, ``num_samples``, ``runs``, ``warmup``) replace the section's."""
+        entry = self.target_entry(target) if target else None
+        if entry is None:
+            return self.profile
+        update = {k: getattr(entry, k) for k in TargetEntry.PROFILE_FIELDS if getattr(entry, k) is not None}
+        return self.profile.model_copy(update=update)
 
     def quantize_options(self, target: str | None = None) -> dict[str, Any]:
         """Keyword options for ``edgeq.quantize(model, calibration, **options)``: the

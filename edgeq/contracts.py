@@ -26,10 +26,14 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from edgeq.errors import BuildError, TargetUnavailableError, UsageError
+from edgeq.errors import ArtifactError, BuildError, TargetUnavailableError, UsageError, first_line
 from edgeq.types import NodePlacement, QuantSpec
 
 MANIFEST_NAME = "manifest.json"
+#: files of an artifact directory that record *how a build went* (timings, when) rather
+#: than what it made: not hashed into the manifest, so that the same inputs give the same
+#: manifest bytes (edgeq/staging.py writes build_report.json; edgeq profile the reports)
+UNHASHED_FILES = frozenset({"build_report.json", "report.json", "report.md", "report.html"})
 MANIFEST_SCHEMA = 1
 
 
@@ -43,10 +47,16 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class Artifact:
-    """A built, deployable directory and its manifest."""
+    """A built, deployable directory and its manifest.
+
+    ``manifest`` describes *what* was built and is hashed into manifest.json, so it must
+    hold only what the inputs determine; ``timings`` (seconds of the target's own steps,
+    e.g. ``{"compile_s": 0.4}``) say how long the build took and go to the unhashed
+    build_report.json, so two builds of the same inputs give the same manifest bytes."""
 
     path: Path
     manifest: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -56,10 +66,12 @@ class Artifact:
         return self.path / name
 
     def write_manifest(self) -> None:
-        """Fill ``files`` with sha256/size of every file and write ``manifest.json``."""
+        """Fill ``files`` with sha256/size of every file (but the build and profile reports,
+        :data:`UNHASHED_FILES`) and write ``manifest.json``."""
         files = {}
         for f in sorted(self.path.rglob("*")):
-            if f.is_file() and f.name != MANIFEST_NAME:
+            rel_top = f.relative_to(self.path).as_posix()
+            if f.is_file() and f.name != MANIFEST_NAME and rel_top not in UNHASHED_FILES:
                 rel = f.relative_to(self.path).as_posix()
                 files[rel] = {"sha256": sha256_file(f), "bytes": f.stat().st_size}
         self.manifest.setdefault("schema", MANIFEST_SCHEMA)
@@ -68,23 +80,129 @@ class Artifact:
 
     @classmethod
     def load(cls, path: str | Path) -> "Artifact":
+        """Read ``path/manifest.json``: a JSON object naming its ``target``, else
+        ArtifactError (a BuildError) naming the file."""
         path = Path(path)
         mf = path / MANIFEST_NAME
         if not mf.is_file():
-            raise BuildError(f"{path}: not an edgeq artifact (no {MANIFEST_NAME}); "
-                             "build one with 'edgeq build'")
+            raise ArtifactError(f"{path}: not an edgeq artifact (no {MANIFEST_NAME}); "
+                                "build one with 'edgeq build'")
         try:
-            manifest = json.loads(mf.read_text())
-        except json.JSONDecodeError as exc:
-            raise BuildError(f"{mf}: invalid JSON ({exc}); rebuild the artifact") from exc
+            manifest = json.loads(mf.read_bytes().decode("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise ArtifactError(f"{mf}: invalid JSON ({first_line(exc)}); rebuild the artifact") from None
+        except OSError as exc:
+            raise ArtifactError(f"{mf}: cannot be read ({exc.strerror or exc}); check its "
+                                "permissions or rebuild the artifact") from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("target"), str):
+            raise ArtifactError(f"{mf}: not an edgeq manifest (a JSON object with a 'target' name "
+                                "is expected); rebuild the artifact")
         return cls(path, manifest)
 
+    def listed_files(self) -> dict[str, dict[str, Any]]:
+        """``manifest["files"]`` checked: relative paths inside the artifact, each with a
+        sha256 and a byte count; ArtifactError naming the manifest otherwise."""
+        mf = self.path / MANIFEST_NAME
+        files = self.manifest.get("files", {})
+        if not isinstance(files, dict):
+            raise ArtifactError(f"{mf}: 'files' is not an object; rebuild the artifact")
+        for rel, info in files.items():
+            parts = Path(rel).parts
+            if not rel or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+                raise ArtifactError(f"{mf}: lists the file '{rel}', which is not a path inside the "
+                                    "artifact; rebuild the artifact")
+            if not isinstance(info, dict) or not _is_sha256(info.get("sha256")) or \
+                    not _is_count(info.get("bytes")):
+                raise ArtifactError(f"{mf}: the entry of '{rel}' needs a sha256 and a byte count; "
+                                    "rebuild the artifact")
+        return files
+
     def verify(self) -> None:
-        """Check every listed file's sha256; raise BuildError naming the first mismatch."""
-        for rel, info in self.manifest.get("files", {}).items():
+        """Check every listed file's size and sha256; raise ArtifactError (a BuildError)
+        naming the first missing or modified one."""
+        for rel, info in self.listed_files().items():
             f = self.path / rel
-            if not f.is_file() or sha256_file(f) != info["sha256"]:
-                raise BuildError(f"{f}: missing or modified since the build (sha256 mismatch); rebuild")
+            if not f.is_file():
+                raise ArtifactError(f"{f}: missing (the manifest lists it); rebuild the artifact")
+            if f.stat().st_size != info["bytes"] or sha256_file(f) != info["sha256"]:
+                raise ArtifactError(f"{f}: modified since the build (size or sha256 differs from "
+                                    "the manifest); rebuild the artifact")
+
+
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _io_specs(artifact: Artifact, key: str) -> list[dict[str, Any]]:
+    """``manifest[key]`` (``inputs``/``outputs``) checked: names, shapes of non-negative
+    ints, dtype names and quantization parameters a runner can use as they are."""
+    mf = artifact.path / MANIFEST_NAME
+    specs = artifact.manifest.get(key)
+    if not isinstance(specs, list) or not specs:
+        raise ArtifactError(f"{mf}: '{key}' must be a non-empty list; rebuild the artifact")
+    out = []
+    for i, spec in enumerate(specs):
+        where = f"{mf}: {key}[{i}]"
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+            raise ArtifactError(f"{where} has no name; rebuild the artifact")
+        for field_name in ("shape", "source_shape"):
+            shape = spec.get(field_name)
+            if (field_name == "shape" or shape is not None) and \
+                    (not isinstance(shape, list) or not all(_is_count(d) for d in shape)):
+                raise ArtifactError(f"{where} ('{spec['name']}'): {field_name} must be a list of "
+                                    f"non-negative integers, got {str(shape)[:60]}; rebuild the artifact")
+        if not isinstance(spec.get("dtype"), str):
+            raise ArtifactError(f"{where} ('{spec['name']}'): dtype must be a name; rebuild the artifact")
+        quant = spec.get("quant")
+        if quant is not None:
+            _check_quant(quant, f"{where} ('{spec['name']}')")
+        out.append(spec)
+    return out
+
+
+def _check_quant(quant: Any, where: str) -> None:
+    import math
+
+    from edgeq.types import QDType
+
+    ok = isinstance(quant, dict) and isinstance(quant.get("scale"), list) and \
+        isinstance(quant.get("zero_point"), list) and len(quant["scale"]) == len(quant["zero_point"]) >= 1
+    ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+                    for v in quant["scale"])
+    ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in quant["zero_point"])
+    ok = ok and (quant.get("axis") is None or (isinstance(quant["axis"], int) and quant["axis"] >= 0))
+    ok = ok and quant.get("dtype") in {d.value for d in QDType}
+    if not ok:
+        raise ArtifactError(f"{where}: quant must hold a dtype, positive finite scales, integer zero "
+                            f"points of the same count and an optional axis, got {str(quant)[:80]}; "
+                            "rebuild the artifact")
+
+
+def read_manifest(artifact: Artifact, target: "Target") -> dict[str, Any]:
+    """What every artifact's manifest says, checked (the base of
+    :meth:`Target.read_artifact`): the manifest is ``target``'s, every listed file is
+    present and unmodified (size and sha256), and the inputs/outputs are well formed."""
+    mf = artifact.path / MANIFEST_NAME
+    if artifact.manifest.get("target") != target.name:
+        raise ArtifactError(f"{mf}: a '{artifact.manifest.get('target')}' artifact, not a "
+                            f"'{target.name}' one; read it with its own target")
+    artifact.verify()
+    return {
+        "path": str(artifact.path),
+        "target": target.name,
+        "profile": artifact.manifest.get("profile"),
+        "artifact_kind": target.artifact_kind,
+        "files": {rel: info["bytes"] for rel, info in sorted(artifact.listed_files().items())},
+        "inputs": _io_specs(artifact, "inputs"),
+        "outputs": _io_specs(artifact, "outputs"),
+        "ops": {},
+        "metadata": {},
+        "checked": ["manifest", "sha256"],
+    }
 
 
 @dataclass
@@ -114,8 +232,14 @@ class Target(abc.ABC):
     #: default runner name
     default_runner: str = "host"
     #: how many output LSBs the host runner's results may differ from edgeq's integer
-    #: simulator; the conformance suite (edgeq.testing.conformance) holds the target to it
-    simulator_tolerance_lsb: int = 1
+    #: simulator; the conformance suite (edgeq.testing.conformance) holds the target to it.
+    #: A dict gives it per output storage type ({"int8": 1, "int16": 17}) for targets whose
+    #: arithmetic differs by type (e.g. int16 tensors computed in fp16)
+    simulator_tolerance_lsb: int | dict[str, int] = 1
+    #: conformance cases (edgeq.testing.cases names) on which the target is known to
+    #: differ from the simulator by more than its tolerance, each with the measured reason;
+    #: the suite expects them to fail (strictly: one that starts passing is reported)
+    known_deviations: dict[str, str] = {}
 
     @property
     @abc.abstractmethod
@@ -135,6 +259,23 @@ class Target(abc.ABC):
         emit leaves nothing half-written. Raise BuildError/UnsupportedOpError naming the
         node on failure.
         """
+
+    def read_artifact(self, artifact: Artifact) -> dict[str, Any]:
+        """Read back an artifact this target emitted, validating before trusting, and
+        return a summary: ``path``, ``target``, ``profile``, ``artifact_kind``, ``files``
+        (name -> bytes), ``inputs``/``outputs`` (the manifest's name, shape, dtype, quant),
+        ``ops`` (op type -> count, read from the model file itself), ``metadata`` (what the
+        model file records) and ``checked`` (what was verified, e.g. ``["manifest",
+        "sha256", "flatbuffer"]``); a target may add a ``model`` entry with the file's
+        own view of its I/O.
+
+        Raises ArtifactError (a BuildError) naming the file for anything missing,
+        modified or corrupt, never another exception, and never hands unchecked bytes
+        to native code. The base checks the manifest and every file's sha256
+        (:func:`read_manifest`); targets extend it by parsing their files. Host runners
+        call it before loading an artifact into a runtime.
+        """
+        return read_manifest(artifact, self)
 
     def default_quant_spec(self) -> QuantSpec | None:
         """The spec :func:`edgeq.quantize` uses when called without one, or None.

@@ -39,6 +39,11 @@ class ShapeError(EdgeqError):
     """A dynamic dimension without a user-given shape, or inconsistent shapes."""
 
 
+class InputShapeError(ShapeError, UsageError):
+    """A shape the user gave for a model input (``--input``, ``input_shapes=``) does not
+    fit the model: a usage error (exit code 2) that is also a ShapeError."""
+
+
 class UnsupportedOpError(EdgeqError):
     """An op (or op configuration) that edgeq or a target cannot run."""
 
@@ -72,6 +77,13 @@ class BuildError(EdgeqError):
     """A target emit step that failed; nothing is left half-written."""
 
 
+class ArtifactError(BuildError):
+    """An artifact directory that cannot be trusted: a missing or unreadable manifest,
+    files missing or modified since the build, or content its target's reader
+    (``Target.read_artifact``) finds corrupt. The message names the file and says to
+    rebuild."""
+
+
 class DeviceError(EdgeqError):
     """A device transport problem: no/several devices, offline, timeout, full disk…"""
 
@@ -83,6 +95,13 @@ class GateFailure(EdgeqError):
     exit_code = 3
     report: Any = None
     paths: dict = {}
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type name if it has none), for quoting a
+    library's error inside one of edgeq's."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def require_module(module: str, package: str, purpose: str):

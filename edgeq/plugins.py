@@ -9,7 +9,13 @@ package would declare its own::
 
 Hooks take keyword arguments only and are named verb-first. The manager is built inside
 :func:`get_plugin_manager` (never at import time) and calls ``check_pending()``, so a
-misspelled ``@hookimpl`` fails loudly instead of being ignored.
+misspelled ``@hookimpl`` is caught instead of being ignored.
+
+An installed plugin that fails to import, has invalid hooks, or raises inside a hook is
+*quarantined*: it is reported by name (a warning, ``edgeq targets``, and the error of any
+command that asks for a target it would have provided) and the other plugins keep
+working, so one broken third-party package cannot take every target down. Set
+``EDGEQ_STRICT_PLUGINS=1`` (plugin CI) to make any broken plugin an error instead.
 
 ``EDGEQ_DISABLE_PLUGIN_AUTOLOAD=1`` skips the entry points entirely — built-ins
 included, since they come through the same door. Plugins are then registered explicitly
@@ -31,6 +37,7 @@ log = logging.getLogger(__name__)
 PROJECT = "edgeq"
 ENTRY_POINT_GROUP = "edgeq"
 AUTOLOAD_ENV = "EDGEQ_DISABLE_PLUGIN_AUTOLOAD"
+STRICT_ENV = "EDGEQ_STRICT_PLUGINS"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -86,6 +93,36 @@ HOOK_NAMES: tuple[str, ...] = tuple(n for n in vars(HookSpecs) if n.startswith("
 _MANAGER: pluggy.PluginManager | None = None
 #: plugin name -> "distribution version", for plugins loaded from entry points
 _DISTS: dict[str, str] = {}
+#: plugin name -> why it was quarantined (the message already logged once)
+_BROKEN: dict[str, str] = {}
+
+
+def strict_plugins() -> bool:
+    """True when ``EDGEQ_STRICT_PLUGINS`` asks for a broken plugin to be an error."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def broken_plugins() -> dict[str, str]:
+    """``{plugin name: reason}`` of the plugins quarantined so far in this process."""
+    return dict(_BROKEN)
+
+
+def quarantine(pm: pluggy.PluginManager | None, name: str, message: str, cause: BaseException | None = None) -> None:
+    """Take plugin ``name`` out of service and report it once, by name.
+
+    Its hooks are unregistered (when it was registered), so later hook calls skip it;
+    ``message`` names the plugin, its distribution and the fix. Under
+    ``EDGEQ_STRICT_PLUGINS`` raises :class:`PluginError` with that message instead.
+    """
+    if strict_plugins():
+        raise PluginError(f"{message} ({STRICT_ENV} is set)") from cause
+    if pm is not None:
+        plugin = pm.get_plugin(name)
+        if plugin is not None:
+            pm.unregister(plugin, name=name)
+    if name not in _BROKEN:
+        _BROKEN[name] = message
+        log.warning("%s; the other plugins' targets still work", message)
 
 
 def autoload_disabled() -> bool:
@@ -98,8 +135,8 @@ def get_plugin_manager(*, refresh: bool = False) -> pluggy.PluginManager:
     """The plugin manager, built on first use and cached (``refresh=True`` rebuilds it).
 
     Loads every ``edgeq`` entry point unless autoload is disabled, then validates all
-    hook implementations against :class:`HookSpecs`. Raises :class:`PluginError` naming
-    the entry point and distribution of a plugin that fails to import or is invalid.
+    hook implementations against :class:`HookSpecs`. A plugin that fails to import or is
+    invalid is quarantined (:func:`quarantine`), naming its entry point and distribution.
     """
     global _MANAGER
     if _MANAGER is not None and not refresh:
@@ -107,6 +144,7 @@ def get_plugin_manager(*, refresh: bool = False) -> pluggy.PluginManager:
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(HookSpecs)
     _DISTS.clear()
+    _BROKEN.clear()
     if autoload_disabled():
         log.info("%s is set: not loading entry-point plugins", AUTOLOAD_ENV)
     else:
@@ -157,7 +195,8 @@ def call_each(hook_name: str) -> list[tuple[str, Any]]:
 
     Results are attributed to their plugin (pluggy's own call would merge them), so the
     callers can name the plugin in clash and type errors. A plugin raising inside its
-    hook becomes a :class:`PluginError` naming it.
+    hook is quarantined (reported by name, its results dropped) and the others' results
+    are returned.
     """
     if hook_name not in HOOK_NAMES:
         raise ValueError(f"unknown hook {hook_name!r}")
@@ -166,10 +205,12 @@ def call_each(hook_name: str) -> list[tuple[str, Any]]:
     for impl in getattr(pm.hook, hook_name).get_hookimpls():  # registration order
         try:
             result = impl.function()
-        except EdgeqError:
-            raise
         except Exception as exc:
-            raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook_name}(): {exc!r}") from exc
+            dist = f" (distribution '{_DISTS[impl.plugin_name]}')" if impl.plugin_name in _DISTS else ""
+            quarantine(pm, impl.plugin_name,
+                       f"plugin {impl.plugin_name!r}{dist} failed in {hook_name}(): {exc!r}; fix or "
+                       f"uninstall that package", exc)
+            continue
         if result is not None:
             out.append((impl.plugin_name, result))
     return out
@@ -215,22 +256,30 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             try:
                 plugin = ep.load()
             except Exception as exc:
-                raise PluginError(
-                    f"failed to load edgeq plugin {where}: {exc!r}. Fix or uninstall that "
-                    f"package, or set {AUTOLOAD_ENV}=1 and register plugins explicitly") from exc
+                quarantine(pm, ep.name,
+                           f"failed to load edgeq plugin {where}: {exc!r}. Fix or uninstall that "
+                           f"package, or set {AUTOLOAD_ENV}=1 and register plugins explicitly", exc)
+                continue
             try:
                 pm.register(plugin, name=ep.name)
             except (ValueError, pluggy.PluginValidationError) as exc:
-                raise PluginError(f"invalid edgeq plugin {where}: {exc}") from exc
+                quarantine(pm, ep.name, f"invalid edgeq plugin {where}: {exc}", exc)
+                continue
             _DISTS[ep.name] = f"{dist.metadata['Name']} {dist.version}"
             log.debug("loaded edgeq plugin %s", where)
 
 
 def _check(pm: pluggy.PluginManager) -> None:
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(_pending_message(pm, exc)) from exc
+    """Validate every registered plugin's hooks, quarantining each invalid one."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin) or repr(exc.plugin)
+            quarantine(pm, name, _pending_message(pm, exc), exc)
+            if pm.is_registered(exc.plugin):
+                pm.unregister(exc.plugin)
 
 
 def _pending_message(pm: pluggy.PluginManager, exc: pluggy.PluginValidationError) -> str:

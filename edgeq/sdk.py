@@ -14,14 +14,14 @@ Groups (the table in docs/plugins.md follows the same order):
 * hooks: ``hookimpl``, ``PluginError``;
 * contracts: ``Target``, ``Runner``, ``RunnerFactory``, ``Artifact``, ``BuildOptions``,
   ``ProfileReport``, ``LatencyStats``, ``MANIFEST_NAME``, ``sha256_file``,
-  ``edgeq_version``;
+  ``edgeq_version``, ``directory_mode``, ``emit_atomically``;
 * quantization types: ``QuantSpec``, ``QuantParams``, ``QDType``, ``NodePlacement``,
   ``SAME_SCALE_OPS``, ``FIXED_OUTPUT``, ``allows_fallback``;
 * errors: ``EdgeqError``, ``UsageError``, ``ConfigError``, ``BuildError``,
-  ``UnsupportedOpError``, ``DeviceError``, ``TargetUnavailableError``,
+  ``ArtifactError``, ``UnsupportedOpError``, ``DeviceError``, ``TargetUnavailableError``,
   ``require_module``;
 * graph and passes: ``Graph``, ``Node``, ``Tensor``, ``convert_layout``,
-  ``count_transposes``, ``lower_quantized``, ``executable``;
+  ``count_transposes``, ``lower_quantized``, ``executable``, ``transpose_geometry``, ``nearest_plan``, ``resize_bilinear_flags``;
 * op registries for lowerings: ``OpRegistry``;
 * integer arithmetic (TFLite reference rules): ``quantize_multiplier``,
   ``multiply_by_quantized_multiplier``, ``calculate_activation_range_quantized``,
@@ -55,6 +55,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "MANIFEST_NAME": ("edgeq.contracts", "MANIFEST_NAME"),
     "sha256_file": ("edgeq.contracts", "sha256_file"),
     "edgeq_version": ("edgeq.contracts", "edgeq_version"),
+    "directory_mode": ("edgeq.staging", "directory_mode"),
+    "emit_atomically": ("edgeq.staging", "emit_atomically"),
     # quantization types
     "QuantSpec": ("edgeq.types", "QuantSpec"),
     "QuantParams": ("edgeq.types", "QuantParams"),
@@ -68,6 +70,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "UsageError": ("edgeq.errors", "UsageError"),
     "ConfigError": ("edgeq.errors", "ConfigError"),
     "BuildError": ("edgeq.errors", "BuildError"),
+    "ArtifactError": ("edgeq.errors", "ArtifactError"),
     "UnsupportedOpError": ("edgeq.errors", "UnsupportedOpError"),
     "DeviceError": ("edgeq.errors", "DeviceError"),
     "TargetUnavailableError": ("edgeq.errors", "TargetUnavailableError"),
@@ -80,6 +83,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "count_transposes": ("edgeq.ir.passes.convert_layout", "count_transposes"),
     "lower_quantized": ("edgeq.quantize.rewrites.prepare", "lower"),
     "executable": ("edgeq.quantize.rewrites.prepare", "executable"),
+    "transpose_geometry": ("edgeq.interp.float_ops.conv_transpose", "transpose_geometry"),
+    "nearest_plan": ("edgeq.interp.float_ops.resize", "nearest_plan"),
+    "resize_bilinear_flags": ("edgeq.interp.integer_ops.resize_bilinear", "tflite_flags"),
     # op registries
     "OpRegistry": ("edgeq.interp.registry", "OpRegistry"),
     # integer arithmetic
@@ -139,10 +145,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.devices.base import (CommandResult, DeviceFacts, Session, Transport,  # noqa: F401
                                     quote_command, tail)
     from edgeq.devices.host import HostTransport  # noqa: F401
-    from edgeq.errors import (BuildError, ConfigError, DeviceError, EdgeqError,  # noqa: F401
+    from edgeq.errors import (ArtifactError, BuildError, ConfigError, DeviceError, EdgeqError,  # noqa: F401
                               TargetUnavailableError, UnsupportedOpError, UsageError,
                               require_module)
     from edgeq.interp.float_interp import run_graph  # noqa: F401
+    from edgeq.interp.float_ops.conv_transpose import transpose_geometry  # noqa: F401
+    from edgeq.interp.float_ops.resize import nearest_plan  # noqa: F401
+    from edgeq.interp.integer_ops.resize_bilinear import tflite_flags as resize_bilinear_flags  # noqa: F401
     from edgeq.interp.int_interp import run_quantized  # noqa: F401
     from edgeq.interp.integer_ops.quantize import float_to_int  # noqa: F401
     from edgeq.interp.registry import OpRegistry  # noqa: F401
@@ -163,4 +172,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.contracts import (MANIFEST_NAME, Artifact, BuildOptions, LatencyStats,  # noqa: F401
                               ProfileReport, Runner, RunnerFactory, Target, edgeq_version,
                               sha256_file)
+    from edgeq.staging import directory_mode, emit_atomically  # noqa: F401
     from edgeq.types import NodePlacement, QDType, QuantParams, QuantSpec  # noqa: F401

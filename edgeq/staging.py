@@ -5,13 +5,16 @@ Every target is emitted into its own staging directory *next to* its final place
 (``OUT/.<name>.<random>.tmp``, same file system, so renames are atomic). Only when every
 target of the build has been emitted, reported and hashed does :meth:`Staging.commit`
 rename them into ``OUT/<name>/``; an existing ``OUT/<name>/`` is first moved aside and
-deleted only after all renames succeeded, and put back if one fails. On any failure
+deleted only after all renames succeeded, and put back if one fails. Only a previous
+edgeq artifact is ever replaced: a file or a foreign directory at ``OUT/<name>`` stops the
+build before it starts (:func:`check_replaceable`). On any failure
 :meth:`Staging.discard` removes the staging directories and an output directory the
 build created, so a failed build leaves the file system as it found it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -29,6 +32,13 @@ log = logging.getLogger(__name__)
 BUILD_REPORT = "build_report.json"
 BUILD_REPORT_SCHEMA = "edgeq.build-report"
 BUILD_REPORT_VERSION = 1
+
+
+def directory_mode() -> int:
+    """The mode ``mkdir`` gives a new directory under the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
 
 
 def output_error(path: Path, exc: OSError, doing: str) -> BuildError:
@@ -61,12 +71,21 @@ class Staging:
             raise BuildError(f"{self.output_dir}: the output directory is not writable; choose "
                              "another with -o / output_dir or fix its permissions")
 
+    def claim(self, names: list[str]) -> None:
+        """Check, before the build starts, that ``OUT/<name>`` for each of ``names`` may
+        be replaced (:func:`check_replaceable`)."""
+        for name in names:
+            check_replaceable(self.final(name))
+
     def new(self, name: str) -> Path:
         """A fresh, empty staging directory for target ``name``."""
         if name in self._staged:
             raise BuildError(f"target {name!r} is staged twice in one build")
         try:
             path = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=self.output_dir))
+            # mkdtemp makes 0700 directories; the artifact gets the mode any new directory
+            # would (the umask's), so that a CI step running as another user can read it
+            path.chmod(directory_mode())
         except OSError as exc:
             raise output_error(self.output_dir, exc, "create a staging directory") from exc
         self._staged[name] = path
@@ -76,7 +95,15 @@ class Staging:
         return self.output_dir / name
 
     def commit(self) -> dict[str, Path]:
-        """Move every staged directory into place (all or none); returns name -> path."""
+        """Move every staged directory into place (all or none); returns name -> path.
+
+        Commits into one output directory are serialised by an exclusive lock on it
+        (:func:`_locked`), so two builds finishing at once each move a complete set of
+        artifacts in turn: the last one wins whole, never a mix of the two."""
+        with _locked(self.output_dir):
+            return self._commit()
+
+    def _commit(self) -> dict[str, Path]:
         moved: list[tuple[Path, Path | None]] = []  # (final, previous build moved aside)
         try:
             for name, tmp in self._staged.items():
@@ -118,6 +145,40 @@ class Staging:
             except OSError:
                 break
         self._created.clear()
+
+
+@contextlib.contextmanager
+def _locked(directory: Path):
+    """An exclusive ``flock`` on ``directory`` itself (no lock file is left), held while
+    the block runs; a no-op where ``fcntl`` does not exist."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def check_replaceable(final: Path) -> None:
+    """``final`` is free or a previous edgeq artifact (a directory with a manifest.json),
+    the only thing a build replaces. A file, a link or a directory of someone's own files
+    there raises BuildError, and is never touched."""
+    from edgeq.contracts import MANIFEST_NAME
+
+    if not (final.exists() or final.is_symlink()):
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise BuildError(f"{final}: exists and is not a directory (an edgeq artifact goes there); "
+                         "move it away, or choose another output directory with -o / output_dir")
+    if not (final / MANIFEST_NAME).is_file():
+        raise BuildError(f"{final}: exists and is not an edgeq artifact (no {MANIFEST_NAME}); edgeq "
+                         "replaces only its own artifacts - move the directory away, or choose "
+                         "another output directory with -o / output_dir")
 
 
 def _remove(path: Path) -> None:
@@ -184,7 +245,9 @@ def finish(job, artifact, group, placement, calib_info,
     files = {f.relative_to(artifact.path).as_posix(): f.stat().st_size
              for f in sorted(artifact.path.rglob("*")) if f.is_file() and f.name != "manifest.json"}
     model_file = artifact.manifest.get("model_file")
-    main_bytes = files.get(model_file) if model_file else sum(files.values())
+    # a model "file" may be a directory (a .mlpackage): its files together
+    main_bytes = sum(b for f, b in files.items() if f == model_file or f.startswith(f"{model_file}/")) \
+        if model_file else sum(files.values())
     sizes = {"files": files, "artifact_bytes": sum(files.values()), "model_bytes": main_bytes,
              "source_bytes": source["bytes"],
              "ratio_to_source": (main_bytes / source["bytes"]) if main_bytes and source["bytes"] else None}
@@ -198,7 +261,8 @@ def finish(job, artifact, group, placement, calib_info,
         "source": source, "calibration": calib_info if group is not None else None,
         "quantization": _quant_summary(group, [t for t in (group.targets if group else [])
                                                if t != job.name]),
-        "placement": placement, "sizes": sizes, "timings_s": dict(job.timings),
+        "placement": placement, "sizes": sizes,
+        "timings_s": {**dict(job.timings), **{f"{job.name}.{k}": v for k, v in artifact.timings.items()}},
         "tool_versions": artifact.manifest.get("tool_versions", {}),
     }
     (artifact.path / BUILD_REPORT).write_text(json.dumps(jsonable(report), indent=2) + "\n")
@@ -208,8 +272,48 @@ def finish(job, artifact, group, placement, calib_info,
     if group is not None:
         m.setdefault("calibration_fingerprint", group.qmodel.calibration_fingerprint)
     m["source"] = source
+    # what the build made, not how long it took or when: the same inputs give the same
+    # manifest bytes (timings and the time stay in build_report.json, which is not hashed)
+    stable_calib = ({k: v for k, v in calib_info.items() if k not in ("seconds", "cached")}
+                    if group is not None and calib_info else None)
     m["build"] = {"profile": job.name, "profile_source": job.resolved.source,
                   "precision": job.options.precision, "io_dtype": job.options.io_dtype,
-                  "created_utc": report["created_utc"], "report": BUILD_REPORT,
-                  "calibration": calib_info if group is not None else None}
-    artifact.write_manifest()  # hashes every file, build_report.json included
+                  "report": BUILD_REPORT, "calibration": stable_calib}
+    artifact.write_manifest()  # hashes the artifact's files (not build_report.json)
+
+
+def emit_atomically(target, qmodel, out_dir: str | os.PathLike, options) -> Any:
+    """``target.emit`` into ``out_dir`` all-or-nothing, for one target outside
+    :func:`edgeq.build`: a sibling temporary directory (the umask's mode) is filled and
+    renamed into place; on any error nothing is left, and an existing ``out_dir`` is
+    replaced only after the new one is complete. OSErrors become BuildErrors naming it."""
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    check_replaceable(out_dir)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+        tmp.chmod(directory_mode())  # the umask's mode, not mkdtemp's 0700
+    except OSError as exc:
+        raise BuildError(f"{out_dir}: cannot create the output directory ({exc.strerror or exc}); "
+                         "choose a writable location with -o") from exc
+    old = None
+    try:
+        artifact = target.emit(qmodel, tmp, options)
+        with _locked(parent):  # one swap at a time (see Staging.commit)
+            if out_dir.exists():
+                old = parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out_dir.exists():
+            os.replace(old, out_dir)
+        if isinstance(exc, OSError):
+            raise BuildError(f"{out_dir}: cannot write the artifact ({exc.strerror or exc}); "
+                             "check permissions and free space") from exc
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    artifact.path = out_dir
+    return artifact

@@ -194,18 +194,21 @@ def is_profile_path(name: str) -> bool:
 # ----------------------------------------------------------------------------- registry
 def plugin_targets() -> dict[str, tuple[str, Any]]:
     """``{target name: (plugin name, Target)}`` from every plugin's ``register_targets``."""
-    from edgeq.plugins import PluginError, call_each
+    from edgeq.plugins import PluginError, call_each, quarantine
     from edgeq.contracts import Target
 
     out: dict[str, tuple[str, Any]] = {}
     for plugin, targets in call_each("register_targets"):
         if not isinstance(targets, (list, tuple)):
-            raise PluginError(f"plugin {plugin!r}: register_targets() must return a list of "
-                              f"Target objects, got {type(targets).__name__}")
+            quarantine(_manager(), plugin, f"plugin {plugin!r}: register_targets() must return a "
+                       f"list of Target objects, got {type(targets).__name__}")
+            continue
+        bad = [t for t in targets if not isinstance(t, Target) or not t.name]
+        if bad:
+            quarantine(_manager(), plugin, f"plugin {plugin!r}: register_targets() returned "
+                       f"{bad[0]!r}, which is not an edgeq.contracts.Target with a name")
+            continue
         for t in targets:
-            if not isinstance(t, Target) or not t.name:
-                raise PluginError(f"plugin {plugin!r}: register_targets() returned {t!r}, "
-                                  f"which is not an edgeq.contracts.Target with a name")
             if t.name in out:
                 raise PluginError(f"target {t.name!r} is registered by both plugins "
                                   f"{out[t.name][0]!r} and {plugin!r}; uninstall one of them")
@@ -215,19 +218,23 @@ def plugin_targets() -> dict[str, tuple[str, Any]]:
 
 def plugin_runners() -> list[tuple[str, Any]]:
     """``[(plugin name, runner factory)]`` from every plugin's ``register_runners``."""
-    from edgeq.plugins import PluginError, call_each
+    from edgeq.plugins import PluginError, call_each, quarantine
 
     out: list[tuple[str, Any]] = []
     seen: dict[tuple[str, str], str] = {}
     for plugin, factories in call_each("register_runners"):
         if not isinstance(factories, (list, tuple)):
-            raise PluginError(f"plugin {plugin!r}: register_runners() must return a list, "
-                              f"got {type(factories).__name__}")
+            quarantine(_manager(), plugin, f"plugin {plugin!r}: register_runners() must return a "
+                       f"list, got {type(factories).__name__}")
+            continue
+        bad = [f for f in factories if not callable(f) or not getattr(f, "name", None)
+               or not isinstance(getattr(f, "targets", None), (list, tuple))]
+        if bad:
+            quarantine(_manager(), plugin, f"plugin {plugin!r}: runner factory {bad[0]!r} needs a "
+                       f"'name' and a tuple 'targets' and must be callable")
+            continue
         for f in factories:
-            name, targets = getattr(f, "name", None), getattr(f, "targets", None)
-            if not callable(f) or not name or not isinstance(targets, (list, tuple)):
-                raise PluginError(f"plugin {plugin!r}: runner factory {f!r} needs a 'name' "
-                                  f"and a tuple 'targets' and must be callable")
+            name, targets = f.name, f.targets
             for t in targets:
                 if (name, t) in seen:
                     raise PluginError(f"runner {name!r} for target {t!r} is registered by both "
@@ -235,6 +242,23 @@ def plugin_runners() -> list[tuple[str, Any]]:
                 seen[(name, t)] = plugin
             out.append((plugin, f))
     return out
+
+
+def _manager():
+    from edgeq.plugins import get_plugin_manager
+
+    return get_plugin_manager()
+
+
+def _broken_hint() -> str:
+    """`` Broken plugins (not loaded): 'x': why; ...`` or empty: appended to the errors of
+    a target that is not found, since a quarantined plugin may be the one providing it."""
+    from edgeq.plugins import broken_plugins
+
+    broken = broken_plugins()
+    if not broken:
+        return ""
+    return " Broken plugins, not loaded: " + "; ".join(broken.values())
 
 
 def default_quant_spec():
@@ -271,7 +295,7 @@ def _bind(profile: TargetProfile, source: str) -> ResolvedTarget:
         raise TargetUnavailableError(
             f"target profile {profile.name!r} ({source}) uses the plugin target "
             f"{profile.target!r}, which no installed plugin provides{hint}; plugin targets "
-            f"available: {', '.join(sorted(registered)) or 'none'}")
+            f"available: {', '.join(sorted(registered)) or 'none'}.{_broken_hint()}")
     plugin, target = registered[profile.target]
     return ResolvedTarget(profile=profile, target=target, plugin=plugin, source=source)
 
@@ -299,7 +323,7 @@ def get_target(name_or_path: str | Path, options: dict[str, Any] | None = None) 
                 raise UnknownTargetError(
                     f"unknown target {text!r}; available: "
                     f"{', '.join(_available_names()) or 'none'} (or pass a profile YAML path; "
-                    f"'edgeq targets' lists them)")
+                    f"'edgeq targets' lists them).{_broken_hint()}")
             plugin, target = registered[text]
             resolved = ResolvedTarget(profile=TargetProfile(name=text, target=text),
                                       target=target, plugin=plugin, source="plugin")
@@ -343,7 +367,7 @@ def get_runner(name: str, target: str | ResolvedTarget, **options: Any):
     if not match:
         have = ", ".join(sorted({f.name for _, f in candidates})) or "none"
         raise TargetUnavailableError(f"no runner {name!r} for target {resolved.name!r}; "
-                                     f"runners available for it: {have}")
+                                     f"runners available for it: {have}.{_broken_hint()}")
     plugin, factory = match[0]
     merged = {**resolved.runner_options(), **{k: v for k, v in options.items() if v is not None}}
     kwargs = _accepted(factory, merged)

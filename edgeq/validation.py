@@ -45,12 +45,32 @@ def read_yaml(path: Path, what: str = "configuration") -> tuple[Any, yaml.Node |
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+    _refuse_duplicate_keys(node, path)
     if data is None:
         raise ConfigError(f"{path}: {what} file is empty")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of {what} fields at the top level, "
                           f"got {type(data).__name__}")
     return data, node
+
+
+def _refuse_duplicate_keys(node: yaml.Node | None, path: Path, where: str = "") -> None:
+    """A key given twice in one mapping is an error: YAML loaders silently keep the last
+    one, so the first setting would be ignored without a word."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None:
+                if name in seen:
+                    field = f"{where}.{name}" if where else name
+                    raise ConfigError(f"{path}:{key.start_mark.line + 1}: {field}: given twice (first on "
+                                      f"line {seen[name]}); keep one of them")
+                seen[name] = key.start_mark.line + 1
+            _refuse_duplicate_keys(value, path, f"{where}.{name}" if where else str(name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, path, f"{where}[{i}]")
 
 
 def validate(model: type[BaseModel], data: Any, *, source: str, node: yaml.Node | None = None,

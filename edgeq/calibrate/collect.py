@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,9 +340,14 @@ def collect(graph, dataset, *, model_hash: str, cache_dir=None, use_cache: bool 
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-            np.savez(tmp, **calib.to_arrays())
-            tmp.replace(path)
+            # unique per writer (two builds in one process share the pid), renamed into
+            # place whole: a reader sees the old file, the new one, or none
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.npz")
+            try:
+                np.savez(tmp, **calib.to_arrays())
+                tmp.replace(path)
+            finally:
+                tmp.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("could not write the calibration cache %s: %s", path, exc)
     return calib

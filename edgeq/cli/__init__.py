@@ -15,6 +15,30 @@ import click
 from edgeq import __version__
 
 
+def _warning_handler():
+    import logging
+
+    class CurrentStderr(logging.StreamHandler):
+        """Writes to whatever ``sys.stderr`` is when a record comes (not the stream of
+        the first call: tests and embedding applications swap it)."""
+
+        @property
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value):
+            pass
+
+    handler = CurrentStderr()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    return handler
+
+
+_WARNINGS = _warning_handler()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgeq")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
@@ -25,6 +49,12 @@ def cli(verbose: int) -> None:
     if verbose:
         logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO,
                             format="%(levelname)s %(name)s: %(message)s")
+    else:
+        # edgeq's warnings (data it chose for you, targets skipped …) are part of what a
+        # command says: one "warning: …" line each on stderr
+        logger = logging.getLogger("edgeq")
+        if _WARNINGS not in logger.handlers:
+            logger.addHandler(_WARNINGS)
 
 
 def build_cli() -> click.Group:
@@ -67,7 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     except EdgeqError as exc:
         _print_error(str(exc))
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort: keep the interrupt's status,
+        # so that a CI step can tell an interrupted build from a failed one
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            return 130
         click.echo("aborted", err=True)
         return 1
     except click.ClickException as exc:  # UsageError, BadParameter, NoSuchOption ...

@@ -20,7 +20,7 @@ _IO = {"float": "float32", "float32": "float32", "int8": "int8", "uint8": "uint8
 
 def _from_config(config) -> dict[str, Any]:
     """edgeq.build arguments from an edgeq.yaml (before the flags are applied)."""
-    kw: dict[str, Any] = {"model": str(config.model.path),
+    kw: dict[str, Any] = {"model": config.model.ref(),
                           "input_shapes": dict(config.model.inputs),
                           "targets": list(config.targets), "output_dir": config.output}
     opts = config.quantize_options()
@@ -108,6 +108,10 @@ def _summary(arts: dict[str, Any], console) -> None:
     console.print(t)
     for line in where:
         console.print(line, soft_wrap=True)
+    # target-specific findings a plugin puts in its manifest (docs/plugins.md, "The artifact")
+    for name, art in arts.items():
+        for note in art.manifest.get("build_notes") or []:
+            console.print(f"{escape(name)}: {escape(str(note))}", soft_wrap=True)
 
 
 def _per_target(kw: dict[str, Any], name: str, count: int) -> dict[str, Any]:
@@ -186,8 +190,10 @@ def build(model: str | None, config_path: str | None, do_profile: bool, **flags:
     failures = []
     for name, art in arts.items():
         console.rule(f"profile {name}")
+        # the target's own entry of edgeq.yaml (gates, samples, runs) applies to it
+        target_kw = profile_kwargs(flags, config, name) if config is not None else pkw
         try:
-            run_profile(art.path, _per_target(pkw, name, len(arts)), console)
+            run_profile(art.path, _per_target(target_kw, name, len(arts)), console)
         except GateFailure as exc:
             failures.append(f"{name}: {exc}")
     if failures:

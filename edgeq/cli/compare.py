@@ -63,6 +63,12 @@ def render(rep, layers: int) -> None:
     keys = []
     for r in rep.outputs.values():
         keys += [k for k in r if k not in keys]
+    from edgeq.provenance import describe
+
+    cal = rep.calibration or {}
+    console.print(f"data: {escape(describe(rep.data))}\ncompares: {rep.compares}\n"
+                  f"quantized model: spec {escape(str(cal.get('spec')))}, calibrated on "
+                  f"{cal.get('samples')} samples (fingerprint {str(cal.get('fingerprint'))[:8]})")
     t = Table(title=f"outputs ({rep.samples} samples)")
     t.add_column("metric")
     for name in rep.outputs:

@@ -29,8 +29,14 @@ def check(path: str, check_targets: bool, as_json: bool) -> None:
     from edgeq.errors import ConfigError
 
     cfg = load_config(path)
-    if not cfg.model.path.is_file():
+    if cfg.model.path is not None and not cfg.model.path.is_file():
         raise ConfigError(f"{path}: model.path: {cfg.model.path} does not exist")
+    if cfg.model.zoo is not None:
+        from edgeq import zoo
+
+        if cfg.model.zoo not in zoo.names():
+            raise ConfigError(f"{path}: model.zoo: unknown zoo model {cfg.model.zoo!r}; "
+                              f"'edgeq zoo list' names them: {', '.join(zoo.names())}")
     if check_targets:
         from edgeq.targets import get_target
 

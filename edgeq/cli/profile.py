@@ -64,7 +64,7 @@ def profile_options(func=None, *, report_dir_short: bool = False):
         click.option("--timeout", "timeout_s", type=float, help="Limit of one device command (s)."),
         click.option("--gate", "gates", multiple=True, metavar="METRIC<=N",
                      help="Pass/fail condition, e.g. 'latency_p50_ms<=12' (repeatable; replaces "
-                          "profile.gates). A failed gate exits 3."),
+                          "profile.gates and targets[].gates). A failed gate exits 3."),
         click.option("--junit", metavar="FILE", help="Write the gates as JUnit XML."),
         click.option(*report_dir_flags, "report_dir", metavar="DIR", help="Where report.json/.md/.html go "
                                                          "(default: the artifact directory)."),
@@ -79,10 +79,11 @@ def profile_options(func=None, *, report_dir_short: bool = False):
     return func
 
 
-def profile_kwargs(flags: dict[str, Any], config=None) -> dict[str, Any]:
-    """Keyword arguments of :func:`edgeq.profile` from the flags over ``config.profile``."""
+def profile_kwargs(flags: dict[str, Any], config=None, target: str | None = None) -> dict[str, Any]:
+    """Keyword arguments of :func:`edgeq.profile` from the flags over ``config.profile``,
+    with the ``targets`` entry of ``target`` (its gates, samples, runs) applied first."""
     kw: dict[str, Any] = {}
-    section = config.profile if config is not None else None
+    section = config.profile_for(target) if config is not None else None
     if section is not None:
         for name in _CONFIG_FIELDS:
             value = getattr(section, name)
@@ -152,4 +153,14 @@ def profile(artifact: str, config_path: str | None, **flags: Any) -> None:
         from edgeq.config import load_config
 
         config = load_config(config_path)
-    run_profile(artifact, profile_kwargs(flags, config), Console())
+    run_profile(artifact, profile_kwargs(flags, config, _artifact_target(artifact) if config else None),
+                Console())
+
+
+def _artifact_target(artifact_dir: str) -> str | None:
+    """The target profile an artifact was built with (its manifest's ``profile``, else its
+    ``target``): the ``targets`` entry of edgeq.yaml whose settings apply to it."""
+    from edgeq.contracts import Artifact
+
+    manifest = Artifact.load(artifact_dir).manifest
+    return manifest.get("profile") or manifest.get("target")

@@ -57,7 +57,9 @@ def render(qm, path) -> None:
         t = qm.graph.tensors.get(n.outputs[0]) if n.outputs and n.outputs[0] else None
         kind = "float" if t is None or t.dtype.kind == "f" else t.dtype.name
         precision[kind] = precision.get(kind, 0) + 1
-    table = Table(title=f"quantized {escape(qm.graph.name)} ({escape(r.get('spec', ''))})")
+    # the model's name (its file), not the ONNX graph's internal name ("paddle-onnx" …)
+    name = (qm.source or {}).get("name") or qm.graph.name
+    table = Table(title=f"quantized {escape(str(name))} ({escape(r.get('spec', ''))})")
     table.add_column("")
     table.add_column("value", justify="right")
     table.add_row("calibration samples", str(r.get("calibration_samples")))

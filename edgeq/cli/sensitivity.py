@@ -36,8 +36,14 @@ def sensitivity(model, calib, eval_samples, top, inputs, samples, calib_kind, as
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=f"layer sensitivity ({result.samples} samples; all layers int8: "
-                    f"{result.all_int8_db:.2f} dB)")
+    from edgeq.provenance import describe
+
+    Console().print(f"data: {escape(describe(result.data))}\ncompares: {result.compares}\n"
+                    f"all layers quantized: {result.simulator_db:.2f} dB in the integer simulator "
+                    f"(what edgeq compare and edgeq profile report on these samples), "
+                    f"{result.all_int8_db:.2f} dB in fake-quant")
+    t = Table(title=f"layer sensitivity ({result.samples} calibration samples, fake-quant, one "
+                    "layer quantized at a time)")
     for col in ("#", "SQNR dB", "op", "nodes", "layer"):
         t.add_column(col, justify="right" if col in ("#", "SQNR dB", "nodes") else "left")
     for i, (layer, op, nodes, db) in enumerate(result.rows[:top], 1):

@@ -43,5 +43,9 @@ def targets(as_json: bool) -> None:
                       escape(", ".join(r.runners) or "-"), sdk, escape(description))
     console = Console()
     console.print(table)
+    from edgeq.plugins import broken_plugins
+
+    for name, why in broken_plugins().items():
+        console.print(f"[red]broken plugin[/red] {escape(name)!s}: {escape(why)} (its targets are not listed)")
     if not rows:
         console.print("no targets: no plugin is installed (or EDGEQ_DISABLE_PLUGIN_AUTOLOAD is set)")

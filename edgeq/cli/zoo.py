@@ -40,12 +40,21 @@ def list_models(as_json: bool) -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Cache directory (default $EDGEQ_CACHE or ~/.cache/edgeq).")
 @click.option("--info", "show_info", is_flag=True, help="Also print the model's metadata.")
-def get_model(name: str, cache_dir: str | None, show_info: bool) -> None:
+@click.option("--data", "data", nargs=2, type=(click.Choice(["calib", "eval"]), click.Path(file_okay=False)),
+              default=None, metavar="SPLIT DIR",
+              help="Also copy the model's calib or eval data split (images, audio or text, with "
+                   "labels) into the new directory DIR, for --calib / --data of build and profile.")
+def get_model(name: str, cache_dir: str | None, show_info: bool, data) -> None:
     """Build (first time) or verify (later) the zoo model NAME; print its .onnx path."""
     from edgeq import zoo as z
+    from edgeq.zoo.datasets import export_split
 
     zm = z.info(name)  # unknown names fail before any download
     path = z.get(name, cache_dir=cache_dir)
+    if data:
+        split, dest = data
+        files = export_split(name, split, dest, cache_dir=cache_dir)
+        click.echo(f"{len(files)} files of the {split} split of {name}'s data in {dest}", err=True)
     if show_info:
         click.echo(json.dumps({**zm.to_dict(), "labels": None if zm.labels is None
                                else f"{len(zm.labels)} labels", "path": str(path)}, indent=2))

@@ -65,7 +65,10 @@ class AudioDataset(Dataset):
         self.hop = int(hop or self.span)
         self.shape = tuple(int(s) for s in (shape or default_shape))
         if math.prod(self.shape) != math.prod(default_shape):
-            raise UsageError(f"audio: shape {self.shape} does not hold {default_shape}")
+            raise UsageError(f"audio: input {input_name!r} of shape {self.shape} ({math.prod(self.shape)} "
+                             f"values) cannot hold one window of {default_shape} ({math.prod(default_shape)} "
+                             "samples); set window (or frames and frame_length) to fit the input, or "
+                             "shape to the window's")
         self.input_name = input_name
         self.zero_inputs = {k: tuple(int(d) for d in v) for k, v in (zero_inputs or {}).items()}
         self.dtype = np.dtype(dtype)

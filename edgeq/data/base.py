@@ -29,7 +29,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from edgeq.errors import CalibrationError
+from edgeq.errors import CalibrationError, EdgeqError
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,19 @@ class Dataset(ABC):
         return self.sample(self.items[index])
 
     def sample(self, item: Any) -> Feed:
-        """Load and check one item (shapes consistent with the first, values finite)."""
-        feed = self._load(item)
+        """Load and check one item (shapes consistent with the first, values finite).
+
+        Whatever a reader library raises on a bad file (pillow, numpy, the WAV parser,
+        tokenizers) becomes a CalibrationError naming the item: a data error, never a
+        crash of edgeq.
+        """
+        try:
+            feed = self._load(item)
+        except EdgeqError:
+            raise
+        except Exception as exc:
+            raise CalibrationError(f"{self._describe(item)}: cannot read this {self.kind} sample "
+                                   f"({type(exc).__name__}: {exc}); remove or replace the file") from exc
         self._check(feed, item)
         return feed
 
@@ -227,6 +238,11 @@ def list_files(path, extensions: tuple[str, ...], kind: str) -> list:
         if p.suffix.lower() not in extensions:
             raise CalibrationError(f"{kind} data set: {p} is not one of {', '.join(extensions)}")
         return [p]
-    return sorted((f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in extensions
-                   and not any(part.startswith(".") for part in f.relative_to(p).parts)),
-                  key=lambda f: f.relative_to(p).as_posix())
+    visible = [f for f in p.rglob("*") if f.suffix.lower() in extensions
+               and not any(part.startswith(".") for part in f.relative_to(p).parts)]
+    # a link to nowhere is a sample the user meant to include: say so rather than skip it
+    broken = [f for f in visible if f.is_symlink() and not f.exists()]
+    if broken:
+        raise CalibrationError(f"{kind} data set: {broken[0]} is a symbolic link to "
+                               f"{broken[0].readlink()}, which does not exist; fix or remove the link")
+    return sorted((f for f in visible if f.is_file()), key=lambda f: f.relative_to(p).as_posix())

@@ -94,6 +94,11 @@ class ImageDataset(Dataset):
             with Image.open(item) as img:
                 img.load()
                 img = img.convert("L" if self.color == "L" else "RGB")
+        except Image.DecompressionBombError as exc:
+            # pillow refuses images past Image.MAX_IMAGE_PIXELS (decompression-bomb guard)
+            raise CalibrationError(f"{item}: the image is too large to decode safely ({exc}); "
+                                   "downscale it (calibration images are resized to the model's "
+                                   "input anyway)") from exc
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise CalibrationError(f"{item}: cannot read this image ({exc}); remove it or "
                                    f"convert it to PNG/JPEG") from exc

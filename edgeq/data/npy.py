@@ -12,6 +12,7 @@ Files are read with ``allow_pickle=False``: object arrays are refused, never unp
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def _read(f: Path) -> dict[str, np.ndarray] | np.ndarray:
             with np.load(f, allow_pickle=False) as z:
                 return {k: z[k] for k in z.files}
         return np.load(f, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise CalibrationError(f"{f}: cannot read this numpy file ({exc}); numpy arrays of "
                                f"numbers only (object arrays are refused)") from exc
 

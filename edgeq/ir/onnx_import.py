@@ -36,8 +36,9 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from edgeq.errors import ModelLoadError, ShapeError, UnsupportedOpError
+from edgeq.errors import ModelLoadError, ShapeError, UnsupportedOpError, first_line
 from edgeq.ir import shapes as shape_utils
+from edgeq.ir.onnx_checks import check_external_data, check_structure
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.ir.passes.fold_constants import static_shape
 
@@ -72,8 +73,12 @@ def import_onnx(model: str | os.PathLike | onnx.ModelProto,
     proto, source = load_model_proto(model)
     proto = _prepare(proto, source)
     resolved = shape_utils.specialize_inputs(proto, shapes, source=source)
-    proto = shape_utils.infer_static_shapes(
-        proto, source=source, check=lambda m: _reject_control_flow(m, source))
+    try:
+        proto = shape_utils.infer_static_shapes(
+            proto, source=source, check=lambda m: _reject_control_flow(m, source))
+    except ShapeError:
+        _reject_custom_domains(proto, source)  # the likelier cause, said plainly
+        raise
     graph = _to_ir(proto, source)
     graph.metadata["input_shapes"] = ";".join(f"{k}:{shape_utils.format_shape(v)}" for k, v in resolved.items())
     logger.info("imported %s: %d nodes, %d tensors", source, len(graph.nodes), len(graph.tensors))
@@ -102,24 +107,21 @@ def load_model_proto(model: str | os.PathLike | onnx.ModelProto) -> tuple[onnx.M
         try:
             proto = onnx.load(str(path), load_external_data=False)
         except Exception as exc:
-            raise ModelLoadError(f"{source}: not a readable ONNX model ({_first_line(exc)}); "
+            raise ModelLoadError(f"{source}: not a readable ONNX model ({first_line(exc)}); "
                                  f"the file is truncated, corrupt or not ONNX") from None
+        check_external_data(proto, source, path.parent)
         try:
             from onnx.external_data_helper import load_external_data_for_model
 
             load_external_data_for_model(proto, str(path.parent))
         except Exception as exc:
             raise ModelLoadError(f"{source}: could not load the external weight data next to the "
-                                 f"model ({_first_line(exc)}); keep the data file(s) in the "
+                                 f"model ({first_line(exc)}); keep the data file(s) in the "
                                  f"model's directory under the names the model records") from None
     _validate(proto, source)
+    check_structure(proto, source)
     _check(proto, source)
     return proto, source
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _validate(proto: onnx.ModelProto, source: str) -> None:
@@ -130,16 +132,71 @@ def _validate(proto: onnx.ModelProto, source: str) -> None:
                              f"found); the file is truncated, corrupt or not ONNX")
     if not graph.output:
         raise ModelLoadError(f"{source}: the ONNX graph declares no outputs; nothing to import")
+    for kind, infos in (("input", graph.input), ("output", graph.output), ("value_info", graph.value_info)):
+        for vi in infos:
+            elem = vi.type.tensor_type.elem_type if vi.type.HasField("tensor_type") else 0
+            if elem and elem not in _KNOWN_DATA_TYPES:
+                raise ModelLoadError(f"{source}: graph {kind} '{vi.name}' declares element type {elem}, "
+                                     f"which is not an ONNX data type; the file is corrupt, re-export "
+                                     f"the model")
+            if kind == "input" and vi.type.HasField("tensor_type") and not elem:
+                raise ModelLoadError(f"{source}: graph input '{vi.name}' declares no element type; "
+                                     f"re-export the model with typed inputs")
+    for init in graph.initializer:
+        _check_initializer(init, source)
+
+
+#: ONNX TensorProto.DataType values onnx can convert to numpy (0 = UNDEFINED excluded)
+_KNOWN_DATA_TYPES = frozenset(t for t in onnx.TensorProto.DataType.values() if t)
+#: data types stored packed several to a byte (INT4/UINT4/FLOAT4E2M1, 2-bit types) or
+#: as variable-length strings: their raw_data size is not element count * item size
+_PACKED_OR_STRING = frozenset(getattr(onnx.TensorProto, n) for n in (
+    "STRING", "INT4", "UINT4", "FLOAT4E2M1", "INT2", "UINT2") if hasattr(onnx.TensorProto, n))
+
+
+def _check_initializer(init: onnx.TensorProto, source: str) -> None:
+    """An initializer's data type, dims and stored data agree, before any native code
+    (onnx's shape inference, onnxruntime) or numpy reads it."""
+    what = f"{source}: initializer '{init.name}'"
+    if init.data_type not in _KNOWN_DATA_TYPES:
+        raise ModelLoadError(f"{what} has data type {init.data_type}, which is not an ONNX data "
+                             f"type; the file is corrupt, re-export the model")
+    if any(d < 0 for d in init.dims):
+        raise ModelLoadError(f"{what} declares negative dims {list(init.dims)}; the file is "
+                             f"corrupt, re-export the model")
+    if init.data_location == onnx.TensorProto.EXTERNAL or init.data_type in _PACKED_OR_STRING:
+        return
+    count = int(np.prod([int(d) for d in init.dims], dtype=object)) if len(init.dims) else 1
+    if init.HasField("raw_data"):
+        itemsize = helper.tensor_dtype_to_np_dtype(init.data_type).itemsize
+        if len(init.raw_data) != count * itemsize:
+            raise ModelLoadError(f"{what} declares shape {list(init.dims)} ({count} values, "
+                                 f"{count * itemsize} bytes) but stores {len(init.raw_data)} bytes; "
+                                 f"the file is truncated or corrupt, re-export the model")
 
 
 def _check(proto: onnx.ModelProto, source: str) -> None:
     """onnx's structural checker (after external data is in memory). Some exporters
     write nodes out of order, which the checker rejects; they are sorted first."""
     _toposort_proto(proto.graph)
+    # The checker wants a shape on every graph input/output; a missing one is reported
+    # later with what to do (specialize_inputs: give --input), so it gets an empty one
+    # for the check only.
+    shapeless = [vi for vi in (*proto.graph.input, *proto.graph.output)
+                 if vi.type.HasField("tensor_type") and not vi.type.tensor_type.HasField("shape")]
+    for vi in shapeless:
+        vi.type.tensor_type.shape.SetInParent()
     try:
         onnx.checker.check_model(proto, full_check=False)
     except onnx.checker.ValidationError as exc:
-        raise ModelLoadError(f"{source}: invalid ONNX model: {_first_line(exc)}") from None
+        raise ModelLoadError(f"{source}: invalid ONNX model: {first_line(exc)}") from None
+    except UnicodeDecodeError:
+        # the checker found a fault and its message quotes a name that is not UTF-8
+        raise ModelLoadError(f"{source}: invalid ONNX model: a name or string field is not valid "
+                             f"UTF-8; the file is corrupt, re-export the model") from None
+    finally:
+        for vi in shapeless:
+            vi.type.tensor_type.ClearField("shape")
 
 
 def _used_names(node: onnx.NodeProto) -> set[str]:
@@ -202,7 +259,7 @@ def _prepare(proto: onnx.ModelProto, source: str) -> onnx.ModelProto:
         except Exception as exc:
             raise ModelLoadError(f"{source}: opset {opset} is older than edgeq supports "
                                  f"({MIN_OPSET}–{MAX_OPSET}) and could not be upgraded "
-                                 f"({_first_line(exc)}); re-export with opset ≥ {MIN_OPSET}") from None
+                                 f"({first_line(exc)}); re-export with opset ≥ {MIN_OPSET}") from None
         logger.info("%s: upgraded opset %d -> %d", source, opset, MIN_OPSET)
     # IR < 4 lists initializers among the inputs; they are weights, not inputs
     initializers = {init.name for init in proto.graph.initializer}
@@ -227,6 +284,19 @@ def _reject_control_flow(proto: onnx.ModelProto, source: str) -> None:
         f"dataflow graph; If is specialised only when its condition is constant for the given "
         f"input shapes. Export the model without control flow (e.g. trace it for one "
         f"configuration)", op_type=left[0].op_type, nodes=[n.name for n in left])
+
+
+def _reject_custom_domains(proto: onnx.ModelProto, source: str) -> None:
+    """Nodes of a custom (non-ONNX) domain that nothing here can run or shape-infer."""
+    custom = [n for n in proto.graph.node if n.domain not in ("", "ai.onnx")]
+    if not custom:
+        return
+    names = "; ".join(f"node '{n.name or n.output[0]}' is op '{n.op_type}' of the custom domain "
+                      f"'{n.domain}'" for n in custom[:5])
+    raise UnsupportedOpError(
+        f"{source}: {names}. edgeq runs the ops of the standard ONNX domain only; export the "
+        f"model without custom ops (or with their standard-ONNX decomposition)",
+        op_type=custom[0].op_type, nodes=[n.name for n in custom])
 
 
 def _input_ancestors(graph: onnx.GraphProto, names: list[str]) -> list[str]:
@@ -298,7 +368,11 @@ def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
         if shape is not None and tt.elem_type:
             types[vi.name] = (helper.tensor_dtype_to_np_dtype(tt.elem_type), shape)
     for init in g.initializer:
-        data = numpy_helper.to_array(init)
+        try:
+            data = numpy_helper.to_array(init)
+        except (ValueError, KeyError, TypeError) as exc:  # typed-field data of the wrong size
+            raise ModelLoadError(f"{source}: initializer '{init.name}' cannot be read "
+                                 f"({first_line(exc)}); the file is corrupt, re-export the model") from None
         graph.tensors[init.name] = Tensor(init.name, data.dtype, data.shape, data)
     graph.inputs = [vi.name for vi in g.input]
     graph.outputs = [vi.name for vi in g.output]
@@ -321,9 +395,46 @@ def _to_ir(proto: onnx.ModelProto, source: str) -> Graph:
     missing = [o for o in graph.outputs if o not in graph.tensors]
     if missing:
         raise ModelLoadError(f"{source}: graph output(s) {missing} are produced by no node")
+    _check_finite(graph, source)
     graph.remove_unused()
     graph.toposort()
     return graph
+
+
+#: ops whose inputs past the first are parameters (weights, biases, statistics): an
+#: infinite value there is a broken model, where elsewhere (a mask's -inf, a Clip bound)
+#: it can be meant
+_PARAMETER_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
+                            "LayerNormalization", "InstanceNormalization", "GroupNormalization",
+                            "LSTM", "GRU", "RNN", "PRelu"})
+
+
+def _check_finite(graph: Graph, source: str) -> None:
+    """ModelLoadError for a float initializer holding NaN (anywhere) or ±inf (as a layer's
+    parameter), naming it and the nodes that read it: calibration would otherwise fail
+    later with a message about an output tensor instead."""
+    readers: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        for k, name in enumerate(node.inputs):
+            if name:
+                readers.setdefault(name, []).append((node, k))
+    bad = []
+    for t in graph.constants():
+        if t.dtype.kind != "f" or t.data is None or t.data.size == 0:
+            continue
+        with np.errstate(invalid="ignore"):
+            nans = int(np.count_nonzero(np.isnan(t.data)))
+            infs = int(np.count_nonzero(np.isinf(t.data)))
+        users = readers.get(t.name, [])
+        as_parameter = any(n.op_type in _PARAMETER_OPS and k > 0 for n, k in users)
+        if nans or (infs and as_parameter):
+            where = ", ".join(f"'{n.name}' ({n.op_type})" for n, _ in users[:3]) or "no node"
+            what = " and ".join(x for x in (f"{nans} NaN" if nans else "", f"{infs} infinite" if infs else "") if x)
+            bad.append(f"initializer '{t.name}' (read by {where}) holds {what} of {t.data.size} values")
+    if bad:
+        raise ModelLoadError(f"{source}: {'; '.join(bad[:5])}{' …' if len(bad) > 5 else ''}. The weights "
+                             "are broken (a diverged training run or a faulty export): re-export "
+                             "the model from a checkpoint with finite weights")
 
 
 def _check_sizes(node: Node, graph: Graph, source: str) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping, Sequence
 
-from edgeq.errors import ShapeError, UsageError
+from edgeq.errors import InputShapeError, ShapeError, UsageError
 
 _DIM_SEPARATORS = re.compile(r"[x,]")
 
@@ -115,7 +115,7 @@ def _is_integral(value: object) -> bool:
 
 def format_shape(dims: Sequence[DeclaredDim]) -> str:
     """``[1, 'N', None]`` -> ``"1xNx?"`` (as in an ``--input`` spec)."""
-    return "x".join(str(d) if isinstance(d, int) and d > 0 else (d or "?") for d in dims)
+    return "x".join(str(d) if isinstance(d, int) and d >= 0 else (d or "?") for d in dims)
 
 
 def _example(dims: Sequence[DeclaredDim]) -> tuple[int, ...]:
@@ -133,13 +133,13 @@ def resolve_input_shape(name: str, declared: Sequence[DeclaredDim],
     """
     if user is not None:
         if len(user) != len(declared):
-            raise ShapeError(
+            raise InputShapeError(
                 f"{source}: input '{name}' has rank {len(declared)} (shape "
                 f"{format_shape(declared)}), but the given shape {format_shape(user)} has rank "
                 f"{len(user)}; give one size per dimension")
         for i, (d, u) in enumerate(zip(declared, user)):
             if isinstance(d, int) and d > 0 and d != u:
-                raise ShapeError(
+                raise InputShapeError(
                     f"{source}: input '{name}' dimension {i} is fixed to {d} by the model, but the "
                     f"given shape {format_shape(user)} says {u}; use "
                     f"--input {name}:{format_shape(_merge(declared, user))}")
@@ -161,6 +161,16 @@ def _merge(declared: Sequence[DeclaredDim], user: Sequence[int]) -> tuple[int, .
 
 
 # -- applying shapes to an ONNX model -------------------------------------------------
+#: ONNX element types that are not numbers (onnx.TensorProto.UNDEFINED = 0, STRING = 8)
+_NON_NUMERIC = frozenset({0, 8})
+
+
+def _declared_with_zero(value_info) -> list:
+    """The declared dims with size-0 dims kept as 0 (for messages)."""
+    return [int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or None)
+            for d in value_info.type.tensor_type.shape.dim]
+
+
 def declared_dims(value_info) -> list[DeclaredDim]:
     """The declared dims of an ONNX graph input: int if static (> 0), else the
     dim_param (str) or None."""
@@ -193,6 +203,20 @@ def specialize_inputs(model, input_shapes: Mapping[str, tuple[int, ...]], *, sou
         if not vi.type.HasField("tensor_type"):
             raise ShapeError(f"{source}: input '{vi.name}' is not a tensor (it is a "
                              f"{vi.type.WhichOneof('value')}); edgeq imports tensor inputs only")
+        elem = vi.type.tensor_type.elem_type
+        if elem in _NON_NUMERIC:
+            import onnx
+
+            raise ShapeError(f"{source}: input '{vi.name}' has element type "
+                             f"{onnx.TensorProto.DataType.Name(elem)}; edgeq quantizes models with "
+                             "numeric inputs only (tokenize or decode outside the model, and feed "
+                             "the numbers)")
+        zero = [i for i, d in enumerate(vi.type.tensor_type.shape.dim)
+                if d.HasField("dim_value") and d.dim_value == 0]
+        if zero:
+            raise ShapeError(f"{source}: input '{vi.name}' declares a dimension of size 0 (axis "
+                             f"{zero[0]}, shape {format_shape(_declared_with_zero(vi))}): an input with "
+                             "no elements cannot be calibrated or run; fix the model's input shape")
         if not vi.type.tensor_type.HasField("shape"):
             if vi.name not in input_shapes:
                 raise ShapeError(f"{source}: input '{vi.name}' declares no shape at all; give one, "
@@ -202,6 +226,7 @@ def specialize_inputs(model, input_shapes: Mapping[str, tuple[int, ...]], *, sou
         else:
             declared = declared_dims(vi)
         shape = resolve_input_shape(vi.name, declared, input_shapes.get(vi.name), source=source)
+        _check_input_size(vi.name, shape, elem, source)
         resolved[vi.name] = shape
         vi.type.tensor_type.ClearField("shape")
         vi.type.tensor_type.shape.SetInParent()  # rank 0 is a shape too
@@ -211,6 +236,26 @@ def specialize_inputs(model, input_shapes: Mapping[str, tuple[int, ...]], *, sou
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
     return resolved
+
+
+#: the largest input edgeq accepts (bytes): shape inference probes the model with an
+#: input of this size, calibration holds batches of them; an edge model's input is far
+#: smaller, so a larger one is a wrong declared or given shape
+MAX_INPUT_BYTES = 1 << 31
+
+
+def _check_input_size(name: str, shape: tuple[int, ...], elem: int, source: str) -> None:
+    import math
+
+    from onnx import helper
+
+    itemsize = helper.tensor_dtype_to_np_dtype(elem).itemsize if elem else 4
+    size = math.prod(shape) * itemsize
+    if size > MAX_INPUT_BYTES:
+        raise ShapeError(f"{source}: input '{name}' has shape {format_shape(shape)} "
+                         f"({size:,} bytes, over edgeq's limit of {MAX_INPUT_BYTES:,}); the model "
+                         f"declares (or was given) a wrong input shape: give a real one, e.g. "
+                         f"--input {name}:1x3x224x224 or input_shapes={{{name!r}: (1, 3, 224, 224)}}")
 
 
 #: ops whose output shape depends on input *values*: specialising them to one run's

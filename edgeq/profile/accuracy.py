@@ -67,6 +67,10 @@ def compare_outputs(outputs: Sequence[Mapping[str, np.ndarray]],
             "max_abs_error": float(err.max()) if err.size else 0.0,
             "mean_abs_error": float(err.mean()) if err.size else 0.0,
             "top1_agreement": float(np.mean(np.concatenate(agree))) if agree else None,
+            # a probability output (every reference value in [0, 1]): the same side of 0.5
+            "decision_agreement": (float(np.mean((ref_all >= 0.5) == (out_all >= 0.5)))
+                                   if ref_all.size and ref_all.min() >= 0.0 and ref_all.max() <= 1.0
+                                   else None),
         }
     summary: dict[str, Any] = {
         "samples": len(outputs),
@@ -74,6 +78,9 @@ def compare_outputs(outputs: Sequence[Mapping[str, np.ndarray]],
         "cosine_mean": min(v["cosine_mean"] for v in per.values()),
         "cosine_min": min(v["cosine_min"] for v in per.values()),
         "max_abs_error": max(v["max_abs_error"] for v in per.values()),
+        "mean_abs_error": max(v["mean_abs_error"] for v in per.values()),
+        "decision_agreement": min((v["decision_agreement"] for v in per.values()
+                                   if v["decision_agreement"] is not None), default=None),
         "top1_agreement": next((v["top1_agreement"] for v in per.values()
                                 if v["top1_agreement"] is not None), None),
         "outputs": per,

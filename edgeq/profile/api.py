@@ -164,6 +164,9 @@ def _eval_feeds(artifact: Artifact, graph, data, *, num_samples, seed, data_kind
             return None, None
         data = f"zoo:{zoo_name}:eval"
         num_samples = num_samples or DEFAULT_ZOO_EVAL_SAMPLES
+        # announced, not silent: the artifact was built from a zoo model and no --data was given
+        log.warning("no evaluation data given: using %d samples of the zoo's eval split of %s "
+                    "(--data zoo:%s:eval says so explicitly)", num_samples, zoo_name, zoo_name)
     ds = datasource.resolve(data, graph, split="eval", kind=data_kind, options=data_options,
                             num_samples=num_samples, seed=seed, what="evaluation data")
     ds.validate(graph)
@@ -208,10 +211,19 @@ def _baseline(baseline, artifact, resolved, runner, feeds, runs, warmup, show) -
             base = Artifact.load(baseline)
             base.verify()
             label = (base.manifest.get("options") or {}).get("precision") or base.path.name
-        with progress(f"baseline ({label}): {runs} runs", None, enabled=show):
-            rep = runner.profile(base, feeds[:1], runs=runs, warmup=warmup)
-        size = rep.artifact.get("size_bytes") or rep.artifact.get("bytes")
-        return label, {"latency": rep.latency, "size_bytes": size}
+        from edgeq.profile.paired import interleave
+
+        with progress(f"baseline ({label}) and candidate, interleaved: {runs} runs each", None,
+                      enabled=show):
+            timing = interleave(runner, artifact, base, feeds[0], runs=runs, warmup=warmup)
+        model_file = base.manifest.get("model_file")
+        size = (base.file(model_file).stat().st_size if model_file and base.file(model_file).is_file()
+                else sum(f.get("bytes", 0) for f in base.manifest.get("files", {}).values()) or None)
+        return label, {"latency": timing.baseline, "size_bytes": size,
+                       "peak_memory_mb": timing.baseline_peak_memory_mb,
+                       "candidate_latency": timing.candidate,
+                       "candidate_peak_memory_mb": timing.candidate_peak_memory_mb,
+                       "paired": timing.to_dict()}
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -267,8 +279,15 @@ def profile(artifact_dir: str | Path, *, runner: str = "host", data: Any = None,
     report.artifact.setdefault("profile", resolved.name)
     if (artifact.manifest.get("source") or {}).get("model"):
         report.artifact.setdefault("source_model", artifact.manifest["source"]["model"])
+    build_info = artifact.manifest.get("build") or {}
+    calibration = {**(build_info.get("calibration") or {}),
+                   "fingerprint": artifact.manifest.get("calibration_fingerprint")}
+    compares = (f"the {artifact.target} artifact run by the '{runner}' runner vs the FP32 ONNX model "
+                "in onnxruntime" if references is not None else "nothing (no evaluation data: latency only)")
     for sec in sections(report):
         sec.extra.setdefault("evaluation_data", data_info)
+        sec.extra.setdefault("compares", compares)
+        sec.extra.setdefault("calibration", calibration)
     if references is not None:
         _attach_layers(report, artifact)
     if baseline is not None:

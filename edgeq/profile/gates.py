@@ -1,7 +1,9 @@
 """Build gates: pass/fail conditions on a profile report, for CI.
 
 A gate is ``<metric><op><number>`` with op one of ``<=``, ``>=``, ``<``, ``>``, ``==``
-(blanks allowed), e.g. ``latency_p50_ms<=12``, ``top1_agreement >= 0.98``. They come
+(blanks allowed), e.g. ``latency_p50_ms<=12``, ``top1_agreement >= 0.98``. An accuracy
+metric of one output (rather than the worst over all outputs) is ``<metric>[<output>]``,
+e.g. ``mean_abs_error[output]<=0.02`` for a VAD's probability but not its recurrent state. They come
 from ``--gate`` flags or ``profile.gates`` in ``edgeq.yaml`` (a list of such strings,
 or of one-key mappings ``{latency_p50_ms: "<=12"}``).
 
@@ -31,8 +33,11 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
     "==": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
 }
-_GATE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|<|>)\s*"
+_GATE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]\s]+)\])?\s*(<=|>=|==|<|>)\s*"
                    r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+#: per-output accuracy metrics a gate can select with ``metric[output]``
+OUTPUT_METRICS = ("sqnr_db", "cosine_mean", "cosine_min", "max_abs_error", "mean_abs_error",
+                  "top1_agreement", "decision_agreement")
 
 
 def _get(d: Mapping | None, *path: str) -> float | None:
@@ -62,10 +67,16 @@ METRICS: dict[str, Metric] = {
     "size_mb": Metric("artifact model size (MB)", lambda s, r: _get(r, "artifact", "size_mb")),
     "top1_agreement": Metric("top-1 agreement with FP32 (0..1)", lambda s, r: _get(s, "accuracy", "top1_agreement")),
     "sqnr_db": Metric("output SQNR vs FP32 (dB, worst output)", lambda s, r: _get(s, "accuracy", "sqnr_db")),
+    "mean_abs_error": Metric("mean absolute output error vs FP32 (worst output)",
+                             lambda s, r: _get(s, "accuracy", "mean_abs_error")),
+    "decision_agreement": Metric("probability outputs on the same side of 0.5 as FP32 (0..1, worst "
+                                 "probability output)", lambda s, r: _get(s, "accuracy", "decision_agreement")),
     "cosine_mean": Metric("mean cosine similarity vs FP32", lambda s, r: _get(s, "accuracy", "cosine_mean")),
     "cosine_min": Metric("worst-sample cosine similarity vs FP32", lambda s, r: _get(s, "accuracy", "cosine_min")),
     "max_abs_error": Metric("max absolute output error vs FP32", lambda s, r: _get(s, "accuracy", "max_abs_error")),
-    "speedup": Metric("baseline p50 / this p50 (e.g. FP32 vs int8)", lambda s, r: _get(r, "comparison", "speedup")),
+    "speedup": Metric("baseline / this latency (e.g. FP32 vs int8), from interleaved rounds when "
+                      "timed with a baseline (median of paired ratios)",
+                      lambda s, r: _get(r, "comparison", "speedup")),
     "size_ratio": Metric("this size / baseline size", lambda s, r: _get(r, "comparison", "size_ratio")),
 }
 
@@ -76,6 +87,13 @@ class Gate:
     op: str
     threshold: float
     expr: str
+    #: the output an accuracy metric is read from (None: the worst over outputs)
+    output: str | None = None
+
+    def value(self, section: Mapping, report: Mapping) -> float | None:
+        if self.output is not None:
+            return _get(section, "accuracy", "outputs", self.output, self.metric)
+        return METRICS[self.metric].get(section, report)
 
     @classmethod
     def parse(cls, text: str) -> "Gate":
@@ -83,7 +101,12 @@ class Gate:
         if not m:
             raise UsageError(f"invalid gate {text!r}: expected METRIC OP NUMBER with OP one of "
                              "<=, >=, <, >, == (e.g. 'latency_p50_ms<=12')")
-        metric, op, number = m.groups()
+        metric, output, op, number = m.groups()
+        if output is not None:
+            if metric not in OUTPUT_METRICS:
+                raise UsageError(f"gate {text!r}: metric {metric!r} is not a per-output accuracy "
+                                 f"metric; per-output metrics: {', '.join(OUTPUT_METRICS)}")
+            return cls(metric, op, float(number), f"{metric}[{output}]{op}{number}", output)
         if metric not in METRICS:
             raise UsageError(f"unknown gate metric {metric!r} in {text!r}; known metrics: "
                              f"{', '.join(sorted(METRICS))}")
@@ -140,7 +163,7 @@ def evaluate(report, gates: Iterable[Gate | str]) -> list[GateResult]:
     results = []
     for gate in gates:
         for sec in sections:
-            value = METRICS[gate.metric].get(sec, data)
+            value = gate.value(sec, data)
             results.append(GateResult(gate, sec.get("name") if label else None, value, gate.check(value)))
     return results
 

@@ -137,14 +137,26 @@ def _comparison(rep: ProfileReport, secs: list[dict], art: dict) -> dict[str, An
     if bsize is None and base.get("size_bytes") is not None:
         bsize = base["size_bytes"] / 1e6
     csize = art.get("size_mb")
-    return jsonable({
+    paired = base.get("paired")
+    # timed interleaved with the baseline (edgeq/profile/paired.py): the candidate's own
+    # samples of that measurement, and the speed-up from paired rounds
+    clat = latency_to_dict(base.get("candidate_latency")) or clat
+    cmem = base.get("candidate_peak_memory_mb", secs[0].get("peak_memory_mb"))
+    out = {
         "baseline": {"label": base.get("label", "fp32"), "latency_p50_ms": blat.get("p50_ms"),
                      "latency_mean_ms": blat.get("mean_ms"), "size_mb": bsize},
         "candidate": {"label": rep.extra.get("label", "int8"), "latency_p50_ms": clat.get("p50_ms"),
                       "latency_mean_ms": clat.get("mean_ms"), "size_mb": csize},
-        "speedup": speedup(blat.get("p50_ms"), clat.get("p50_ms")),
+        "speedup": paired["speedup"] if paired else speedup(blat.get("p50_ms"), clat.get("p50_ms")),
         "size_ratio": (csize / bsize) if csize and bsize else None,
-    })
+    }
+    # measured only by some runs: present when known
+    for side, mem in (("baseline", base.get("peak_memory_mb")), ("candidate", cmem)):
+        if mem is not None:
+            out[side]["peak_memory_mb"] = mem
+    if paired:
+        out["paired"] = paired
+    return jsonable(out)
 
 
 def report_to_dict(report: ProfileReport, *, gates: Iterable | None = None) -> dict[str, Any]:

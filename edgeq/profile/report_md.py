@@ -82,11 +82,22 @@ def gate_rows(gates: Sequence[Mapping[str, Any]]) -> list[list[str]]:
 
 def comparison_rows(comp: Mapping[str, Any]) -> list[list[str]]:
     b, c = comp["baseline"], comp["candidate"]
-    return [["p50 latency (ms)", fmt(b.get("latency_p50_ms")), fmt(c.get("latency_p50_ms"))],
+    rows = [["p50 latency (ms)", fmt(b.get("latency_p50_ms")), fmt(c.get("latency_p50_ms"))],
             ["mean latency (ms)", fmt(b.get("latency_mean_ms")), fmt(c.get("latency_mean_ms"))],
+            ["peak memory (MB)", fmt(b.get("peak_memory_mb")), fmt(c.get("peak_memory_mb"))],
             ["size (MB)", fmt(b.get("size_mb")), fmt(c.get("size_mb"))],
             ["speed-up", "", fmt(comp.get("speedup"), 3)],
             ["size ratio", "", fmt(comp.get("size_ratio"), 3)]]
+    paired = comp.get("paired")
+    if paired:
+        q1, q3 = paired["speedup_iqr"]
+        rows.insert(5, ["speed-up spread (IQR)", "", f"{fmt(q1, 3)}-{fmt(q3, 3)}"])
+        rows.append(["timing", f"{paired['rounds']} interleaved rounds of {paired['runs_per_block']} runs",
+                     f"noise (CV) {fmt(paired.get('baseline_cv'), 2)} / {fmt(paired.get('candidate_cv'), 2)}"])
+        load = paired.get("load_average_before"), paired.get("load_average_after")
+        if load[0] is not None:
+            rows.append(["host load (1 min)", fmt(load[0], 2), fmt(load[1], 2)])
+    return rows
 
 
 def _cell(text: str) -> str:

@@ -97,6 +97,7 @@ class OutputAccuracy(_Open):
     max_abs_error: float | None = None
     mean_abs_error: float | None = None
     top1_agreement: float | None = None
+    decision_agreement: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class LayerSqnr(_Open):
@@ -110,7 +111,9 @@ class Accuracy(_Open):
     cosine_mean: float | None = None
     cosine_min: float | None = None
     max_abs_error: float | None = None
+    mean_abs_error: float | None = None
     top1_agreement: float | None = Field(default=None, ge=0.0, le=1.0)
+    decision_agreement: float | None = Field(default=None, ge=0.0, le=1.0)
     reference: str | None = None
     outputs: dict[str, OutputAccuracy] = {}
     per_layer: list[LayerSqnr] = []
@@ -131,6 +134,21 @@ class Variant(_Closed):
     latency_p50_ms: float | None = None
     latency_mean_ms: float | None = None
     size_mb: float | None = None
+    peak_memory_mb: float | None = None
+
+
+class Paired(_Open):
+    """How the speed-up was measured: interleaved rounds (edgeq/profile/paired.py)."""
+
+    method: str
+    rounds: int = Field(ge=1)
+    runs_per_block: int = Field(ge=1)
+    speedup: float
+    speedup_iqr: list[float]
+    candidate_cv: float | None = None
+    baseline_cv: float | None = None
+    load_average_before: float | None = None
+    load_average_after: float | None = None
 
 
 class Comparison(_Closed):
@@ -138,6 +156,7 @@ class Comparison(_Closed):
     candidate: Variant
     speedup: float | None = None
     size_ratio: float | None = None
+    paired: Paired | None = None
 
 
 class GateRecord(_Closed):

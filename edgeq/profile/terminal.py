@@ -29,6 +29,17 @@ def print_report(data: Mapping[str, Any], console=None) -> None:
     for label, vals in summary_rows(secs, data):
         t.add_row(label, *vals)
     console.print(t)
+    extra = secs[0].get("extra") or {} if secs else {}
+    if extra.get("evaluation_data"):
+        from rich.markup import escape
+
+        from edgeq.provenance import describe
+
+        cal = extra.get("calibration") or {}
+        console.print(f"data: {escape(describe(extra['evaluation_data']))}\n"
+                      f"compares: {escape(str(extra.get('compares', '')))}\n"
+                      f"calibration: {cal.get('samples', '?')} samples (fingerprint "
+                      f"{str(cal.get('fingerprint'))[:8]})")
     for s in secs:
         if s.get("device") and len(secs) == 1:
             d = Table(title="device", title_justify="left", show_header=False)
@@ -56,9 +67,12 @@ def print_report(data: Mapping[str, Any], console=None) -> None:
         g = Table(title="gates", title_justify="left")
         for h in GATE_HEADER:
             g.add_column(h)
+        from rich.markup import escape as _escape
+
         for row in gate_rows(data["gates"]):
             style = "green" if row[-1] == "pass" else "bold red"
-            g.add_row(*row[:-1], f"[{style}]{row[-1]}[/]")
+            # escaped: a per-output gate's "[output]" is not rich markup
+            g.add_row(*(_escape(c) for c in row[:-1]), f"[{style}]{row[-1]}[/]")
         console.print(g)
 
 

@@ -97,5 +97,12 @@ def sensitivity(model: Model | str | Path, calibration: Any, *, spec: QuantSpec 
     dataset = as_dataset(calibration, options.get("num_samples"), options.get("seed", 0), qm.float_graph)
     feeds = [f for _, f in zip(range(samples), dataset)]
     refs = _float_refs(qm.float_graph, feeds)
+    from edgeq.provenance import calibration_record, data_record
+
     fq = FakeQuantModel(qm)
-    return layer_sensitivity(fq, feeds, refs, Budget("sqnr", 0.0), progress=progress)
+    budget = Budget("sqnr", 0.0)
+    result = layer_sensitivity(fq, feeds, refs, budget, progress=progress)
+    result.simulator_db = budget.score(refs, [qm.run(f) for f in feeds])
+    result.data = data_record(dataset, len(feeds), split="calib")
+    result.calibration = calibration_record(qm)
+    return result

@@ -106,15 +106,25 @@ class _OutputAccumulator:
         return r
 
 
+#: what edgeq compare compares (every figure of a CompareReport says so)
+COMPARES = "integer simulator (QuantizedModel.run) vs the FP32 model in onnxruntime"
+
+
 @dataclass
 class CompareReport:
     outputs: dict[str, dict] = field(default_factory=dict)
     #: rows (tensor, node, op_type, dtype, sqnr_db), in graph order
     layers: list[tuple[str, str, str, str, float]] = field(default_factory=list)
     samples: int = 0
+    #: the data the figures were measured on (edgeq/provenance.py), the calibration of the
+    #: quantized model, and what was compared
+    data: dict = field(default_factory=dict)
+    calibration: dict = field(default_factory=dict)
+    compares: str = COMPARES
 
     def to_dict(self) -> dict:
-        return {"samples": self.samples, "outputs": self.outputs,
+        return {"samples": self.samples, "data": self.data, "calibration": self.calibration,
+                "compares": self.compares, "outputs": self.outputs,
                 "layers": [{"tensor": t, "node": n, "op_type": o, "dtype": d, "sqnr_db": s}
                            for t, n, o, d, s in self.layers]}
 
@@ -167,7 +177,11 @@ def compare(model: Any, qmodel: Any, data: Any, *, labels: Any = None, task: str
             if layer is not None and i < layer_samples:
                 layer.add(feed)
             advance()
+    from edgeq.provenance import calibration_record, data_record
+
     report.samples = len(feeds)
+    report.data = data_record(data, len(feeds))
+    report.calibration = calibration_record(qm)
     report.outputs = {k: v.result() for k, v in acc.items()}
     if layer is not None:
         report.layers = layer.rows()

@@ -41,12 +41,14 @@ _BINARY = OpRule(data=(0, 1))
 
 RULES: dict[str, OpRule] = {
     "Conv": OpRule(data=(0,), weight=1, bias=2),
+    # W[C_in, C_out/g, kH, kW]: per output channel along axis 1 (weight_axis)
+    "ConvTranspose": OpRule(data=(0,), weight=1, bias=2),
     "FullyConnected": OpRule(data=(0,), weight=1, bias=2),
     "MatMul": _BINARY,
     "Add": _BINARY, "Sub": _BINARY, "Mul": _BINARY, "SquaredDifference": _BINARY,
     "Max": OpRule(data=ALL), "Min": OpRule(data=ALL),
     "AveragePool": _UNARY, "MaxPool": _UNARY, "GlobalAveragePool": _UNARY,
-    "ReduceMean": _UNARY, "ReduceMax": _UNARY,
+    "ReduceMean": _UNARY, "ReduceMax": _UNARY, "ReduceSum": _UNARY,
     "Softmax": _UNARY, "Sigmoid": _UNARY, "Tanh": _UNARY, "HardSwish": _UNARY,
     "Gelu": _UNARY, "Relu": _UNARY, "LeakyRelu": _UNARY, "Rsqrt": _UNARY,
     "Clip": _UNARY,  # min/max stay float32 constants: the kernel clamps in real units
@@ -55,6 +57,7 @@ RULES: dict[str, OpRule] = {
     "Squeeze": _UNARY, "Unsqueeze": _UNARY, "Slice": _UNARY, "Split": _UNARY,
     "Expand": _UNARY, "Tile": _UNARY, "DepthToSpace": _UNARY, "SpaceToDepth": _UNARY,
     "Gather": _UNARY,  # input 1 (indices) stays int
+    "Resize": _UNARY,  # roi / scales / sizes stay parameters
     "Pad": OpRule(data=(0,), like_output=(2,)),
 }
 
@@ -63,8 +66,18 @@ RULES: dict[str, OpRule] = {
 RANGE_PRESERVING = frozenset({
     "MaxPool", "Reshape", "Transpose", "Flatten", "Identity", "Squeeze", "Unsqueeze",
     "Slice", "Split", "Expand", "Tile", "DepthToSpace", "SpaceToDepth", "Gather", "ReduceMax",
+    "Resize",  # nearest copies input values; linear takes convex combinations of them
 })
 
 
 def rule_for(op_type: str) -> OpRule | None:
     return RULES.get(op_type)
+
+
+def weight_axis(node) -> int | None:
+    """The output-channel axis of a weighted node's filter, or None when its output
+    channels are not one axis of the filter (grouped ConvTranspose: ``W[C_in, C_out/g,
+    ...]`` holds output channel ``g·C_out/g + j`` in column ``j`` of group ``g``'s rows)."""
+    if node.op_type == "ConvTranspose":
+        return 1 if int(node.attrs.get("group", 1)) == 1 else None
+    return 0

@@ -599,3 +599,8 @@ def integer_lstm():
     b.output(y_h, "y_h")
     b.output(y_c, "y_c")
     return b, (-1.5, 1.5)
+
+
+from edgeq.testing.cases_detectors import DETECTOR_CASES  # noqa: E402
+
+CASES.update(DETECTOR_CASES)

@@ -139,3 +139,36 @@ def labels(name: str, split: str = "calib", n: int | None = None, seed: int = 0,
         return np.stack([chunk_labels(truth[f.name]["speech"], start + hop * np.arange(frames), hop)
                          for f, start in ds.items])
     return None
+
+
+def export_split(name: str, split: str, dest: str | os.PathLike,
+                 cache_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Copy the ``split`` ("calib" or "eval") files of zoo model ``name``'s data set into
+    the new directory ``dest`` (labels included, the cache's manifest not), all or
+    nothing; returns the files written. ``dest`` must not exist or be empty."""
+    import shutil
+    import tempfile
+
+    from edgeq import zoo
+    from edgeq.errors import UsageError
+
+    if split not in SPLITS:
+        raise UsageError(f"zoo data split {split!r} is not one of {', '.join(SPLITS)}")
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest}: exists and is not an empty directory; give a new directory "
+                         "for the zoo data")
+    src = dataset_dir(zoo.info(name).dataset, split, cache_dir)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        for f in sorted(src.iterdir()):
+            if f.is_file() and f.name != "manifest.json":
+                shutil.copy2(f, tmp / f.name)
+        if dest.exists():
+            dest.rmdir()
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return sorted(dest.iterdir())

@@ -28,12 +28,13 @@ from edgeq.sdk import FIXED_OUTPUT, SAME_SCALE_OPS, QDType, QuantSpec
 #: Ops the TFLite builtins run in int8 (and int16 for 16x8) arithmetic.
 TFLITE_INTEGER_OPS = frozenset({
     "Quantize", "Dequantize",
-    "Conv", "FullyConnected", "MatMul",
+    "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt",
-    "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean",
+    "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean", "ReduceSum",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split",
-    "Squeeze", "Unsqueeze", "Flatten", "Max", "Min", "ReduceMax", "Identity",
+    "Squeeze", "Unsqueeze", "Flatten", "Max", "Min", "ReduceMax", "Identity", "Resize",
+    "Expand", "Tile",
 })
 
 #: Ops whose TFLite kernel has an int16 (16x8) variant.
@@ -49,13 +50,16 @@ TFLITE_INT8 = QuantSpec(
     name="tflite-int8",
     # int16 activations are TFLite's "16x8" mode (int16 activations, int8 weights)
     activation_dtypes=(QDType.INT8, QDType.INT16),
-    per_channel_ops=frozenset({"Conv", "FullyConnected"}),
+    # TRANSPOSE_CONV takes per-channel filters too (transpose_conv.cc, quantized_dimension 0)
+    per_channel_ops=frozenset({"Conv", "ConvTranspose", "FullyConnected"}),
     integer_ops=TFLITE_INTEGER_OPS,
     # integer-only by default: a node that cannot run integer is an error, not a
     # silent float island (TFLite itself could run it in float; opt in explicitly)
     float_fallback_ops=frozenset(),
     fixed_output=FIXED_OUTPUT,
-    same_scale_ops=SAME_SCALE_OPS,
+    # AVERAGE_POOL_2D and REDUCE_MIN/MAX reuse the input quantization (pooling.cc, reduce.cc),
+    # RESIZE_NEAREST_NEIGHBOR copies values
+    same_scale_ops=SAME_SCALE_OPS | {"AveragePool", "GlobalMaxPool", "ReduceMin", "Resize"},
     # LiteRT's XNNPACK has no int8 HARD_SWISH; the builtin kernel is slow (docs/targets/tflite.md)
     decompose_ops=frozenset({"HardSwish"}),
     int16_ops=TFLITE_INT16_OPS,
@@ -74,7 +78,7 @@ TFLITE_INT8_FALLBACK = QuantSpec(
     integer_ops=TFLITE_INT8.integer_ops,
     float_fallback_ops=frozenset({"*"}),
     fixed_output=FIXED_OUTPUT,
-    same_scale_ops=SAME_SCALE_OPS,
+    same_scale_ops=TFLITE_INT8.same_scale_ops,
     decompose_ops=TFLITE_INT8.decompose_ops,
     int16_ops=TFLITE_INT16_OPS,
     fused_ops=TFLITE_INT8.fused_ops,

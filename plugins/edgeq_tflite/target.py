@@ -16,12 +16,11 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from edgeq.sdk import (SAME_SCALE_OPS, Artifact, BuildError, BuildOptions, NodePlacement, QuantSpec,
-                       Target, UsageError, edgeq_version)
+from edgeq.sdk import (MANIFEST_NAME, Artifact, ArtifactError, BuildError, BuildOptions,
+                       NodePlacement, QuantSpec, Target, UsageError, edgeq_version,
+                       emit_atomically)
 from edgeq_tflite.spec import TFLITE_INT8
 
 logger = logging.getLogger(__name__)
@@ -30,16 +29,17 @@ MODEL_FILE = "model.tflite"
 
 #: ops with an integer TFLite lowering (emit/lowering)
 INTEGER_OPS = frozenset({
-    "Quantize", "Dequantize", "Conv", "FullyConnected", "MatMul",
+    "Quantize", "Dequantize", "Conv", "ConvTranspose", "FullyConnected", "MatMul",
     "Add", "Sub", "Mul", "SquaredDifference", "Rsqrt", "Max", "Min",
     "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool",
     "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ArgMax", "ArgMin",
     "Softmax", "LogSoftmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split", "Squeeze", "Unsqueeze",
-    "Flatten", "Identity", "Expand", "Tile",
+    "Flatten", "Identity", "Expand", "Tile", "Resize",
 })
 #: ops whose TFLite kernel has an int8 but no int16 (16x8) version
-INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax"})
+INT8_ONLY_OPS = frozenset({"HardSwish", "SquaredDifference", "ReduceSum", "LogSoftmax",
+                           "ConvTranspose"})
 #: ops TFLite runs only in float (usable as float fallback)
 FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "Silu", "HardSigmoid",
                             "LayerNormalization", "BatchNormalization", "Cast"})
@@ -51,7 +51,7 @@ FLOAT_ONLY_OPS = frozenset({"Div", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "S
 TFLITE_SPEC = dataclasses.replace(
     TFLITE_INT8, name="tflite", integer_ops=INTEGER_OPS,
     # AVERAGE_POOL_2D and REDUCE_MIN/MAX reuse the input quantization (pooling.cc, reduce.cc)
-    same_scale_ops=SAME_SCALE_OPS | {"AveragePool", "GlobalMaxPool", "ReduceMin"},
+    same_scale_ops=TFLITE_INT8.same_scale_ops,
     float_fallback_ops=(INTEGER_OPS | FLOAT_ONLY_OPS) - {"Quantize", "Dequantize"},
 )
 TFLITE_SPEC_STRICT = dataclasses.replace(TFLITE_SPEC, name="tflite-strict",
@@ -103,6 +103,34 @@ class TFLiteTarget(Target):
         if isinstance(options, dict):
             options = BuildOptions(extra=options)
         return TFLITE_SPEC if options is not None and _float_fallback(options) else TFLITE_SPEC_STRICT
+
+    def read_artifact(self, artifact: Artifact) -> dict:
+        """The base summary (manifest, sha256) plus the ``.tflite`` itself, verified
+        (read/model.py): ``ops``, ``metadata`` and ``model`` (the file's own inputs and
+        outputs, tensor and buffer counts). The manifest's I/O must name the model's."""
+        from edgeq_tflite.read.model import read_model
+
+        summary = super().read_artifact(artifact)
+        name = artifact.manifest.get("model_file", MODEL_FILE)
+        if not isinstance(name, str) or name not in summary["files"]:
+            raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: model_file {str(name)[:60]!r} is not one of the "
+                                "artifact's listed files; rebuild the artifact")
+        path = artifact.file(name)
+        model = read_model(path)
+        for kind in ("inputs", "outputs"):
+            tensors = {t["name"]: t for t in model[kind]}
+            for spec in summary[kind]:
+                t = tensors.get(spec["name"])
+                if t is None or t["shape"] != spec["shape"] or t["dtype"] != spec["dtype"]:
+                    found = f"{t['shape']} {t['dtype']}" if t else f"not one of {sorted(tensors)}"
+                    raise ArtifactError(f"{artifact.path / MANIFEST_NAME}: {kind[:-1]} '{spec['name']}' "
+                                        f"({spec['shape']} {spec['dtype']}) does not match {path.name} "
+                                        f"({found}); rebuild the artifact")
+                _check_layout(spec, artifact.path / MANIFEST_NAME)
+        summary.update(ops=model.pop("ops"), metadata=model.pop("metadata"),
+                       model={"file": name, **model})
+        summary["checked"].append("flatbuffer")
+        return summary
 
     def check(self, graph) -> list[NodePlacement]:
         from edgeq.sdk import convert_layout
@@ -171,6 +199,19 @@ class TFLiteTarget(Target):
         return artifact
 
 
+def _check_layout(spec: dict, manifest: Path) -> None:
+    """A spec's ``layout`` (the model's axis order, e.g. NHWC) is a permutation of the
+    source layout's letters (NCHW…), which the runners transpose by."""
+    layout = spec.get("layout")
+    shape = spec.get("source_shape") or spec["shape"]
+    if layout is None:
+        return
+    letters = "NC" + "DHW"[3 - (len(shape) - 2):] if len(shape) >= 2 else None
+    if not isinstance(layout, str) or letters is None or sorted(layout) != sorted(letters):
+        raise ArtifactError(f"{manifest}: '{spec['name']}' has layout {str(layout)[:20]!r}, not an "
+                            f"order of the axes of its shape {shape}; rebuild the artifact")
+
+
 def _write_atomic(path: Path, payload: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -187,32 +228,4 @@ def build_artifact(qmodel, out_dir: str | Path, options: BuildOptions | None = N
     """Emit into ``out_dir`` all-or-nothing: a sibling temporary directory is filled and
     renamed into place; on any error nothing is left (an existing ``out_dir`` is only
     replaced after the new one is complete)."""
-    options = options or BuildOptions()
-    target = target or TFLiteTarget()
-    out_dir = Path(out_dir)
-    parent = out_dir.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
-    except OSError as exc:
-        raise BuildError(f"{out_dir}: cannot create the output directory ({exc.strerror or exc}); "
-                         "choose a writable location with -o") from exc
-    old = None
-    try:
-        artifact = target.emit(qmodel, tmp, options)
-        if out_dir.exists():
-            old = parent / f".{out_dir.name}.old-{os.getpid()}"
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out_dir.exists():
-            os.replace(old, out_dir)
-        if isinstance(exc, OSError):
-            raise BuildError(f"{out_dir}: cannot write the artifact ({exc.strerror or exc}); "
-                             "check permissions and free space") from exc
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    artifact.path = out_dir
-    return artifact
+    return emit_atomically(target or TFLiteTarget(), qmodel, out_dir, options or BuildOptions())

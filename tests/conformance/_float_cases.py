@@ -267,6 +267,89 @@ def lstm_cases() -> list[Case]:
     return out
 
 
+def detector_cases() -> list[Case]:
+    """ConvTranspose (DB text detectors, U-Net decoders) and GatherElements (transformer exports)."""
+    out = []
+    for name, xs, ws, attrs in [
+        ("conv_transpose_k2s2", (1, 6, 5, 7), (6, 4, 2, 2), {"strides": [2, 2]}),
+        ("conv_transpose_k4s2p1", (2, 4, 6, 5), (4, 3, 4, 4), {"strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ("conv_transpose_groups_dilated_opad", (1, 4, 5, 6), (4, 3, 3, 3),
+         {"strides": [2, 3], "dilations": [1, 2], "pads": [0, 1, 2, 0], "output_padding": [1, 0], "group": 2}),
+        ("conv_transpose_output_shape", (1, 3, 5, 6), (3, 2, 3, 3), {"strides": [2, 2], "output_shape": [11, 12]}),
+        ("conv_transpose_same_upper", (1, 3, 5, 6), (3, 2, 3, 3), {"strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+        ("conv_transpose_1d", (1, 4, 9), (4, 2, 5), {"strides": [3]}),
+    ]:
+        rng = rng_for(name)
+        c_out = ws[1] * attrs.get("group", 1)
+        out.append(Case(name, "ConvTranspose", [("x", _f(rng, *xs), False),
+                                                ("w", _f(rng, *ws, lo=-0.5, hi=0.5), True),
+                                                ("b", _f(rng, c_out, lo=-0.5, hi=0.5), True)],
+                        attrs, rtol=1e-5, atol=1e-5))
+    rng = rng_for("gather_elements")
+    out += [Case("gather_elements_axis1", "GatherElements",
+                 [("x", _f(rng, 3, 5, 4), False), ("i", rng.integers(-5, 5, (3, 2, 4)), True)], {"axis": 1}),
+            Case("gather_elements_runtime_index", "GatherElements",
+                 [("x", _f(rng, 2, 6), False), ("i", rng.integers(0, 6, (2, 6)), False)], {"axis": -1})]
+    rng = rng_for("mish_softplus")
+    wide = _f(rng, 2, 3, 40, lo=-30, hi=30)
+    out += [Case("mish", "Mish", [("x", wide, False)], opset=18, rtol=1e-5, atol=1e-6),
+            Case("softplus", "Softplus", [("x", wide, False)], rtol=1e-5, atol=1e-6)]
+    rng = rng_for("einsum")
+    out += [Case("einsum_attention_scores", "Einsum",
+                 [("q", _f(rng, 2, 3, 5, 4), False), ("k", _f(rng, 2, 3, 6, 4), False)],
+                 {"equation": "bhqd,bhkd->bhqk"}),
+            Case("einsum_batch_matmul", "Einsum", [("a", _f(rng, 3, 4, 5), False), ("b", _f(rng, 3, 5, 2), True)],
+                 {"equation": "bij,bjk->bik"})]
+    rng = rng_for("instance_group_norm")
+    x = _f(rng, 2, 6, 5, 7)
+    out += [Case("instance_normalization", "InstanceNormalization",
+                 [("x", x, False), ("s", _f(rng, 6, lo=0.5, hi=2), True), ("b", _f(rng, 6), True)],
+                 {"epsilon": 1e-5}, rtol=1e-5, atol=1e-5),
+            Case("group_normalization", "GroupNormalization",
+                 [("x", x, False), ("s", _f(rng, 6, lo=0.5, hi=2), True), ("b", _f(rng, 6), True)],
+                 {"num_groups": 3, "epsilon": 1e-5}, opset=21, rtol=1e-5, atol=1e-5)]
+    for name, direction, lbr, lens in [("gru_forward", "forward", 0, False),
+                                       ("gru_bidirectional_linear_before_reset", "bidirectional", 1, False),
+                                       ("gru_reverse_seq_lens", "reverse", 0, True)]:
+        rng = rng_for(name)
+        d, seq, batch, inp, hid = (2 if direction == "bidirectional" else 1), 6, 3, 5, 4
+        inputs = [("x", _f(rng, seq, batch, inp), False), ("w", _f(rng, d, 3 * hid, inp, lo=-0.7, hi=0.7), True),
+                  ("r", _f(rng, d, 3 * hid, hid, lo=-0.7, hi=0.7), True),
+                  ("b", _f(rng, d, 6 * hid, lo=-0.5, hi=0.5), True),
+                  ("lens", np.array([6, 3, 1], np.int32) if lens else None, True),
+                  ("h0", _f(rng, d, batch, hid, lo=-0.5, hi=0.5), False)]
+        out.append(Case(name, "GRU", inputs, {"hidden_size": hid, "direction": direction,
+                                              "linear_before_reset": lbr},
+                        n_outputs=2, opset=14, rtol=1e-5, atol=1e-5))
+    return out
+
+
+def transformer_export_cases() -> list[Case]:
+    """IsNaN / IsInf (the softmax guard of transformers 5) and GatherND (advanced
+    indexing as torch's dynamo exporter writes it), with non-finite values and negative
+    and batched indices."""
+    rng = rng_for("isnan_isinf")
+    x = _f(rng, 3, 7)
+    x[0, 1], x[1, 2], x[2, 3], x[2, 5] = np.nan, np.inf, -np.inf, np.nan
+    out = [Case("is_nan", "IsNaN", [("x", x, False)]),
+           Case("is_inf", "IsInf", [("x", x, False)]),
+           Case("is_inf_positive_only", "IsInf", [("x", x, False)], {"detect_negative": 0}),
+           Case("is_inf_negative_only", "IsInf", [("x", x, False)], {"detect_positive": 0})]
+    rng = rng_for("gather_nd")
+    data = _f(rng, 3, 4, 5)
+    out += [Case("gather_nd_slices", "GatherND",
+                 [("x", data, False), ("i", np.array([[0, 1], [2, -1], [1, 3]], np.int64), True)]),
+            Case("gather_nd_elements", "GatherND",
+                 [("x", data, False), ("i", rng.integers(0, 3, (2, 2, 3)), True)]),
+            Case("gather_nd_batch_dims", "GatherND",
+                 [("x", data, False), ("i", rng.integers(0, 4, (3, 2, 1)), False)], {"batch_dims": 1}),
+            Case("gather_nd_bool_mask", "GatherND",
+                 [("x", rng.integers(0, 2, (1, 6)).astype(bool), False),
+                  ("i", np.stack([np.zeros((1, 1, 6), np.int64), np.arange(6)[None, None]], -1), True)])]
+    return out
+
+
 def all_cases() -> list[Case]:
     return (unary_cases() + binary_cases() + activation_cases() + conv_cases() + linear_cases()
-            + norm_cases() + reduce_cases() + pool_cases() + shape_cases() + resize_cases() + lstm_cases())
+            + norm_cases() + reduce_cases() + pool_cases() + shape_cases() + resize_cases() + lstm_cases()
+            + detector_cases() + transformer_export_cases())

@@ -62,9 +62,12 @@ def test_simulator_close_to_float(name):
 
 @pytest.mark.parametrize("target", _host_targets())
 @pytest.mark.parametrize("name", NAMES)
-def test_target_matches_simulator(name, target, tmp_path):
+def test_target_matches_simulator(name, target, tmp_path, request):
     from edgeq.targets import get_target
 
+    known = get_target(target).target.known_deviations
+    if name in known:  # measured and documented by the target: expected to fail
+        request.applymarker(pytest.mark.xfail(reason=f"{target}: {known[name]}", strict=True))
     case = _case(name)
     _simulated(case)
     try:
@@ -85,3 +88,11 @@ def test_compare_to_simulator_catches_an_off_by_two():
     with pytest.raises(AssertionError, match="2 LSB"):
         conformance.compare_to_simulator(case, {out: wrong}, 1)
     assert conformance.compare_to_simulator(case, {out: wrong}, 2) == {out: 2}
+
+
+def test_tolerance_per_storage_type():
+    from edgeq.types import QDType
+
+    assert conformance.tolerance_for(1, QDType.INT16) == 1
+    assert conformance.tolerance_for({"int8": 1, "int16": 17}, QDType.INT16) == 17
+    assert conformance.tolerance_for({"int8": 1}, QDType.INT16) == 0  # unstated: bit-exact

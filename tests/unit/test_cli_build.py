@@ -185,3 +185,27 @@ def test_missing_calibration_dir(capsys, model, tmp_path):
     rc, _, err = run(capsys, "build", model, "--target", "tflite", "--calib", tmp_path / "nope",
                      "-o", tmp_path / "out")
     assert rc == 1 and "nope" in err and not (tmp_path / "out").exists()
+
+
+def test_a_targets_own_gates_replace_the_global_ones(capsys, model, calib, tmp_path):
+    cfg = _config(tmp_path, model, calib, runs=2, warmup=0,
+                  data={"kind": "npy", "path": "calib", "input_name": "image"},
+                  gates=["sqnr_db>=1", "size_mb<=1"], junit="gates.xml")
+    data = yaml.safe_load(cfg.read_text())
+    data["targets"][1].update(gates=["sqnr_db>=1000"], num_samples=3, runs=1)
+    cfg.write_text(yaml.safe_dump(data))
+    rc, _, err = run(capsys, "build", "--config", cfg, "--profile", "--layer-sqnr", 0)
+    assert rc == 3 and "int8io" in err and "sqnr_db>=1000" in err and "tflite:" not in err
+    out = tmp_path / "cfgout"
+    tfl, own = read_json(out / "tflite" / "report.json"), read_json(out / "int8io" / "report.json")
+    assert [g["expr"] for g in tfl["gates"]] == ["sqnr_db>=1", "size_mb<=1"]
+    assert all(g["passed"] for g in tfl["gates"]) and tfl["sections"][0]["accuracy"]["samples"] == 12
+    assert [(g["expr"], g["passed"]) for g in own["gates"]] == [("sqnr_db>=1000", False)]
+    assert own["sections"][0]["accuracy"]["samples"] == 3 and own["sections"][0]["latency"]["runs"] == 1
+    assert ET.parse(tmp_path / "gates-int8io.xml").getroot().get("failures") == "1"
+    assert ET.parse(tmp_path / "gates-tflite.xml").getroot().get("failures") == "0"
+    # --gate on the command line replaces every list, the target's own included
+    rc, _, err = run(capsys, "build", "--config", cfg, "--profile", "--layer-sqnr", 0,
+                     "--gate", "cosine_mean>=0")
+    assert rc == 0, err
+    assert [g["expr"] for g in read_json(out / "int8io" / "report.json")["gates"]] == ["cosine_mean>=0"]

@@ -109,3 +109,87 @@ def _graphs(graph):
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.GRAPH:
                 yield from _graphs(attr.g)
+
+
+def test_inspect_says_per_target_which_nodes_run_in_integer(tmp_path, capsys):
+    # Conv (integer) -> Softplus (no integer kernel on TFLite) -> linear Resize in a mode
+    # RESIZE_BILINEAR lacks -> Silu pattern (integer once lowered to LOGISTIC·x)
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    inits = [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(f32), "w"),
+             numpy_helper.from_array(np.array([1, 1, 2, 2], f32), "scales")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Softplus", ["c"], ["p"], name="softplus"),
+             helper.make_node("Resize", ["p", "", "scales"], ["r"], name="upsample", mode="linear",
+                              coordinate_transformation_mode="half_pixel_symmetric"),
+             helper.make_node("Sigmoid", ["r"], ["s"], name="act/Sigmoid"),
+             helper.make_node("Mul", ["r", "s"], ["y"], name="act/Mul")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    rc, out, _ = run(capsys, "inspect", str(path), "--json")
+    assert rc == 0
+    tfl = json.loads(out)["targets"]["tflite"]
+    why = {n["node"]: n["reason"] for n in tfl["unsupported"]}
+    assert why == {"softplus": "no integer kernel for op type 'Softplus' on tflite",
+                   "upsample": "linear Resize with coordinate_transformation_mode 'half_pixel_symmetric' "
+                               "(integer kernels for asymmetric, half_pixel, pytorch_half_pixel, "
+                               "align_corners)"}
+    assert tfl["float"] == []  # the default profile allows no float fallback
+    assert tfl["integer"] == 3  # conv, and the Silu as Sigmoid + Mul
+    rc, out, _ = run(capsys, "inspect", str(path))
+    flat = " ".join(out.split())  # the console wraps long lines
+    assert "tflite (tflite-strict): 3 node(s) run in integer" in flat
+    assert "0 would stay in float, 2 cannot be built" in flat
+    assert "softplus" in out and "upsample" in out  # the table names the nodes (reasons may wrap)
+
+
+@pytest.fixture
+def tflite_artifact(tmp_path, small_cnn) -> Path:
+    import edgeq
+
+    rng = np.random.default_rng(1)
+    feeds = [{"image": rng.uniform(-1, 1, (1, 3, 32, 32)).astype(np.float32)} for _ in range(2)]
+    arts = edgeq.build(str(small_cnn), targets=["tflite"], calibration=feeds,
+                       input_shapes={"image": (1, 3, 32, 32)}, output_dir=tmp_path / "build", progress=False)
+    return arts["tflite"].path
+
+
+def test_inspect_artifact_reads_the_model_file(capsys, tflite_artifact):
+    rc, out, err = run(capsys, "inspect", str(tflite_artifact), "--json")
+    assert rc == 0, err
+    s = json.loads(out)
+    assert s["target"] == "tflite" and s["checked"] == ["manifest", "sha256", "flatbuffer"]
+    # the ops are counted in the flatbuffer itself: the canonical graph's Conv and
+    # FullyConnected, with the float I/O's QUANTIZE/DEQUANTIZE at the boundary
+    assert s["ops"]["CONV_2D"] == 1 and s["ops"]["FULLY_CONNECTED"] == 1
+    assert s["ops"]["QUANTIZE"] == 1 and s["ops"]["DEQUANTIZE"] == 1
+    assert s["model"]["inputs"][0]["shape"] == [1, 32, 32, 3]  # NHWC in the file
+    assert s["inputs"][0]["source_shape"] == [1, 3, 32, 32]
+    assert s["files"]["model.tflite"] == (tflite_artifact / "model.tflite").stat().st_size
+    rc, out, _ = run(capsys, "inspect", str(tflite_artifact))
+    assert rc == 0 and "CONV_2D" in out and "flatbuffer" in out
+
+
+def test_inspect_corrupt_artifact_names_the_file(capsys, tflite_artifact):
+    from edgeq.contracts import Artifact
+
+    model = tflite_artifact / "model.tflite"
+    data = bytearray(model.read_bytes())
+    data[0:4] = (len(data) + 100).to_bytes(4, "little")  # a root offset past the end
+    model.write_bytes(bytes(data))
+    rc, _, err = run(capsys, "inspect", str(tflite_artifact))
+    assert rc == 1 and "Traceback" not in err
+    assert "model.tflite" in err and "modified since the build" in err
+    # with the manifest's hashes rewritten the flatbuffer verifier catches it
+    art = Artifact.load(tflite_artifact)
+    art.write_manifest()
+    rc, _, err = run(capsys, "inspect", str(tflite_artifact))
+    assert rc == 1 and "Traceback" not in err
+    assert "model.tflite: not a valid TFLite model: root offset" in err, err
+
+
+def test_inspect_artifact_refuses_input_shapes(capsys, tflite_artifact):
+    rc, _, err = run(capsys, "inspect", str(tflite_artifact), "--input", "image:1x3x32x32")
+    assert rc == 2 and "--input applies to ONNX models" in err

@@ -131,6 +131,24 @@ def test_config_profile_section(capsys, built, art, tmp_path):
     assert read_json(art / "report.json")["sections"][0]["latency"]["runs"] == 2
 
 
+def test_config_target_entry_applies_to_the_artifact_it_built(capsys, built, art, tmp_path):
+    cfg = {"model": {"path": str(built["model"])},
+           "targets": [{"name": "tflite", "gates": ["cosine_mean>=0.5"], "num_samples": 5, "runs": 3}],
+           "profile": {"runs": 4, "warmup": 0, "gates": ["top1_agreement>=1.01"],
+                       "data": {"kind": "npy", "path": str(built["eval"]), "input_name": INPUT}}}
+    path = tmp_path / "edgeq.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    rc, _, err = run(capsys, "profile", art, "--config", path)  # the artifact's profile: tflite
+    assert rc == 0, err
+    data = read_json(art / "report.json")
+    assert [g["expr"] for g in data["gates"]] == ["cosine_mean>=0.5"]
+    assert data["sections"][0]["accuracy"]["samples"] == 5 and data["sections"][0]["latency"]["runs"] == 3
+    cfg["targets"][0]["gates"] = ["cosine_mean>=1.5"]
+    path.write_text(yaml.safe_dump(cfg))
+    rc, _, err = run(capsys, "profile", art, "--config", path)
+    assert rc == 3 and "cosine_mean>=1.5" in err and "top1_agreement" not in err
+
+
 def test_without_data_latency_only_and_accuracy_gates_fail(capsys, art, tmp_path):
     rc, _, err = run(capsys, "profile", art, "--runs", 2, "--warmup", 0, "--report-dir", tmp_path / "r",
                      "--gate", "top1_agreement>=0.5")

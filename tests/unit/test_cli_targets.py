@@ -52,18 +52,27 @@ def test_autoload_disabled_hides_entry_point_plugins(plugin_env):
     assert rows["tflite"]["plugin"] is None and rows["tflite"]["available"] is False
 
 
-def test_misspelled_hook_fails_the_command_loudly(tmp_path):
+def test_misspelled_hook_is_reported_and_the_other_targets_listed(tmp_path):
     write_dist(tmp_path, "edgeq-typo", {"typo": "edgeq_badplugin.misspelled"})
     p = edgeq("targets", env=subprocess_env(tmp_path))
-    assert p.returncode == 1 and "Traceback" not in p.stderr
-    assert "invalid edgeq plugin 'typo'" in p.stderr and "register_target" in p.stderr
+    assert p.returncode == 0 and "Traceback" not in p.stderr
+    assert "warning: invalid edgeq plugin 'typo'" in p.stderr and "register_target" in p.stderr
+    assert "broken plugin typo" in p.stdout
+    assert any(line.split()[1:2] == ["tflite"] for line in p.stdout.splitlines() if "│" in line)
 
 
 def test_broken_plugin_import_names_it(tmp_path):
     write_dist(tmp_path, "edgeq-broken", {"broken": "edgeq_badplugin.broken_import"})
     p = edgeq("targets", env=subprocess_env(tmp_path))
-    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.returncode == 0 and "Traceback" not in p.stderr
     assert "'broken'" in p.stderr and "edgeq-broken 0.1" in p.stderr
+
+
+def test_strict_plugins_fails_the_command_on_a_broken_plugin(tmp_path):
+    write_dist(tmp_path, "edgeq-broken", {"broken": "edgeq_badplugin.broken_import"})
+    p = edgeq("targets", env={**subprocess_env(tmp_path), "EDGEQ_STRICT_PLUGINS": "1"})
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.startswith("error: failed to load edgeq plugin entry point 'broken'")
 
 
 def test_help_works_with_a_broken_plugin(tmp_path):

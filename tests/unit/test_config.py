@@ -103,6 +103,28 @@ def test_per_target_overrides_merge():
     assert other.weights.clip == "max" and other.float_fallback.empty()
 
 
+def test_a_targets_gates_and_samples_replace_the_profile_sections(tmp_path):
+    (tmp_path / "pixel.yaml").write_text("name: pixel8\ntarget: tflite\n")
+    cfg = parse_config({"model": {"path": "m.onnx"},
+                        "targets": ["tflite",
+                                    {"name": "ane", "gates": ["top1_agreement>=0.75"], "num_samples": 32},
+                                    {"name": "qnn-htp-v75", "gates": [], "runs": 3, "warmup": 0},
+                                    {"name": "pixel.yaml", "gates": ["sqnr_db>=10"]}],
+                        "profile": {"gates": ["top1_agreement>=0.8", "size_mb<=4"], "runs": 20,
+                                    "num_samples": 100}}, base_dir=tmp_path)
+    # an entry without gates keeps the section's list; with gates, its own list only
+    assert cfg.profile_for("tflite").gates == ["top1_agreement>=0.8", "size_mb<=4"]
+    ane = cfg.profile_for("ane")
+    assert ane.gates == ["top1_agreement>=0.75"] and ane.num_samples == 32 and ane.runs == 20
+    qnn = cfg.profile_for("qnn-htp-v75")
+    assert qnn.gates == [] and (qnn.runs, qnn.warmup, qnn.num_samples) == (3, 0, 100)
+    # a profile YAML entry is found by the name it declares (its OUT/<name> directory)
+    assert cfg.profile_for("pixel8").gates == ["sqnr_db>=10"]
+    # a target the config does not list, or none, gets the section unchanged
+    assert cfg.profile_for("coreml-fp16") is cfg.profile and cfg.profile_for(None) is cfg.profile
+    assert cfg.profile.gates == ["top1_agreement>=0.8", "size_mb<=4"]  # not modified
+
+
 def test_quantize_options_are_accepted_by_the_quantizer():
     from edgeq.quantize.options import QuantizeOptions
 
@@ -209,6 +231,10 @@ def error_of(tmp_path: Path, text: str) -> str:
      3, "quantization.auto_mixed.sqnr_db: expected a number > 0 and < 200, got -3"),
     ("model: {path: m.onnx}\ntargets:\n  - tflite\n  - name: t.yaml\n    options: {threads: 0}\n",
      5, "targets[1].options.threads: expected an integer >= 1, got 0"),
+    ("model: {path: m.onnx}\ntargets:\n  - name: ane\n    gates: ['top1 >= 0.8']\n",
+     4, "targets[0].gates[0]: unknown gate metric 'top1'"),
+    ("model: {path: m.onnx}\ntargets:\n  - name: ane\n    num_samples: 0\n",
+     4, "targets[0].num_samples: expected an integer >= 1, got 0"),
     ("model: {path: m.onnx}\ntargets: [tflite, tflite]\n",
      2, "targets: tflite listed more than once"),
     ("model: {path: m.onnx}\nprofile:\n  gates: ['p50 < twelve']\n",
@@ -220,7 +246,7 @@ def error_of(tmp_path: Path, text: str) -> str:
     ("model: {path: m.onnx}\nprofile:\n  op_profiling: maybe\n",
      3, "profile.op_profiling: expected true or false, got 'maybe'"),
     ("calibration: {dataset: {kind: npy, path: d}}\n",
-     1, "model: required field is missing (expected a mapping with fields path, inputs)"),
+     1, "model: required field is missing (expected a mapping with fields path, zoo, inputs)"),
     ("model: {path: m.onnx}\nversion: 2\n", 2, "version: expected one of 1, got 2"),
     ("model: {path: m.onnx}\nmodle: {}\n", 2, "modle: unknown field; allowed here: version, model"),
 ])
@@ -323,3 +349,14 @@ def test_plugin_dataset_kind(tmp_path, monkeypatch):
             load_config_text("model: {path: m.onnx}\ncalibration: {dataset: {kind: tsv}}\n")
     finally:
         plugins.reset_plugin_manager()
+
+
+def test_model_from_the_zoo_by_name(tmp_path):
+    from edgeq.config import parse_config
+
+    cfg = parse_config({"model": {"zoo": "ppocr-cls"}}, base_dir=tmp_path)
+    assert cfg.model.path is None and cfg.model.ref() == "zoo:ppocr-cls"
+    assert parse_config({"model": {"path": "m.onnx"}}, base_dir=tmp_path).model.ref() == str(tmp_path / "m.onnx")
+    for bad in ({"path": "m.onnx", "zoo": "ppocr-cls"}, {}):
+        with pytest.raises(ConfigError, match="give exactly one of path or zoo"):
+            parse_config({"model": bad}, base_dir=tmp_path)

@@ -105,3 +105,11 @@ def test_documented_examples_are_valid_configs(tmp_path):
     for name, block in examples:
         cfg = parse_config(yaml.safe_load(block), source=name, base_dir=tmp_path)
         assert cfg.model.path.is_relative_to(tmp_path)
+
+
+def test_every_gate_metric_is_documented():
+    from edgeq.profile.gates import METRICS, OUTPUT_METRICS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "config.md").read_text()
+    missing = [m for m in sorted(set(METRICS) | set(OUTPUT_METRICS)) if f"`{m}`" not in text]
+    assert not missing, f"docs/config.md does not name the gate metrics {missing}"

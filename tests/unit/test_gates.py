@@ -120,3 +120,35 @@ def test_publish_writes_everything_before_failing(tmp_path):
 def test_publish_passes_quietly(tmp_path):
     paths = publish(make_report(), tmp_path, gates=["latency_p50_ms<=12"])
     assert set(paths) == {"json", "md", "html"}
+
+
+def test_gate_on_one_output():
+    from edgeq.profile.gates import Gate, evaluate
+
+    gate = Gate.parse("mean_abs_error[prob] <= 0.02")
+    assert (gate.metric, gate.output, gate.expr) == ("mean_abs_error", "prob", "mean_abs_error[prob]<=0.02")
+    data = {"sections": [{"name": "host", "accuracy": {
+        "mean_abs_error": 0.5, "outputs": {"prob": {"mean_abs_error": 0.01, "decision_agreement": 0.97},
+                                           "state": {"mean_abs_error": 0.5}}}}]}
+    (ok,) = evaluate(data, [gate])
+    assert ok.passed and ok.value == 0.01
+    (worst,) = evaluate(data, ["mean_abs_error<=0.02"])  # the worst output fails the plain gate
+    assert not worst.passed
+    (dec,) = evaluate(data, ["decision_agreement[prob]>=0.98"])
+    assert not dec.passed and dec.value == 0.97
+    (missing,) = evaluate(data, ["sqnr_db[nope]>=1"])
+    assert not missing.passed and missing.value is None
+    with pytest.raises(UsageError, match="latency_p50_ms' is not a per-output accuracy metric"):
+        Gate.parse("latency_p50_ms[prob]<=3")
+
+
+def test_decision_agreement_of_probability_outputs():
+    import numpy as np
+
+    from edgeq.profile.accuracy import compare_outputs
+
+    refs = [{"p": np.array([0.2, 0.7, 0.6]), "h": np.array([-0.5, 0.5, 2.0])}]
+    outs = [{"p": np.array([0.3, 0.4, 0.9]), "h": np.array([-0.5, 0.5, 2.0])}]
+    acc = compare_outputs(outs, refs)
+    assert acc["outputs"]["p"]["decision_agreement"] == pytest.approx(2 / 3)
+    assert acc["outputs"]["h"]["decision_agreement"] is None  # not a probability

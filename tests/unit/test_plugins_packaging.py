@@ -44,7 +44,14 @@ def test_wheel_contents(wheel):
     assert not any(n.startswith(("tests/", "targets/")) or "/tests/" in n for n in names)
     eps = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(eps).decode()
-    assert "[edgeq]\ntflite = edgeq_tflite.plugin" in text
+    import configparser
+
+    eps_cfg = configparser.ConfigParser()
+    eps_cfg.read_string(text)
+    # every built-in plugin registers through the edgeq entry-point group
+    expected = {"tflite": "edgeq_tflite.plugin", "coreml": "edgeq_coreml.plugin",
+                "qnn": "edgeq_qnn.plugin"}
+    assert expected.items() <= dict(eps_cfg["edgeq"]).items(), text
     assert "[console_scripts]\nedgeq = edgeq.cli:run" in text
 
 

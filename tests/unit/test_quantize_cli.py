@@ -62,3 +62,14 @@ def test_errors_exit_without_traceback(files, capsys):
     assert "missing.edgeq" in capsys.readouterr().err
     assert main(["quantize", str(model), "--calib", str(data), "--auto-mixed", "loud", "-o", "x"]) == 2
     assert "budget" in capsys.readouterr().err
+
+
+def test_summary_is_titled_with_the_model_files_name(tmp_path, capsys):
+    from _quant_models import cnn_files
+
+    from edgeq.cli import main
+
+    model, calib = cnn_files(tmp_path)
+    assert main(["quantize", str(model), "--calib", str(calib), "-o", str(tmp_path / "q.edgeq")]) == 0
+    out = capsys.readouterr().out
+    assert f"quantized {model.stem}" in out

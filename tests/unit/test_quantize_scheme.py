@@ -102,3 +102,39 @@ def test_bias_quantization_and_overflow():
 def test_levels():
     assert scheme.levels(QDType.INT8, False) == 255
     assert scheme.levels(QDType.INT16, True) == 65534
+
+
+def test_near_zero_weight_channel_overflowed_the_bias_before_widening():
+    # PP-OCRv4 rec: a channel with weights ~1e-18 and bias -1.417e-09 had a bias scale
+    # of ~5e-20; quantizing the bias at that scale overflows int32
+    w = np.ones((3, 4), np.float32) * 0.1
+    w[1] = 3e-18
+    wp = scheme.weight_params(w, 0)
+    b = np.array([0.2, -1.417e-09, 0.0], np.float32)
+    with pytest.raises(QuantizationError, match=r"bias 'conv2d_169.b_0': channel 1 value "
+                                                r"-1.417e-09 overflows int32 at scale [0-9.]+e-2[0-9]; the input "
+                                                r"or weight range is degenerate"):
+        scheme.quantize_bias(b, 0.02, wp, int64=False, name="conv2d_169.b_0")
+    safe = scheme.widen_for_bias(wp, b, 0.02, int64=False)
+    assert safe is not None
+    # only the degenerate channel moves; the others keep their scale exactly
+    assert safe.scale[0] == wp.scale[0] and safe.scale[2] == wp.scale[2]
+    assert safe.scale[1] > wp.scale[1]
+    q, scale = scheme.quantize_bias(b, 0.02, safe, int64=False)
+    assert abs(int(q[1])) <= scheme.BIAS_HEADROOM * np.iinfo(np.int32).max + 1
+    # the bias still dequantizes to itself, and the tiny weights become exact zeros
+    np.testing.assert_allclose(q * scale.astype(np.float64), b, rtol=1e-5, atol=1e-12)
+    assert not np.any(scheme.quantize_weight(w, safe)[1])
+    np.testing.assert_array_equal(scheme.quantize_weight(w, safe)[[0, 2]],
+                                  scheme.quantize_weight(w, wp)[[0, 2]])
+
+
+def test_widen_for_bias_leaves_ordinary_channels_alone():
+    w = np.random.default_rng(0).normal(size=(4, 9)).astype(np.float32)
+    wp = scheme.weight_params(w, 0)
+    assert scheme.widen_for_bias(wp, np.array([0.5, -2.0, 0.0, 3.0]), 0.01, int64=False) is None
+    # an all-zero channel already has scale 1.0 (weight_params), so any bias fits
+    w[2] = 0.0
+    wp = scheme.weight_params(w, 0)
+    assert wp.scale[2] == 1.0
+    assert scheme.widen_for_bias(wp, np.array([0.5, -2.0, 7.0, 3.0]), 0.01, int64=False) is None

@@ -104,3 +104,31 @@ def resize(node, inputs, ctx):
         else:
             y = _linear_axis(y, axis, coords)
     return [y if y is not x else x.copy()]
+
+
+def nearest_plan(node, shape, scales, sizes) -> list[tuple[int, np.ndarray]]:
+    """``[(axis, source index per output position)]`` of a nearest Resize of a tensor of
+    ``shape``, for every axis it changes (the integer kernels and emitters move data by
+    exactly these indices)."""
+    if attr_str(node, "mode", "nearest") != "nearest":
+        raise unsupported(node, "nearest_plan needs mode='nearest'")
+    coord_mode = attr_str(node, "coordinate_transformation_mode", "half_pixel")
+    axes = node.attrs.get("axes")
+    axes = list(range(len(shape))) if axes is None else normalize_axes(node, axes, len(shape))
+    if sizes is not None and np.size(sizes):
+        out = [int(v) for v in np.reshape(sizes, -1)]
+        factors = [o / shape[a] for o, a in zip(out, axes)]
+    elif scales is not None and np.size(scales):
+        factors = [float(v) for v in np.reshape(scales, -1)]
+        out = [math.floor(shape[a] * f) for a, f in zip(axes, factors)]
+    else:
+        raise ShapeError(f"node '{node.name}' (Resize): neither scales nor sizes is given")
+    plan = []
+    for axis, size_out, scale in zip(axes, out, factors):
+        size = shape[axis]
+        if size_out == size and scale == 1.0:
+            continue
+        coords = _source_coords(node, coord_mode, size_out, size, scale)
+        plan.append((axis, _nearest_index(node, coords, attr_str(node, "nearest_mode",
+                                                                   "round_prefer_floor"), size)))
+    return plan

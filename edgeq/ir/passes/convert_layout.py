@@ -9,7 +9,8 @@ Contract of :func:`convert_layout`:
   ``attrs["data_layout"] = "NHWC"``; their weights are rewritten: regular/grouped Conv
   filters ``[O, I/g, *k] -> [O, *k, I/g]`` (OHWI), depthwise filters
   (``group == C_in > 1``) ``[C·m, 1, *k] -> [1, *k, C·m]`` with the per-channel
-  quantization axis moved from 0 to the last axis.
+  quantization axis moved from 0 to the last axis; ConvTranspose filters
+  ``[I, O, *k] -> [O, *k, I]`` (TRANSPOSE_CONV's OHWI, per-channel axis 1 -> 0).
 * Layout-transparent ops (elementwise, Quantize/Dequantize, …) keep their input's
   layout; their constant inputs are broadcast to full rank and permuted.
 * Axis-carrying ops are remapped instead of transposed: Concat, Softmax/LogSoftmax,
@@ -41,7 +42,7 @@ from edgeq.types import QuantParams
 
 logger = logging.getLogger(__name__)
 
-SPATIAL_OPS = frozenset({"Conv", "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool"})
+SPATIAL_OPS = frozenset({"Conv", "ConvTranspose", "AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool"})
 ELEMENTWISE_OPS = frozenset({
     "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "SquaredDifference",
     "Relu", "Clip", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Gelu", "Silu", "Erf",
@@ -213,7 +214,7 @@ class _Converter:
         while todo:
             cur = todo.pop()
             for n in consumers.get(cur, []):
-                if n.op_type in SPATIAL_OPS:
+                if n.op_type in SPATIAL_OPS or (n.op_type == "Resize" and len(self.orig_shape(cur)) == 4):
                     return True
                 if (n.op_type in ELEMENTWISE_OPS or n.op_type in {"Pad", "Slice", "Concat",
                                                                   "Squeeze", "Unsqueeze"}) \
@@ -265,6 +266,13 @@ class _Converter:
             want = (1, *range(2, wr), 0) if depthwise else (0, *range(2, wr), 1)
             node.inputs[1] = self.permute_const(w, want)
             node.attrs["depthwise"] = depthwise
+        elif node.op_type == "ConvTranspose":
+            w = node.inputs[1]
+            if not self.g.is_constant(w):
+                raise ValueError(f"node '{node.name}': ConvTranspose with a non-constant filter "
+                                 "cannot be converted to NHWC")
+            wr = len(self.orig_shape(w))
+            node.inputs[1] = self.permute_const(w, (1, *range(2, wr), 0))
         for o in node.outputs:
             if o:
                 self.set_out(o, cl)
@@ -359,6 +367,10 @@ class _Converter:
     def _per_axis_inputs(self, node: Node) -> None:
         x = node.inputs[0]
         q, rank = self.q(x), len(self.q(x))
+        if node.op_type == "Resize" and rank == 4 and q == _identity(rank):
+            # image resizes (RESIZE_* builtins) work on H and W of NHWC tensors
+            node.inputs[0] = x = self.transposed(x, channels_last(rank))
+            q = self.q(x)
         if q == _identity(rank):
             self._to_identity(node)
             return

@@ -19,7 +19,7 @@ from edgeq.ir.graph import Graph, Node
 from edgeq.ir.passes._match import Uses
 
 #: producer op -> axis of the output channels in its output
-CHANNEL_AXIS = {"Conv": 1, "FullyConnected": -1}
+CHANNEL_AXIS = {"Conv": 1, "ConvTranspose": 1, "FullyConnected": -1}
 
 
 def channel_vector(graph: Graph, name: str, out_shape: tuple[int, ...], axis: int) -> np.ndarray | None:

@@ -1,7 +1,8 @@
 """L2 normalisation (and the scale factors it makes irrelevant) in integer-friendly ops.
 
-``y = a / max(||a||_2, eps)`` (ReduceL2 over one axis, keepdims, optional Max/Clip by a
-tiny eps, Div) becomes ``y = a · rsqrt(mean(a·a)) · n^-1/2`` with ``n`` the reduced
+``y = a / max(||a||_2, eps)`` (ReduceL2 over one axis, keepdims, optional Max or
+``Clip(min=eps)`` by a tiny eps, optional Expand back to ``a``'s shape — torch's
+``F.normalize`` as exported by torch.onnx — Div) becomes ``y = a · rsqrt(mean(a·a)) · n^-1/2`` with ``n`` the reduced
 size: MUL, MEAN, RSQRT, MUL, MUL, all with integer kernels (TFLite's float-free
 formulation; eps only guards a zero vector, for which integer RSQRT saturates and the
 product is 0 as well).
@@ -9,7 +10,8 @@ product is 0 as well).
 Because ``y`` does not change when ``a`` is scaled by a positive per-row factor, the
 producer of ``a`` is simplified when nothing else reads it:
 
-* ``a = Div(s, c)`` with ``c = Max(..., eps > 0)`` (positive): ``a ← s``
+* ``a = Div(s, c)`` with ``c = Max(..., eps > 0)`` or ``Clip(..., min=eps > 0)``
+  (positive): ``a ← s``
   (mean pooling's division by the token count);
 * ``a = ReduceSum(v, axes)``: ``a ← ReduceMean(v, axes)`` (same direction, smaller
   range for int8).
@@ -24,13 +26,20 @@ from edgeq.ir.passes._emitter import Emitter
 
 
 def _positive(graph: Graph, name: str, producers) -> bool:
+    """``name`` is ``Max(v, eps)`` or ``Clip(v, min=eps)`` with a constant ``eps > 0``."""
     node = producers.get(name)
     if node is None:
         return False
     if node.op_type == "Max":
         return any((c := graph.const(i)) is not None and c.size == 1 and float(c.reshape(())) > 0
                    for i in node.inputs)
+    if node.op_type == "Clip":
+        lo = graph.const(node.inputs[1]) if len(node.inputs) > 1 and node.inputs[1] else None
+        if lo is None and "min" in node.attrs:
+            lo = np.asarray(node.attrs["min"])
+        return lo is not None and lo.size == 1 and float(lo.reshape(())) > 0
     return False
+
 
 
 def _norm_pattern(graph: Graph, div, producers, consumers):
@@ -40,11 +49,17 @@ def _norm_pattern(graph: Graph, div, producers, consumers):
     a, d = div.inputs
     dead = []
     node = producers.get(d)
-    if node is not None and node.op_type == "Max":
+    if node is not None and node.op_type == "Expand" and graph.is_constant(node.inputs[1]):
+        if len(consumers.get(d, [])) != 1:
+            return None
+        dead.append(node)  # Div broadcasts the per-row norm itself
+        d = node.inputs[0]
+        node = producers.get(d)
+    if node is not None and node.op_type in ("Max", "Clip"):
         if not _positive(graph, d, producers) or len(consumers.get(d, [])) != 1:
             return None
         dead.append(node)
-        d = next(i for i in node.inputs if not graph.is_constant(i))
+        d = next(i for i in node.inputs if i and not graph.is_constant(i))
         node = producers.get(d)
     if node is None or node.op_type != "ReduceL2" or node.inputs[0] != a:
         return None

@@ -58,14 +58,24 @@ def layer_key(node_name: str) -> str:
 @dataclass
 class Sensitivity:
     """``rows``: (layer, op_type, nodes, SQNR dB with only that layer quantized), most
-    sensitive first; ``all_int8_db``: every layer quantized (fake-quant)."""
+    sensitive first; ``all_int8_db``: every layer quantized (fake-quant);
+    ``simulator_db``: every layer quantized, in the integer simulator (the figure
+    ``edgeq compare`` and ``edgeq profile`` report on the same samples)."""
 
     rows: list[tuple[str, str, int, float]] = field(default_factory=list)
     all_int8_db: float = float("nan")
     samples: int = 0
+    simulator_db: float = float("nan")
+    data: dict = field(default_factory=dict)
+    calibration: dict = field(default_factory=dict)
+    compares: str = ("fake-quant with one layer quantized at a time (rows) and with all "
+                     "(all_int8_sqnr_db); the integer simulator with all (simulator_sqnr_db); "
+                     "against the FP32 model in onnxruntime")
 
     def to_dict(self) -> dict:
-        return {"samples": self.samples, "all_int8_sqnr_db": self.all_int8_db,
+        return {"samples": self.samples, "data": self.data, "calibration": self.calibration,
+                "compares": self.compares, "simulator_sqnr_db": self.simulator_db,
+                "all_int8_sqnr_db": self.all_int8_db,
                 "layers": [{"layer": k, "op_type": o, "nodes": n, "sqnr_db": s} for k, o, n, s in self.rows]}
 
 

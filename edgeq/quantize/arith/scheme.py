@@ -12,7 +12,10 @@ quantization. Pure functions over numpy arrays; the graph-level decisions live i
   (``SymmetricPerChannelQuantization`` in quantization_utils.cc), each channel's
   clipping threshold searched to minimise the squared weight error (``clip="mse"``).
 * Bias: ``scale = s_in * s_w[c]``, zero point 0, int32 (int64 for 16x8 Conv/FC,
-  TFLite's ``SymmetricPerChannelBiasQuantize``).
+  TFLite's ``SymmetricPerChannelBiasQuantize``). A weight channel that is all zero or
+  nearly so (normal in trained networks) would give a bias scale so small that its
+  bias overflows; :func:`widen_for_bias` raises such a channel's weight scale until the
+  bias fits, as the TFLite converter does (``AdjustWeightsForBiasScale``).
 """
 
 from __future__ import annotations
@@ -163,3 +166,34 @@ def quantize_bias(b: np.ndarray, input_scale: float, weight: QuantParams, int64:
                                 f"overflows {info.dtype} at scale {scale.ravel()[worst]:.3g}; the input "
                                 f"or weight range is degenerate (check the calibration data)")
     return q.astype(info.dtype), scale.astype(np.float32)
+
+
+#: a bias may fill at most this fraction of its integer range, leaving the accumulator
+#: room for ``Σ w·(x - zp)`` on top of it
+BIAS_HEADROOM = 0.5
+
+
+def widen_for_bias(weight: QuantParams, b: np.ndarray, input_scale: float,
+                   int64: bool) -> QuantParams | None:
+    """Weight params whose scales are raised where the bias would not fit, or None.
+
+    Channel ``c``'s bias quantizes to ``b[c] / (s_in · s_w[c])``; when that exceeds
+    ``BIAS_HEADROOM`` of the int32 (int64) range, ``s_w[c]`` becomes
+    ``|b[c]| / (s_in · BIAS_HEADROOM · max)``. Only channels whose weights are tiny
+    next to their bias get there, and their weights then quantize to (near) zero, which
+    is what they were: the channel's output is its bias. A per-tensor scale is raised
+    for the worst channel.
+    """
+    info = np.iinfo(np.int64 if int64 else np.int32)
+    limit = BIAS_HEADROOM * float(info.max)
+    need = np.abs(np.asarray(b, np.float64).ravel()) / (np.float64(input_scale) * limit)
+    scale = weight.scale.astype(np.float64)
+    if scale.size == 1:
+        need = np.array([need.max(initial=0.0)])
+    if need.size != scale.size or np.all(need <= scale):
+        return None
+    # float32 rounding must not bring a widened scale back below what the bias needs
+    widened = np.where(need > scale, need * (1.0 + 1e-6), scale).astype(np.float32)
+    log.info("%d weight channel(s) too small for their bias: scales widened so the bias fits %s",
+             int(np.sum(need > scale)), info.dtype)
+    return QuantParams(widened, np.zeros(widened.size, np.int64), weight.dtype, weight.axis)

@@ -20,6 +20,9 @@ import base64
 import io
 import json
 import math
+import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -27,6 +30,7 @@ import numpy as np
 
 from edgeq.errors import ModelLoadError, QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
+from edgeq.staging import directory_mode
 from edgeq.types import QuantParams
 
 FORMAT = "edgeq.quantized"
@@ -112,6 +116,35 @@ def graph_from_json(data: dict, arrays) -> Graph:
     return g
 
 
+def _save_directory(path: Path, text: str, arrays: bytes) -> None:
+    """The directory form, all or nothing: written into a sibling temporary directory that
+    replaces ``path``. An existing ``path`` must be empty or a previous quantized model;
+    a directory of other files is refused (QuantizationError), never written into."""
+    if path.is_dir():
+        foreign = sorted(p.name for p in path.iterdir() if p.name not in (JSON_NAME, NPZ_NAME))
+        if foreign:
+            raise QuantizationError(f"{path}: is a directory holding other files ({', '.join(foreign[:3])}"
+                                    f"{' …' if len(foreign) > 3 else ''}), not a saved quantized model; "
+                                    "choose another output path (e.g. model.edgeq)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    try:
+        (tmp / JSON_NAME).write_text(text)
+        (tmp / NPZ_NAME).write_bytes(arrays)
+        tmp.chmod(directory_mode())  # mkdtemp's is 0700
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except BaseException:
+        if old.exists() and not path.exists():
+            os.replace(old, path)
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def save(path, graphs: dict[str, Graph], meta: dict) -> Path:
     """Write ``graphs`` and JSON-able ``meta`` to ``path`` (zip, or a directory if ``path``
     is an existing directory or has no suffix). Returns the path written."""
@@ -124,16 +157,17 @@ def save(path, graphs: dict[str, Graph], meta: dict) -> Path:
     buf = io.BytesIO()
     np.savez(buf, **arrays.arrays)
     if path.is_dir() or path.suffix == "":
-        path.mkdir(parents=True, exist_ok=True)
-        (path / JSON_NAME).write_text(text)
-        (path / NPZ_NAME).write_bytes(buf.getvalue())
+        _save_directory(path, text, buf.getvalue())
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(JSON_NAME, text)
-            zf.writestr(NPZ_NAME, buf.getvalue())
-        tmp.replace(path)  # never leave a half-written model behind
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(JSON_NAME, text)
+                zf.writestr(NPZ_NAME, buf.getvalue())
+            tmp.replace(path)  # never leave a half-written model behind
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
 
 

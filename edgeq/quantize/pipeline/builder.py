@@ -11,6 +11,7 @@ import logging
 import time
 
 from edgeq.errors import QuantizationError
+from edgeq.types import QDType
 from edgeq.quantize.algorithms import weight_rounding
 from edgeq.quantize.quantized_model import QuantizedModel
 from edgeq.quantize.rewrites import hardswish
@@ -54,6 +55,7 @@ class Builder:
         self.base_int16 = match_nodes(lowered, opts.int16, opts.int16_ops)
         if opts.int16_hints:
             self.base_int16 |= set(hints.int16)
+            self.base_int16 |= mixed_range_output_concats(lowered, self.chooser)
         if opts.int16_residual:
             self.base_int16 |= set(hints.int16_stream)
         if self.base_int16 and not spec.supports_int16():
@@ -160,3 +162,32 @@ def build_from_calibration(float_graph, lowered, hints, calib, spec, opts: Quant
     qm = builder.make_model(result, extra)
     qm.report["build_s"] = round(time.perf_counter() - t0, 3)
     return qm
+
+
+#: a Concat input narrower than this many int8 steps of the Concat's scale is lost
+MIN_CONCAT_STEPS = 16
+
+
+def mixed_range_output_concats(graph, chooser) -> set[str]:
+    """Concats producing a graph output whose narrowest input would span fewer than
+    ``MIN_CONCAT_STEPS`` int8 steps at the Concat's own scale (one int8 tensor, one
+    scale): a detector head that concatenates boxes in pixels (0..640) with class
+    scores (0..1) zeroes every score in int8. They are int16 (where the spec has int16
+    Concat), so the narrow input keeps ~2^8 times more steps; the graph output is
+    dequantized as before."""
+    found = set()
+    outputs = set(graph.outputs)
+    for node in graph.nodes:
+        if node.op_type != "Concat" or node.outputs[0] not in outputs:
+            continue
+        spans = []
+        for name in node.inputs:
+            if not name or graph.is_constant(name):
+                continue
+            lo, hi = chooser(name, QDType.INT8)
+            spans.append(float(hi) - float(lo))
+        lo, hi = chooser(node.outputs[0], QDType.INT8)
+        step = (float(hi) - float(lo)) / 255.0
+        if len(spans) > 1 and step > 0 and min(spans) < MIN_CONCAT_STEPS * step:
+            found.add(node.name)
+    return found

@@ -34,7 +34,7 @@ import numpy as np
 from edgeq.errors import QuantizationError
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.quantize.arith import scheme
-from edgeq.quantize.rules import rule_for
+from edgeq.quantize.rules import rule_for, weight_axis
 from edgeq.quantize.spec import allows_fallback
 from edgeq.types import QDType, QuantParams, QuantSpec
 
@@ -64,6 +64,8 @@ def _is_float_activation(graph: Graph, name: str) -> bool:
 
 def _config_problem(node: Node, graph: Graph) -> str | None:
     """Why an op with an integer kernel still cannot run integer in this configuration."""
+    if node.domain:
+        return f"op '{node.op_type}' of the custom domain '{node.domain}' has no integer kernel"
     rule = rule_for(node.op_type)
     if rule is None:
         return f"no integer kernel for op type '{node.op_type}'"
@@ -78,6 +80,39 @@ def _config_problem(node: Node, graph: Graph) -> str | None:
             return f"{w.ndim - 2}-D convolution (only 2-D has an integer kernel)"
         if group not in (1, cin):
             return f"grouped convolution (group={group}, {cin} input channels)"
+    if node.op_type == "Resize":
+        problem = _resize_problem(node)
+        if problem:
+            return problem
+    if node.op_type == "ConvTranspose":  # the integer kernel (TRANSPOSE_CONV) is 2-D, ungrouped
+        w = graph.const(node.inputs[1])
+        if w.ndim != 4:
+            return f"{w.ndim - 2}-D transposed convolution (only 2-D has an integer kernel)"
+        if int(node.attr("group", 1)) != 1:
+            return f"grouped transposed convolution (group={node.attr('group')})"
+        if any(int(d) != 1 for d in node.attr("dilations", [1, 1])):
+            return "dilated transposed convolution (the integer kernel has no dilation)"
+    return None
+
+
+def _resize_problem(node: Node) -> str | None:
+    """Nearest Resize, and linear Resize in the modes RESIZE_BILINEAR has
+    (integer_ops/resize_bilinear.py), run in integer."""
+    def text(key, default):
+        v = node.attr(key, default)
+        return v.decode() if isinstance(v, bytes) else v
+
+    mode = text("mode", "nearest")
+    if mode == "nearest":
+        return None
+    if mode != "linear":
+        return f"{mode} Resize (nearest and linear have integer kernels)"
+    from edgeq.interp.integer_ops.resize_bilinear import LINEAR_MODES
+
+    ctm = text("coordinate_transformation_mode", "half_pixel")
+    if ctm not in LINEAR_MODES:
+        return (f"linear Resize with coordinate_transformation_mode '{ctm}' (integer kernels "
+                f"for {', '.join(LINEAR_MODES)})")
     return None
 
 
@@ -265,6 +300,8 @@ class _Builder:
                 if o:
                     self.fixed[o] = scheme.fixed_params(fixed[0], fixed[1], dtype)
         if node.op_type in self.spec.same_scale_ops:
+            if node.op_type == "Concat":
+                self._requantize_fixed_inputs(qnode, rule)
             members = [qnode.inputs[i] for i in rule.data_indices(len(qnode.inputs)) if qnode.inputs[i]]
             members += [o for o in qnode.outputs if o]
             for m in members[1:]:
@@ -276,6 +313,27 @@ class _Builder:
                 self.const_data[ph] = (node.inputs[i], dtype.numpy)
                 qnode.inputs[i] = ph
                 self.uf.union(qnode.outputs[0], ph)
+
+    def _requantize_fixed_inputs(self, qnode: Node, rule) -> None:
+        """A Concat input with a fixed output scale (a Sigmoid's 1/256, a Softmax's) would
+        force that scale on the whole same-scale group, clipping the other inputs (YOLO
+        heads concatenate pixel-unit boxes with sigmoid scores). Such an input is copied
+        by an integer-to-integer Quantize into a tensor that takes the group's scale.
+        When every input has a fixed scale, they keep sharing it (nothing to requantize)."""
+        data = [qnode.inputs[i] for i in rule.data_indices(len(qnode.inputs)) if qnode.inputs[i]]
+        if all(name in self.fixed for name in data):
+            return
+        for i in rule.data_indices(len(qnode.inputs)):
+            name = qnode.inputs[i]
+            if not name or name not in self.fixed:
+                continue
+            t = self.q.tensors[name]
+            new = self.q.unique_name(f"{name}_requant")
+            self.q.tensors[new] = Tensor(new, t.dtype, t.shape)
+            self.source[new] = self.source.get(name, name)
+            self.q.nodes.insert(len(self.q.nodes) - 1,
+                                Node(self.q.unique_name(f"requantize_{name}"), "Quantize", [name], [new]))
+            qnode.inputs[i] = new
 
     # -- params -------------------------------------------------------------------
     def _member_range(self, name: str, dtype: QDType) -> tuple[float, float]:
@@ -321,25 +379,30 @@ class _Builder:
 
     def _weights(self, qnode: Node, wname: str) -> None:
         rule = rule_for(qnode.op_type)
-        axis = 0 if qnode.op_type in self.spec.per_channel_ops else None
+        axis = weight_axis(qnode) if qnode.op_type in self.spec.per_channel_ops else None
         key = (wname, axis, self.weight_clip)
         if key not in self.weight_cache:
             w = self.f.const(wname)
             wp = scheme.weight_params(w, axis, self.weight_clip)
             self.weight_cache[key] = (scheme.quantize_weight(w, wp), wp)
         wq, wp = self.weight_cache[key]
+        bname = qnode.inputs[rule.bias] if len(qnode.inputs) > rule.bias else ""
+        s_in = float(self.q.tensors[qnode.inputs[0]].quant.scale[0])
+        int64 = self.q.tensors[qnode.outputs[0]].dtype == np.int16
+        safe = scheme.widen_for_bias(wp, self.f.const(bname), s_in, int64) if bname else None
+        if safe is not None:  # near-zero weight channels (scheme.widen_for_bias)
+            wp = safe
+            wq = scheme.quantize_weight(self.f.const(wname), wp)
+            wname = self.q.unique_name(f"{wname}_{qnode.name}")
         wt = self.q.tensors.get(wname)
         if wt is None:
             self.q.tensors[wname] = Tensor(wname, np.int8, wq.shape, wq, wp)
         qnode.inputs[rule.weight] = wname
-        bname = qnode.inputs[rule.bias] if len(qnode.inputs) > rule.bias else ""
         if not bname:
             return
-        s_in = float(self.q.tensors[qnode.inputs[0]].quant.scale[0])
-        int64 = self.q.tensors[qnode.outputs[0]].dtype == np.int16
         bq, bscale = scheme.quantize_bias(self.f.const(bname), s_in, wp, int64, name=bname)
         bdtype = QDType.INT64 if int64 else QDType.INT32
-        bp = QuantParams(bscale, np.zeros(bscale.size, np.int64), bdtype, axis if bscale.size > 1 else None)
+        bp = QuantParams(bscale, np.zeros(bscale.size, np.int64), bdtype, 0 if bscale.size > 1 else None)
         existing = self.q.tensors.get(bname)
         if existing is not None and (existing.data is None or not np.array_equal(existing.data, bq)
                                      or not np.array_equal(existing.quant.scale, bscale)):

@@ -22,13 +22,24 @@ import numpy as np
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.ir.passes import (
     decompose_layernorm,
+    hoist_input_cast,
     lower_attention_mask,
     lower_conv1d,
+    lower_div,
     lower_div_const,
+    lower_einsum,
+    lower_gather_elements,
+    lower_gather_nd,
     lower_hardsigmoid,
+    lower_silu,
     lower_l2norm,
+    lower_mask_select,
+    lower_nan_guard,
     lower_pow,
+    lower_prelu,
+    lower_reduce_sum,
     lower_sqrt,
+    unroll_gru,
     unroll_lstm,
 )
 from edgeq.ir.passes._emitter import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_ADDS, HINT_RSQRT_OF,
@@ -37,17 +48,28 @@ from edgeq.ir.passes._emitter import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_A
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 5
+LOWERING_VERSION = 11
 
 PASSES = [
+    ("hoist_input_cast", hoist_input_cast.run),
+    ("lower_gather_nd", lower_gather_nd.run),  # before lower_mask_select, which replays Gathers
+    ("lower_mask_select", lower_mask_select.run),  # before lower_attention_mask clamps its bias
+    ("lower_nan_guard", lower_nan_guard.run),
     ("lower_l2norm", lower_l2norm.run),
     ("lower_div_const", lower_div_const.run),
+    ("lower_prelu", lower_prelu.run),
+    ("lower_einsum", lower_einsum.run),
+    ("lower_reduce_sum", lower_reduce_sum.run),
+    ("lower_div", lower_div.run),  # after lower_div_const: what is left divides by activations
     ("lower_pow", lower_pow.run),
     ("lower_conv1d", lower_conv1d.run),  # before lower_sqrt, whose hints name the 2-D convs
     ("lower_sqrt", lower_sqrt.run),
     ("lower_hardsigmoid", lower_hardsigmoid.run),
+    ("lower_silu", lower_silu.run),
+    ("lower_gather_elements", lower_gather_elements.run),
     ("decompose_layernorm", decompose_layernorm.run),
     ("unroll_lstm", unroll_lstm.run),
+    ("unroll_gru", unroll_gru.run),
     ("lower_attention_mask", lower_attention_mask.run),
 ]
 

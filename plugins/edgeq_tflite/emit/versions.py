@@ -48,6 +48,22 @@ def op_version(builtin: int, inputs: list, outputs: list, options=None) -> int:
         if i0 == F32 and i1 == I8 and o0 == F32:
             return 5 if _per_channel(inputs[1]) else 2
         return 1
+    if builtin == B.RESIZE_BILINEAR:
+        if i0 == I16:
+            return 4
+        if options is not None and options.halfPixelCenters:
+            return 3
+        return 2 if i0 == I8 else 1
+    if builtin == B.RESIZE_NEAREST_NEIGHBOR:
+        if i0 == I16:
+            return 4
+        if options is not None and (options.alignCorners or options.halfPixelCenters):
+            return 3
+        return 2 if i0 == I8 else 1
+    if builtin == B.TRANSPOSE_CONV:  # inputs: output shape, filter, input, bias
+        if len(inputs) > 3 and inputs[3] is not None:
+            return 3
+        return 2 if i1 == I8 else 1
     if builtin == B.DEPTHWISE_CONV_2D:
         if i0 == I16 and i1 == I8 and o0 == I16:
             return 5
@@ -177,6 +193,11 @@ _RUNTIME = {
     (B.BATCH_MATMUL, 1): "2.3.0", (B.BATCH_MATMUL, 2): "2.3.0", (B.BATCH_MATMUL, 3): "2.4.0",
     (B.CONV_2D, 1): "1.5.0", (B.CONV_2D, 2): "1.14.0", (B.CONV_2D, 3): "1.14.0",
     (B.CONV_2D, 4): "2.3.0", (B.CONV_2D, 5): "2.4.0", (B.CONV_2D, 6): "2.9.0",
+    (B.RESIZE_BILINEAR, 1): "1.5.0", (B.RESIZE_BILINEAR, 2): "1.14.0", (B.RESIZE_BILINEAR, 3): "2.2.0",
+    (B.RESIZE_BILINEAR, 4): "2.5.0",
+    (B.RESIZE_NEAREST_NEIGHBOR, 1): "1.13.0", (B.RESIZE_NEAREST_NEIGHBOR, 2): "1.14.0",
+    (B.RESIZE_NEAREST_NEIGHBOR, 3): "2.3.0", (B.RESIZE_NEAREST_NEIGHBOR, 4): "2.4.0",
+    (B.TRANSPOSE_CONV, 1): "1.9.0", (B.TRANSPOSE_CONV, 2): "2.2.0", (B.TRANSPOSE_CONV, 3): "2.3.0",
     (B.DEPTHWISE_CONV_2D, 1): "1.5.0", (B.DEPTHWISE_CONV_2D, 2): "1.12.0",
     (B.DEPTHWISE_CONV_2D, 3): "1.14.0", (B.DEPTHWISE_CONV_2D, 4): "2.2.0",
     (B.DEPTHWISE_CONV_2D, 5): "2.3.0", (B.DEPTHWISE_CONV_2D, 6): "2.3.0",

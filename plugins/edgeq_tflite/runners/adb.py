@@ -131,9 +131,14 @@ class AdbRunner(Runner):
 
     @staticmethod
     def _model(artifact: Artifact) -> Path:
+        """The artifact's .tflite, verified (``TFLiteTarget.read_artifact``) before its
+        tensors are read here or the file reaches a device."""
+        from edgeq_tflite.target import TFLiteTarget
+
         path = artifact.file(artifact.manifest.get("model_file", "model.tflite"))
         if not path.is_file():
             raise UsageError(f"{path}: missing; rebuild the artifact with 'edgeq build'")
+        TFLiteTarget().read_artifact(artifact)
         return path
 
     # -- I/O conversion (same rules as the host runner) ------------------------------

@@ -27,7 +27,10 @@ LiteRT's own allocations, arena and weights). Elsewhere ``ru_maxrss`` growth is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -139,17 +142,25 @@ class HostRunner(Runner):
         src = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else \
             {"model_path": str(model)}
         try:
-            interp = litert.Interpreter(**src, **kw)
-            interp.allocate_tensors()
+            with _runtime_log_silenced():
+                interp = litert.Interpreter(**src, **kw)
+                interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise DeviceError(f"{litert.__name__.split('.')[0]} could not load the model: {exc}") from exc
+            where = "the model" if isinstance(model, (bytes, bytearray)) else str(model)
+            raise DeviceError(f"{where}: {litert.__name__.split('.')[0]} could not load the model: "
+                              f"{str(exc).strip()}") from exc
         return interp
 
     @staticmethod
     def _model_path(artifact: Artifact) -> Path:
+        """The artifact's .tflite, read back and verified (``TFLiteTarget.read_artifact``)
+        before LiteRT, whose C++ loader must never see a corrupt file."""
+        from edgeq_tflite.target import TFLiteTarget
+
         path = artifact.file(artifact.manifest.get("model_file", "model.tflite"))
         if not path.is_file():
             raise UsageError(f"{path}: missing; rebuild the artifact with 'edgeq build'")
+        TFLiteTarget().read_artifact(artifact)
         return path
 
     # -- I/O conversion ------------------------------------------------------------
@@ -250,3 +261,29 @@ class HostRunner(Runner):
         logger.info("host tflite: p50 %.3f ms over %d runs (load %.1f ms)", report.latency.p50_ms,
                     runs, load_ms)
         return report
+
+
+@contextlib.contextmanager
+def _runtime_log_silenced():
+    """LiteRT's C++ logger prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+    on stderr for every interpreter, and has no switch the Python API reaches (its
+    minimum severity is a C++ static). Unless edgeq logs at INFO (``-v``), fd 2 points to
+    /dev/null while the interpreter is made; its errors still arrive as the exception's
+    message."""
+    if logging.getLogger("edgeq").isEnabledFor(logging.INFO):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. captured in-process): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -1,0 +1,15 @@
+"""identity(x): ``x unchanged``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeq_coreml.verify.ops import OPS
+from edgeq_coreml.verify.ops._common import f32
+
+
+@OPS.register("identity")
+def identity(op, inputs, ctx):
+    x = f32(inputs["x"])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.asarray(inputs['x'])

@@ -1,0 +1,15 @@
+"""relu(x): ``max(x, 0)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeq_coreml.verify.ops import OPS
+from edgeq_coreml.verify.ops._common import f32
+
+
+@OPS.register("relu")
+def relu(op, inputs, ctx):
+    x = f32(inputs["x"])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.maximum(x, 0)

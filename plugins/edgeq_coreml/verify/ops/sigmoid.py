@@ -1,0 +1,15 @@
+"""sigmoid(x): ``1 / (1 + e^-x)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeq_coreml.verify.ops import OPS
+from edgeq_coreml.verify.ops._common import f32
+
+
+@OPS.register("sigmoid")
+def sigmoid(op, inputs, ctx):
+    x = f32(inputs["x"])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))

@@ -1,0 +1,1 @@
+"""Reading a TFLite artifact back: the flatbuffer verifier and the model summary."""
