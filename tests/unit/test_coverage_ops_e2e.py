@@ -392,3 +392,23 @@ def test_mask_select_equals_the_where_on_a_01_mask():
         b = run_graph(executable(lowered), feed, outputs=["bias"])["bias"]
         expected = np.where(feed["mask"][:, None, :] != 0, 0.0, -MASK_LIMIT)
         np.testing.assert_array_equal(np.broadcast_to(b, (1, 8, 8)), np.broadcast_to(expected, (1, 8, 8)))
+
+
+@pytest.mark.parametrize("op, attrs, n_affine, opset", [
+    ("InstanceNormalization", {"epsilon": 1e-5}, 6, 17),
+    ("GroupNormalization", {"num_groups": 3, "epsilon": 1e-5}, 6, 21),
+    ("GroupNormalization", {"num_groups": 1}, 6, 21),  # statistics over C, H and W
+])
+def test_instance_and_group_normalization_run_integer(op, attrs, n_affine, opset):
+    # style-transfer / diffusion / audio models normalise conv features per instance or group
+    rng = np.random.default_rng(8)
+    init = {"w": _f32(rng.normal(0, 0.4, (6, 3, 3, 3))), "b": _f32(rng.normal(0, 0.2, 6)),
+            "s": _f32(rng.uniform(0.5, 1.5, n_affine)), "t": _f32(rng.normal(0, 0.3, n_affine))}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node(op, ["c", "s", "t"], ["y"], name="norm", **attrs)]
+    model = make_model(nodes, inputs={"x": (1, 3, 10, 12)}, outputs={"y": (1, 6, 10, 12)},
+                       initializers=init, opset=opset)
+    res = _check(model, (1, 3, 10, 12), min_sqnr=25.0)
+    assert not res.qmodel.report["float_nodes"]
+    hist = res.export.op_histogram
+    assert hist.get("MEAN") == 2 and hist.get("RSQRT") == 1, hist

@@ -21,6 +21,7 @@ import numpy as np
 
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.ir.passes import (
+    decompose_instance_norm,
     decompose_layernorm,
     hoist_input_cast,
     lower_attention_mask,
@@ -48,7 +49,7 @@ from edgeq.ir.passes._emitter import (HINT_INT16, HINT_INT16_STREAM, HINT_MASK_A
 log = logging.getLogger(__name__)
 
 #: bump when a pass changes the lowered graph (invalidates cached statistics)
-LOWERING_VERSION = 11
+LOWERING_VERSION = 12
 
 PASSES = [
     ("hoist_input_cast", hoist_input_cast.run),
@@ -68,6 +69,7 @@ PASSES = [
     ("lower_silu", lower_silu.run),
     ("lower_gather_elements", lower_gather_elements.run),
     ("decompose_layernorm", decompose_layernorm.run),
+    ("decompose_instance_norm", decompose_instance_norm.run),
     ("unroll_lstm", unroll_lstm.run),
     ("unroll_gru", unroll_gru.run),
     ("lower_attention_mask", lower_attention_mask.run),
