@@ -274,6 +274,21 @@ def test_bad_dtype_error_names_op_and_dtypes():
         run_graph(g, {"x": np.array([4, 9], np.int32)})
 
 
+def test_gather_nd_out_of_range_index_names_the_node():
+    g = _graph([Node("lookup", "GatherND", ["x", "i"], ["y"])],
+               [Tensor("x", np.float32, (2, 3)), Tensor("i", np.int64, (1, 2)), Tensor("y", np.float32, (1,))],
+               ["x", "i"], ["y"])
+    with pytest.raises(ShapeError, match=r"'lookup' \(GatherND\): an index is out of range .* \(2, 3\)"):
+        run_graph(g, {"x": np.zeros((2, 3), np.float32), "i": np.array([[1, 3]], np.int64)})
+
+
+def test_is_nan_of_an_integer_tensor_names_the_node():
+    g = _graph([Node("guard", "IsNaN", ["x"], ["y"])],
+               [Tensor("x", np.int64, (2,)), Tensor("y", np.bool_, (2,))], ["x"], ["y"])
+    with pytest.raises(UnsupportedOpError, match=r"'guard' \(IsNaN\).*int64"):
+        run_graph(g, {"x": np.array([1, 2], np.int64)})
+
+
 def test_unsupported_mode_is_reported():
     case = Case("resize_cubic", "Resize", [("x", np.ones((1, 1, 2, 2), np.float32), False), ("roi", None, True),
                                             ("s", np.array([1, 1, 2, 2], np.float32), True)], {"mode": "cubic"}, opset=19)
