@@ -25,7 +25,8 @@ Groups (the table in docs/plugins.md follows the same order):
 * op registries for lowerings: ``OpRegistry``;
 * integer arithmetic (TFLite reference rules): ``quantize_multiplier``,
   ``multiply_by_quantized_multiplier``, ``calculate_activation_range_quantized``,
-  ``round_half_away``, ``float_to_int``;
+  ``round_half_away``, ``float_to_int``, ``int8_table`` (the lookup table of an int8
+  op without a builtin, e.g. Mish);
 * interpreters: ``run_graph`` (float), ``run_quantized`` (integer simulator);
 * device transports: ``Transport``, ``Session``, ``CommandResult``, ``DeviceFacts``,
   ``HostTransport``, ``AdbTransport``, ``RetryPolicy``, ``select_devices``,
@@ -96,6 +97,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
                                              "calculate_activation_range_quantized"),
     "round_half_away": ("edgeq.quantize.arith.fixed_point", "round_half_away"),
     "float_to_int": ("edgeq.interp.integer_ops.quantize", "float_to_int"),
+    "int8_table": ("edgeq.interp.integer_ops._table_unary", "int8_table"),
     # interpreters
     "run_graph": ("edgeq.interp.float_interp", "run_graph"),
     "run_quantized": ("edgeq.interp.int_interp", "run_quantized"),
@@ -154,6 +156,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from edgeq.interp.integer_ops.resize_bilinear import tflite_flags as resize_bilinear_flags  # noqa: F401
     from edgeq.interp.int_interp import run_quantized  # noqa: F401
     from edgeq.interp.integer_ops.quantize import float_to_int  # noqa: F401
+    from edgeq.interp.integer_ops._table_unary import int8_table  # noqa: F401
     from edgeq.interp.registry import OpRegistry  # noqa: F401
     from edgeq.ir.graph import Graph, Node, Tensor  # noqa: F401
     from edgeq.ir.passes.convert_layout import convert_layout, count_transposes  # noqa: F401

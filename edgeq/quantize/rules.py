@@ -51,6 +51,7 @@ RULES: dict[str, OpRule] = {
     "ReduceMean": _UNARY, "ReduceMax": _UNARY, "ReduceSum": _UNARY,
     "Softmax": _UNARY, "Sigmoid": _UNARY, "Tanh": _UNARY, "HardSwish": _UNARY,
     "Gelu": _UNARY, "Relu": _UNARY, "LeakyRelu": _UNARY, "Rsqrt": _UNARY,
+    "Mish": _UNARY, "Softplus": _UNARY,  # int8 table lookups (integer_ops/_table_unary.py)
     "Clip": _UNARY,  # min/max stay float32 constants: the kernel clamps in real units
     "Concat": OpRule(data=ALL),
     "Reshape": _UNARY, "Transpose": _UNARY, "Flatten": _UNARY, "Identity": _UNARY,

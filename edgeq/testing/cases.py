@@ -332,6 +332,17 @@ def tanh_16x8():
 
 
 @_case
+def mish():
+    # no TFLite builtin: an int8 table (QUANTIZE to uint8, CAST, GATHER on TFLite)
+    return _unary("Mish", q_in=qp(0.05, 3), q_out=qp(0.04, -100), lo=-6, hi=6)
+
+
+@_case
+def softplus():
+    return _unary("Softplus", q_in=qp(0.05, -3), q_out=qp(0.03, -128), lo=-6, hi=6)
+
+
+@_case
 def hard_swish():
     return _unary("HardSwish", q_in=qp(0.05, 3), q_out=qp(0.04, -30))
 

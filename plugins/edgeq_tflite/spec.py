@@ -34,7 +34,7 @@ TFLITE_INTEGER_OPS = frozenset({
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split",
     "Squeeze", "Unsqueeze", "Flatten", "Max", "Min", "ReduceMax", "Identity", "Resize",
-    "Expand", "Tile",
+    "Expand", "Tile", "Mish", "Softplus",
 })
 
 #: Ops whose TFLite kernel has an int16 (16x8) variant.

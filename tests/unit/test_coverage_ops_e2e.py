@@ -412,3 +412,18 @@ def test_instance_and_group_normalization_run_integer(op, attrs, n_affine, opset
     assert not res.qmodel.report["float_nodes"]
     hist = res.export.op_histogram
     assert hist.get("MEAN") == 2 and hist.get("RSQRT") == 1, hist
+
+
+@pytest.mark.parametrize("op", ["Mish", "Softplus"])
+def test_mish_and_softplus_run_integer_as_a_table_lookup(op):
+    # YOLOv4-era detectors use Mish; TFLite has neither builtin: QUANTIZE + CAST + GATHER
+    rng = np.random.default_rng(9)
+    init = {"w": _f32(rng.normal(0, 0.6, (6, 3, 3, 3))), "b": _f32(rng.normal(0, 0.2, 6))}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node(op, ["c"], ["y"], name="act")]
+    model = make_model(nodes, inputs={"x": (1, 3, 8, 8)}, outputs={"y": (1, 6, 8, 8)},
+                       initializers=init, opset=18)
+    res = _check(model, (1, 3, 8, 8), min_sqnr=30.0)
+    assert not res.qmodel.report["float_nodes"]
+    hist = res.export.op_histogram
+    assert hist.get("GATHER") == 1 and hist.get("CAST") == 1, hist

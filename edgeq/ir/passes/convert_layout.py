@@ -47,7 +47,7 @@ ELEMENTWISE_OPS = frozenset({
     "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "SquaredDifference",
     "Relu", "Clip", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Gelu", "Silu", "Erf",
     "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Log", "Abs", "Neg", "Floor", "Ceil", "Round",
-    "LeakyRelu", "PRelu", "Elu", "Softplus", "Sign", "Quantize", "Dequantize",
+    "LeakyRelu", "PRelu", "Elu", "Softplus", "Mish", "Sign", "Quantize", "Dequantize",
     "QuantizeLinear", "DequantizeLinear", "Identity", "Cast", "Where", "Equal", "Less",
     "Greater", "Not", "And", "Or",
 })

@@ -27,6 +27,7 @@ from edgeq_tflite.emit.lowering import (  # noqa: E402,F401
     conv,
     conv_transpose,
     fully_connected,
+    lookup_table,
     lstm,
     normalization,
     pooling,
