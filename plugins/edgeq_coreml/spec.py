@@ -42,7 +42,7 @@ ANE_INTEGER_OPS = frozenset({
     "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Gelu", "Relu", "Clip",
     "LeakyRelu", "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split",
-    "Squeeze", "Unsqueeze", "Flatten", "Identity", "Expand", "Tile", "Resize",
+    "Squeeze", "Unsqueeze", "Flatten", "Identity", "Expand", "Tile", "Resize", "Mish", "Softplus",
 })
 
 #: Ops computed in fp16 where edgeq asks for int16 activations (see the module docstring).

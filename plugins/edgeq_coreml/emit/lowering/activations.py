@@ -3,7 +3,9 @@
 HardSwish is ``x · sigmoid_hard(x, α=1/6, β=1/2)`` (MIL has no hard_swish; its
 ``sigmoid_hard`` is ``min(max(α·x + β, 0), 1)``, ONNX HardSigmoid's definition), and
 HardSigmoid is ``sigmoid_hard`` itself. Gelu keeps its form: ``EXACT`` (erf) or
-``TANH_APPROXIMATION`` for ONNX ``approximate="tanh"``.
+``TANH_APPROXIMATION`` for ONNX ``approximate="tanh"``. Softplus is MIL ``softplus``
+and Mish ``x · tanh(softplus(x))`` (MIL has no mish), in fp16 between the int8
+dequantize and quantize like every activation.
 """
 
 from __future__ import annotations
@@ -13,12 +15,19 @@ import numpy as np
 from edgeq_coreml.emit.lowering import LOWERINGS
 
 _UNARY = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Exp": "exp", "Log": "log",
-          "Abs": "abs", "Sqrt": "sqrt", "Erf": "erf", "Silu": "silu", "Reciprocal": "inverse"}
+          "Abs": "abs", "Sqrt": "sqrt", "Erf": "erf", "Silu": "silu", "Reciprocal": "inverse",
+          "Softplus": "softplus"}
 
 
 @LOWERINGS.register(*_UNARY)
 def lower_unary(ctx, node):
     ctx.finish(node, getattr(ctx.mb, _UNARY[node.op_type])(x=ctx.value(node.inputs[0])))
+
+
+@LOWERINGS.register("Mish")
+def lower_mish(ctx, node):
+    x = ctx.value(node.inputs[0])
+    ctx.finish(node, ctx.mb.mul(x=x, y=ctx.mb.tanh(x=ctx.mb.softplus(x=x))))
 
 
 @LOWERINGS.register("Neg")

@@ -72,6 +72,7 @@ from edgeq_coreml.verify.ops import (  # noqa: E402,F401
     silu,
     slice_by_index,
     softmax,
+    softplus,
     split,
     sqrt,
     squeeze,
