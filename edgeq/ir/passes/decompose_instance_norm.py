@@ -27,6 +27,7 @@ import numpy as np
 
 from edgeq.ir.graph import Graph
 from edgeq.ir.passes._emitter import HINT_INT16, Emitter, add_hint, shape_of
+from edgeq.ir.passes.decompose_layernorm import statistics
 
 _STATS = ("grouped", "mean", "centered", "squared", "variance", "variance_eps", "rstd", "normalized")
 
@@ -61,14 +62,7 @@ def run(graph: Graph) -> bool:
             gshape = (n, groups, int(np.prod(shape[1:])) // groups)
             g = em.node("Reshape", [x, em.const("group_shape", list(gshape), np.int64)], gshape, "grouped")
             axes = [2]
-        rshape = tuple(1 if i in axes else d for i, d in enumerate(gshape))
-        ax = em.const("axes", axes, np.int64)
-        mean = em.node("ReduceMean", [g, ax], rshape, "mean", keepdims=1)
-        d = em.node("Sub", [g, mean], gshape, "centered")
-        sq = em.node("Mul", [d, d], gshape, "squared")
-        var = em.node("ReduceMean", [sq, ax], rshape, "variance", keepdims=1)
-        ve = em.node("Add", [var, em.const("epsilon", eps)], rshape, "variance_eps")
-        r = em.node("Rsqrt", [ve], rshape, "rstd")
+        d, r = statistics(em, g, gshape, axes, eps)
         y = em.node("Mul", [d, r], gshape, "normalized")
         if groups != c:
             y = em.node("Reshape", [y, em.const("shape", list(shape), np.int64)], shape, "ungrouped")

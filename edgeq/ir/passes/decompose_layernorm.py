@@ -50,6 +50,21 @@ def _stream_nodes(graph: Graph, x: str) -> list[str]:
     return names
 
 
+def statistics(em: Emitter, x: str, shape: tuple[int, ...], axes: list[int], eps: float) -> tuple[str, str]:
+    """Emit the normalisation statistics of ``x`` over ``axes``: ``(d, r)`` with
+    ``d = x − mean(x)`` and ``r = rsqrt(mean(d·d) + eps)`` (nodes ``mean``, ``centered``,
+    ``squared``, ``variance``, ``variance_eps``, ``rstd``; decompose_instance_norm
+    shares them)."""
+    rshape = reduced_shape(shape, axes)
+    ax = em.const("axes", axes, np.int64)
+    mean = em.node("ReduceMean", [x, ax], rshape, "mean", keepdims=1)
+    d = em.node("Sub", [x, mean], shape, "centered")
+    sq = em.node("Mul", [d, d], shape, "squared")
+    var = em.node("ReduceMean", [sq, ax], rshape, "variance", keepdims=1)
+    ve = em.node("Add", [var, em.const("epsilon", eps)], rshape, "variance_eps")
+    return d, em.node("Rsqrt", [ve], rshape, "rstd")
+
+
 def run(graph: Graph) -> bool:
     changed = False
     for node in [n for n in graph.nodes if n.op_type == "LayerNormalization" and n.domain == ""]:
@@ -68,14 +83,7 @@ def run(graph: Graph) -> bool:
                for extra in node.outputs[1:]):
             continue  # Mean / InvStdDev outputs (training-only) are read: keep the op
         em = Emitter(graph, node.name)
-        rshape = reduced_shape(shape, axes)
-        ax = em.const("axes", axes, np.int64)
-        mean = em.node("ReduceMean", [x, ax], rshape, "mean", keepdims=1)
-        d = em.node("Sub", [x, mean], shape, "centered")
-        sq = em.node("Mul", [d, d], shape, "squared")
-        var = em.node("ReduceMean", [sq, ax], rshape, "variance", keepdims=1)
-        ve = em.node("Add", [var, em.const("epsilon", eps)], rshape, "variance_eps")
-        r = em.node("Rsqrt", [ve], rshape, "rstd")
+        d, r = statistics(em, x, shape, axes, eps)
         steps = []
         if gamma is not None and not np.all(gamma == 1.0):
             steps.append(("Mul", node.inputs[1], "scaled"))
