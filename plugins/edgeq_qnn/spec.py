@@ -37,7 +37,7 @@ QNN_INTEGER_OPS = frozenset({
     "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean", "ReduceMax",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "Clip", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather", "Split",
-    "Squeeze", "Unsqueeze", "Flatten", "Identity", "Rsqrt", "Expand", "Resize",
+    "Squeeze", "Unsqueeze", "Flatten", "Identity", "Rsqrt", "Expand", "Resize", "Softplus",
 })
 
 #: Ops HTP runs with 16-bit activations (and 8-bit weights where they have weights).

@@ -13,7 +13,7 @@ ONNX_OPS = (
     "AveragePool", "MaxPool", "GlobalAveragePool", "ReduceMean", "ReduceMax",
     "Softmax", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Relu", "LeakyRelu",
     "Concat", "Reshape", "Transpose", "Pad", "Slice", "Gather",
-    "Squeeze", "Unsqueeze", "Flatten", "Identity", "MatMul", "Expand", "Resize",
+    "Squeeze", "Unsqueeze", "Flatten", "Identity", "MatMul", "Expand", "Resize", "Softplus",
 )
 
 
