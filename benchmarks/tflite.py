@@ -89,32 +89,10 @@ SETTINGS = {"minilm-l6": {"int8 residual stream": {"int16_residual": False}}}
 
 
 def _outside_xnnpack(model: bytes) -> tuple[int, dict]:
-    """(XNNPACK partitions, {op: count} of the operators LiteRT runs on its builtins).
+    """(XNNPACK partitions, {op: count} of the operators LiteRT runs on its builtins)."""
+    from edgeq_tflite.runners.delegation import ops_outside_delegate
 
-    LiteRT keeps delegated nodes in its node list and appends one DELEGATE node per
-    partition whose inputs/outputs are the tensors crossing its boundary; a node runs
-    outside the delegate iff it produces a tensor a partition reads, a model output no
-    partition writes, or an input of another such node."""
-    it = _litert(model)
-    ops = it._get_ops_details()
-    parts = [o for o in ops if o["op_name"] == "DELEGATE"]
-    written = {t for p in parts for t in p["outputs"]}
-    wanted = {t for p in parts for t in p["inputs"]} | ({d["index"] for d in it.get_output_details()} - written)
-    outside: dict[int, str] = {}
-    changed = True
-    while changed:
-        changed = False
-        for o in ops:
-            if o["op_name"] == "DELEGATE" or o["index"] in outside:
-                continue
-            if any(t in wanted for t in o["outputs"]) and not any(t in written for t in o["outputs"]):
-                outside[o["index"]] = o["op_name"]
-                wanted |= {t for t in o["inputs"] if t >= 0}
-                changed = True
-    counts: dict[str, int] = {}
-    for name in outside.values():
-        counts[name] = counts.get(name, 0) + 1
-    return len(parts), dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+    return ops_outside_delegate(_litert(model))
 
 
 def _vad_metrics(outs: list[dict], refs: list[dict]) -> dict:

@@ -63,34 +63,15 @@ def built(tmp_path_factory):
 
 
 def _outside_xnnpack(model_bytes: bytes) -> tuple[int, list[str]]:
-    """(number of XNNPACK partitions, op names LiteRT runs on its builtin kernels).
-
-    LiteRT keeps the delegated nodes in its node list and appends one DELEGATE node per
-    partition, whose inputs/outputs are the tensors crossing the partition boundary. A
-    node runs outside the delegate iff it produces a tensor read by a partition, a model
-    output no partition writes, or an input of another such node (none of these is a
-    partition output)."""
+    """(number of XNNPACK partitions, op names LiteRT runs on its builtin kernels)."""
     from ai_edge_litert.interpreter import Interpreter
+
+    from edgeq_tflite.runners.delegation import ops_outside_delegate
 
     it = Interpreter(model_content=model_bytes, num_threads=1)
     it.allocate_tensors()
-    ops = it._get_ops_details()
-    parts = [o for o in ops if o["op_name"] == "DELEGATE"]
-    written = {t for p in parts for t in p["outputs"]}
-    wanted = {t for p in parts for t in p["inputs"]}
-    wanted |= {d["index"] for d in it.get_output_details()} - written
-    outside: dict[int, str] = {}
-    changed = True
-    while changed:
-        changed = False
-        for o in ops:
-            if o["op_name"] == "DELEGATE" or o["index"] in outside:
-                continue
-            if any(t in wanted for t in o["outputs"]) and not any(t in written for t in o["outputs"]):
-                outside[o["index"]] = o["op_name"]
-                wanted |= {t for t in o["inputs"] if t >= 0}
-                changed = True
-    return len(parts), sorted(outside.values())
+    parts, counts = ops_outside_delegate(it)
+    return parts, sorted(name for name, n in counts.items() for _ in range(n))
 
 
 def test_quantized_graph_has_no_hardswish(built):
