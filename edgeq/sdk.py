@@ -21,7 +21,7 @@ Groups (the table in docs/plugins.md follows the same order):
   ``ArtifactError``, ``UnsupportedOpError``, ``DeviceError``, ``TargetUnavailableError``,
   ``require_module``;
 * graph and passes: ``Graph``, ``Node``, ``Tensor``, ``convert_layout``,
-  ``count_transposes``, ``lower_quantized``, ``executable``, ``transpose_geometry``, ``nearest_plan``, ``resize_bilinear_flags``;
+  ``count_transposes``, ``lower_quantized``, ``executable``, ``RSQRT_FLOOR``, ``transpose_geometry``, ``nearest_plan``, ``resize_bilinear_flags``;
 * op registries for lowerings: ``OpRegistry``;
 * integer arithmetic (TFLite reference rules): ``quantize_multiplier``,
   ``multiply_by_quantized_multiplier``, ``calculate_activation_range_quantized``,
@@ -84,6 +84,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "count_transposes": ("edgeq.ir.passes.convert_layout", "count_transposes"),
     "lower_quantized": ("edgeq.quantize.rewrites.prepare", "lower"),
     "executable": ("edgeq.quantize.rewrites.prepare", "executable"),
+    "RSQRT_FLOOR": ("edgeq.interp.float_ops.rsqrt", "RSQRT_FLOOR"),
     "transpose_geometry": ("edgeq.interp.float_ops.conv_transpose", "transpose_geometry"),
     "nearest_plan": ("edgeq.interp.float_ops.resize", "nearest_plan"),
     "resize_bilinear_flags": ("edgeq.interp.integer_ops.resize_bilinear", "tflite_flags"),

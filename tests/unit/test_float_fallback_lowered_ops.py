@@ -39,12 +39,20 @@ def test_kernel_matches_golden_and_onnxruntime(op, shapes):
     assert FLOAT_OPS.lookup(g.nodes[0]) is not None
 
 
-def test_rsqrt_of_zero_is_inf_without_warnings():
+def test_rsqrt_floors_its_argument_as_the_onnx_expansion_does():
+    """rsqrt(max(x, RSQRT_FLOOR)): a lowered sqrt(0) = 0 · rsqrt(0) is 0, not NaN, in the
+    float interpreter as in onnxruntime on the calibration graph."""
     from edgeq.interp.float_interp import run_graph
+    from edgeq.interp.float_ops.rsqrt import RSQRT_FLOOR
 
+    x = np.array([0.0, -2.0, 1e-35, 1.0, 4.0], np.float32)
     with np.errstate(all="raise"):
-        y = run_graph(_graph("Rsqrt", [(3,)]), {"x0": np.array([0.0, 1.0, 4.0], np.float32)})["y"]
-    assert np.isinf(y[0]) and y[1] == 1.0 and y[2] == 0.5
+        y = run_graph(_graph("Rsqrt", [(5,)]), {"x0": x})["y"]
+    floor = 1 / np.sqrt(np.float32(RSQRT_FLOOR))
+    np.testing.assert_allclose(y, [floor, floor, floor, 1.0, 0.5], rtol=1e-6)
+    assert np.all(np.isfinite(y)) and x[0] * y[0] == 0.0
+    np.testing.assert_allclose(y, OrtRunner(executable(_graph("Rsqrt", [(5,)]))).run({"x0": x})["y"],
+                               rtol=1e-6)
 
 
 def test_layernorm_statistics_left_in_float_run(tmp_path):

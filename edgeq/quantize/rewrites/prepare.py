@@ -19,6 +19,7 @@ import logging
 
 import numpy as np
 
+from edgeq.interp.float_ops.rsqrt import RSQRT_FLOOR  # the float Rsqrt's floor (its docstring)
 from edgeq.ir.graph import Graph, Node, Tensor
 from edgeq.ir.passes import (
     decompose_instance_norm,
@@ -75,8 +76,6 @@ PASSES = [
     ("lower_attention_mask", lower_attention_mask.run),
 ]
 
-#: smallest argument of the float Rsqrt (keeps rsqrt(0) finite during calibration)
-RSQRT_FLOOR = 1e-30
 
 
 def lower(graph: Graph) -> Graph:

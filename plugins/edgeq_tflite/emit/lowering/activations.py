@@ -8,7 +8,7 @@ gelu.cc).
 * Sigmoid -> LOGISTIC and Tanh -> TANH need the fixed output quantization their
   ``Prepare`` checks (int8: 1/256, -128 and 1/128, 0; int16: 1/32768, 0).
 * HardSwish -> HARD_SWISH (int8 only), Gelu -> GELU (``approximate`` for the tanh
-  form), Rsqrt -> RSQRT, LeakyRelu -> LEAKY_RELU.
+  form), Rsqrt -> RSQRT (float: MAXIMUM with the IR op's floor first), LeakyRelu -> LEAKY_RELU.
 * Float-only ops (Sqrt, Exp, Log, Abs, Neg, Silu, HardSigmoid) lower for float graphs
   and float fallback; quantized they are an UnsupportedOpError.
 """
@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from edgeq.sdk import RSQRT_FLOOR
 
 from edgeq_tflite.emit.lowering import register
 from edgeq_tflite.emit.lowering._common import (INT_ACTIVATIONS, clamp, opts, quantized_range,
@@ -88,7 +90,18 @@ def lower_gelu(ctx, node) -> None:
 
 @register("Rsqrt")
 def lower_rsqrt(ctx, node) -> None:
-    _unary(ctx, node, B.RSQRT, "RSQRT")
+    if ctx.quantized(node.inputs[0]):
+        _unary(ctx, node, B.RSQRT, "RSQRT")
+        return
+    # float: the IR op floors its argument (edgeq.sdk.RSQRT_FLOOR), so that a lowered
+    # sqrt(0) = 0 · rsqrt(0) is 0 and not NaN
+    x = ctx.tensor(node.inputs[0])
+    floored = ctx.new(f"{node.outputs[0]}_floored", np.float32, x.shape)
+    ctx.op(B.MAXIMUM, [x, ctx.constant(f"{node.outputs[0]}_floor",
+                                       np.array([RSQRT_FLOOR], np.float32))], [floored])
+    y, finish = unfused(ctx, node, node.outputs[0])
+    ctx.op(B.RSQRT, [floored], [y])
+    finish()
 
 
 _FLOAT_UNARY = {"Sqrt": B.SQRT, "Exp": B.EXP, "Log": B.LOG, "Abs": B.ABS, "Neg": B.NEG}
