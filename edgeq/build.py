@@ -102,10 +102,6 @@ def _resolve_targets(targets, target_options: Mapping[str, Any] | None) -> list[
             resolved = get_target(entry, overrides)
         resolved.require_sdk()
         opts = resolved.build_options()
-        # the profile's switches are also handed to the plugin through `extra`, where
-        # targets read their own options (e.g. TFLite's float_fallback)
-        opts.extra.setdefault("float_fallback", resolved.profile.options.float_fallback)
-        opts.extra.setdefault("profile", resolved.name)
         jobs.append(_Job(resolved, opts, {}))
     if not jobs:
         raise UsageError("no target to build; give at least one (--target NAME, 'edgeq targets' "

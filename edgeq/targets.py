@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edgeq.errors import EdgeqError, TargetUnavailableError
 
@@ -57,7 +57,18 @@ class ProfileOptions(BaseModel):
     delegate: str | None = None
     int16: bool = True
     float_fallback: bool = False
+    #: where a tensor needs more than 8 bits (the lowering's int16 hints, a transformer's
+    #: residual stream, promotions): "int16" (16x8 kernels, integer-only) or "float"
+    #: (float kernels between dequantize/quantize; needs ``float_fallback: true``)
+    wide: Literal["int16", "float"] = "int16"
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _wide_float_needs_fallback(self) -> "ProfileOptions":
+        if self.wide == "float" and not self.float_fallback:
+            raise ValueError("wide: float runs the wide tensors in float, which needs "
+                             "float_fallback: true; set it, or use wide: int16")
+        return self
 
 
 class TargetProfile(BaseModel):
@@ -89,7 +100,7 @@ class ResolvedTarget:
 
     @property
     def spec(self):
-        """The target's QuantSpec narrowed by the profile (int16 / float fallback switches)."""
+        """The target's QuantSpec narrowed by the profile (int16, float fallback, wide)."""
         from edgeq.types import QDType
 
         spec = self.target.spec
@@ -99,15 +110,20 @@ class ResolvedTarget:
                                                  if d != QDType.INT16)
         if not self.profile.options.float_fallback and spec.float_fallback_ops:
             changes["float_fallback_ops"] = frozenset()
+        if self.profile.options.wide == "float":
+            changes["wide_in_float"] = True
         return dataclasses.replace(spec, **changes) if changes else spec
 
     def build_options(self):
-        """BuildOptions for ``Target.emit`` from the profile."""
+        """BuildOptions for ``Target.emit`` from the profile. The profile's switches are
+        also handed to the plugin through ``extra``, where targets read their own options
+        (e.g. TFLite's ``float_fallback``)."""
         from edgeq.contracts import BuildOptions
 
         o = self.profile.options
+        extra = {"float_fallback": o.float_fallback, "wide": o.wide, "profile": self.name, **o.extra}
         return BuildOptions(io_dtype=o.io_dtype, precision=o.precision, profile=self.name,
-                            chip=self.profile.chip, extra=dict(o.extra))
+                            chip=self.profile.chip, extra=extra)
 
     def runner_options(self) -> dict[str, Any]:
         """Options the profile gives a runner (threads, delegate)."""

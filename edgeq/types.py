@@ -113,6 +113,7 @@ class QuantSpec:
     * ``same_scale_ops``: ops whose output shares the input's scale and zero point.
     * ``int16_ops``: op types the target runs with int16 activations (16x8).
     * ``fused_ops``: ops kept as one fused integer operator (e.g. ``"LSTM"``).
+    * ``wide_in_float``: tensors the quantizer would widen to int16 stay in float.
     """
 
     name: str
@@ -134,6 +135,12 @@ class QuantSpec:
     #: lower them into simpler ops (``"LSTM"``: one integer sequence LSTM with an int16
     #: cell state instead of the unrolled steps, edgeq/quantize/rewrites/fuse_lstm.py)
     fused_ops: frozenset[str] = frozenset()
+    #: nodes the quantizer would run in int16 (the lowering's hints, a transformer's
+    #: residual stream, ``int16`` requests and ``auto_mixed`` promotions) run in float
+    #: instead, where ``float_fallback_ops`` allows their op: for CPUs whose float kernels
+    #: (XNNPACK) are fast and whose 16x8 kernels are reference code. An LSTM's int16 cell
+    #: state is such a tensor: its steps stay unrolled (``fused_ops`` is not applied)
+    wide_in_float: bool = False
 
     def supports_int16(self) -> bool:
         return QDType.INT16 in self.activation_dtypes

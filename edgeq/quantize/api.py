@@ -63,7 +63,7 @@ def quantize(model: Model | str | Path, calibration: Any, *, spec: QuantSpec | N
     lowered = lower(m.graph)
     scaled: dict = {}
     version: int | str = LOWERING_VERSION
-    if opts.scales_residual():
+    if opts.scales_residual(wide_in_float=spec is not None and spec.wide_in_float):
         from edgeq.quantize.algorithms.residual_scaling import scale_residual_stream
 
         lowered, key, scaled = scale_residual_stream(lowered, dataset)

@@ -102,9 +102,13 @@ class QuantizeOptions:
             opts.auto_mixed = Budget.parse(opts.auto_mixed)  # raises UsageError when malformed
         return opts
 
-    def scales_residual(self) -> bool:
-        """Whether the residual-scaling pass runs ("auto": when the stream is int8)."""
-        return (not self.int16_residual) if self.residual_scaling == "auto" else bool(self.residual_scaling)
+    def scales_residual(self, wide_in_float: bool = False) -> bool:
+        """Whether the residual-scaling pass runs ("auto": when the stream is int8, i.e.
+        ``int16_residual=False`` or a spec with ``wide_in_float``, whose stream is int8:
+        a float stream would put the FullyConnected layers writing it in float)."""
+        if self.residual_scaling == "auto":
+            return not self.int16_residual or wide_in_float
+        return bool(self.residual_scaling)
 
     def observer_options(self) -> dict:
         return {"percentile": self.percentile} if self.method == "percentile" else {}

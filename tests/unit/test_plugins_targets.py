@@ -65,8 +65,10 @@ def test_user_profile_path_binds_plugin_target_and_options(testplugin, tmp_path)
     rt = get_target(str(path))
     assert (rt.name, rt.source) == ("my-phone", str(path))
     opts = rt.build_options()
-    assert (opts.io_dtype, opts.profile, opts.chip, opts.extra) == ("int8", "my-phone",
-                                                                     "Snapdragon 8 Gen 3", {"tile": 8})
+    assert (opts.io_dtype, opts.profile, opts.chip, opts.extra) == (
+        "int8", "my-phone", "Snapdragon 8 Gen 3",
+        # the profile's switches reach the plugin through extra too
+        {"tile": 8, "float_fallback": False, "wide": "int16", "profile": "my-phone"})
     # the profile narrows the target's QuantSpec: no int16, no float fallback
     assert rt.target.spec.activation_dtypes == (QDType.INT8, QDType.INT16)
     assert rt.spec.activation_dtypes == (QDType.INT8,)

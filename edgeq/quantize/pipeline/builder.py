@@ -25,6 +25,16 @@ from edgeq.types import QDType
 log = logging.getLogger(__name__)
 
 
+#: ops whose constant weights are the int8 work of a model
+WEIGHT_OPS = frozenset({"Conv", "ConvTranspose", "FullyConnected", "MatMul", "Gemm"})
+
+
+def weight_carrying(graph) -> set[str]:
+    """Names of the nodes of ``graph`` that multiply by a constant weight tensor."""
+    return {n.name for n in graph.nodes if n.op_type in WEIGHT_OPS and len(n.inputs) > 1
+            and graph.is_constant(n.inputs[1])}
+
+
 class Builder:
     """Everything needed to (re)build the QuantizedGraph for a set of int16 nodes."""
 
@@ -57,7 +67,13 @@ class Builder:
             self.base_int16 |= set(hints.int16)
             self.base_int16 |= mixed_range_output_concats(lowered, self.chooser)
         if opts.int16_residual:
-            self.base_int16 |= set(hints.int16_stream)
+            stream = set(hints.int16_stream)
+            if spec.wide_in_float:
+                # the stream's Adds and LayerNorm affine ops go to float; the layers
+                # writing it keep int8 kernels (residual scaling gives each output
+                # channel its own scale, api.py)
+                stream -= weight_carrying(lowered)
+            self.base_int16 |= stream
         if self.base_int16 and not spec.supports_int16():
             log.warning("spec '%s' has no int16 activations; int16 requests are ignored", spec.name)
         self.bias_report: dict[str, float] = {}
@@ -82,8 +98,20 @@ class Builder:
             return QDType.INT8
         return dtype_of
 
+    def widened_to_float(self, int16_nodes: set[str]) -> tuple[set[str], dict[str, str]]:
+        """Under ``spec.wide_in_float``: the int16 nodes that stay int16 (ops the spec
+        cannot leave in float) and {node: reason} for the rest, which run in float."""
+        op_of = {n.name: n.op_type for n in self.lowered.nodes}
+        wide = {n: "needs more than 8 bits: float (the spec's wide_in_float)"
+                for n in int16_nodes if n in op_of and allows_fallback(self.spec, op_of[n])}
+        return int16_nodes - set(wide), wide
+
     def build(self, int16_nodes=None):
         int16_nodes = set(self.base_int16 if int16_nodes is None else int16_nodes)
+        float_nodes: dict[str, str] = dict.fromkeys(self.float_nodes, "requested in float")
+        if self.spec.wide_in_float:
+            int16_nodes, wide = self.widened_to_float(int16_nodes)
+            float_nodes.update(wide)
         overrides = dict(self.static_overrides)
         dtype_of = self.dtype_fn(int16_nodes)
         overrides.update(hinted_ranges(self.lowered, self.hints, self.chooser, dtype_of))
@@ -112,11 +140,12 @@ class Builder:
             int16_nodes = int16_nodes | new
         graph, lowered, int16_nodes = hardswish.apply(self, graph, lowered, overrides, int16_nodes)
         result = build_quantized_graph(graph, self.chooser, self.spec,
-                                       int16_nodes=int16_nodes, float_nodes=self.float_nodes,
+                                       int16_nodes=int16_nodes, float_nodes=float_nodes,
                                        weight_clip=self.opts.weight_clip, range_overrides=overrides,
                                        weight_cache=self.weight_cache)
-        if "LSTM" in self.spec.fused_ops:
-            # the target runs a whole LSTM as one integer operator (rewrites/fuse_lstm.py)
+        if "LSTM" in self.spec.fused_ops and not self.spec.wide_in_float:
+            # the target runs a whole LSTM as one integer operator (rewrites/fuse_lstm.py);
+            # with wide_in_float its cell state is float, and the steps stay unrolled
             from edgeq.quantize.rewrites import fuse_lstm
 
             fuse_lstm.apply(result.graph, graph, self.lowered, self.opts.weight_clip)

@@ -118,7 +118,8 @@ def _resize_problem(node: Node) -> str | None:
 
 def assign_precision(graph: Graph, spec: QuantSpec, int16_nodes=frozenset(), float_nodes=frozenset()):
     """Node precisions and the fallback list; raises QuantizationError for nodes that can
-    neither run integer nor fall back under ``spec``."""
+    neither run integer nor fall back under ``spec``. ``float_nodes`` is a set of node
+    names or a dict of node name -> the reason reported for keeping it in float."""
     precision: dict[str, str] = {}
     fallback: list[tuple[str, str, str]] = []
     impossible: list[str] = []
@@ -136,7 +137,8 @@ def assign_precision(graph: Graph, spec: QuantSpec, int16_nodes=frozenset(), flo
         if problem is None and node.op_type not in spec.integer_ops:
             problem = f"target '{spec.name}' has no integer '{node.op_type}'"
         if node.name in float_nodes and problem is None:
-            problem = "requested in float"
+            problem = float_nodes.get(node.name) if isinstance(float_nodes, dict) else None
+            problem = problem or "requested in float"
         if problem is not None:
             if allows_fallback(spec, node.op_type):
                 precision[node.name] = FLOAT
