@@ -169,6 +169,7 @@ class TFLiteTarget(Target):
         if options.precision == "int8":
             exp = export_quantized(graph, io_dtype=options.io_dtype, metadata=info,
                                    allow_float_fallback=_float_fallback(options))
+            _warn_reference_layers(graph)
         elif options.precision in ("fp32", "fp16"):
             if options.io_dtype != "float32":
                 raise UsageError(f"--precision {options.precision} has float I/O; io_dtype "
@@ -197,6 +198,23 @@ class TFLiteTarget(Target):
         artifact = Artifact(out_dir, manifest)
         artifact.write_manifest()
         return artifact
+
+
+#: layers whose 16x8 form LiteRT runs only on its reference kernels (XNNPACK has none)
+_WEIGHT_LAYERS = ("FullyConnected", "Conv", "ConvTranspose", "MatMul")
+
+
+def _warn_reference_layers(graph) -> None:
+    """Say so when layers read int16 activations: they are most of the latency on a CPU,
+    and the tflite-cpu profile avoids them."""
+    slow = [n.name for n in graph.nodes if n.op_type in _WEIGHT_LAYERS and n.inputs
+            and graph.tensors[n.inputs[0]].dtype == "int16"]
+    if slow:
+        logger.warning("%d layer(s) read int16 activations (%s%s): LiteRT runs 16x8 layers on its "
+                    "reference kernels, XNNPACK not at all. On a phone CPU, --target tflite-cpu "
+                    "runs the tensors that need more than 8 bits in float32, in XNNPACK "
+                    "(docs/targets/tflite.md)", len(slow), ", ".join(slow[:3]),
+                    " …" if len(slow) > 3 else "")
 
 
 def _check_layout(spec: dict, manifest: Path) -> None:

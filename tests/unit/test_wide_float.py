@@ -75,6 +75,19 @@ def test_transformer_statistics_and_residual_adds_in_float_weights_int8(tmp_path
         assert cos > 0.99, cos
 
 
+def test_tflite_build_points_at_tflite_cpu_when_layers_read_int16(tmp_path, caplog):
+    path = save(tiny_transformer(), tmp_path / "tr.onnx")
+    feeds = transformer_feeds(16)
+    with caplog.at_level("WARNING", logger="edgeq_tflite.target"):
+        _build(tmp_path, path, feeds, "tflite")
+    said = [r.getMessage() for r in caplog.records if "tflite-cpu" in r.getMessage()]
+    assert len(said) == 1 and "read int16 activations" in said[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="edgeq_tflite.target"):
+        _build(tmp_path, path, feeds, "tflite-cpu")
+    assert not [r for r in caplog.records if "tflite-cpu" in r.getMessage()]
+
+
 def test_magnitude_of_silence_is_zero_in_float(tmp_path):
     """sqrt(x² + y²), lowered to p · rsqrt(p): in float the Rsqrt's floor keeps 0 at 0."""
     n = helper.make_node
