@@ -92,7 +92,8 @@ def comparison_rows(comp: Mapping[str, Any]) -> list[list[str]]:
     if paired:
         q1, q3 = paired["speedup_iqr"]
         rows.insert(5, ["speed-up spread (IQR)", "", f"{fmt(q1, 3)}-{fmt(q3, 3)}"])
-        rows.append(["timing", f"{paired['rounds']} interleaved rounds of {paired['runs_per_block']} runs",
+        clock = f", ratios of {paired['clock']}" if paired.get("clock") else ""
+        rows.append(["timing", f"{paired['rounds']} interleaved rounds of {paired['runs_per_block']} runs{clock}",
                      f"noise (CV) {fmt(paired.get('baseline_cv'), 2)} / {fmt(paired.get('candidate_cv'), 2)}"])
         load = paired.get("load_average_before"), paired.get("load_average_after")
         if load[0] is not None:

@@ -149,6 +149,8 @@ class Paired(_Open):
     baseline_cv: float | None = None
     load_average_before: float | None = None
     load_average_after: float | None = None
+    #: what the per-round ratios compare: "thread CPU time" or "wall clock"
+    clock: str | None = None
 
 
 class Comparison(_Closed):

@@ -85,3 +85,51 @@ def test_profile_with_fp32_baseline_reports_the_paired_speedup(tmp_path):
     assert comp["baseline"]["peak_memory_mb"] is not None and comp["candidate"]["peak_memory_mb"] is not None
     assert "interleaved rounds" in rep.to_markdown()
     assert np.isfinite(comp["baseline"]["latency_p50_ms"])
+    # the host runner with one thread reports CPU time, and the ratios use it
+    assert paired["clock"] == "thread CPU time" and "ratios of thread CPU time" in rep.to_markdown()
+
+
+class BusyCores(LoadedHost):
+    """Wall-clock samples inflated by waits for a core that hit the longer model more (as
+    on a host whose cores are all busy); the CPU time of the runs is the artifact's cost."""
+
+    def __init__(self, cpu: bool = True):
+        super().__init__(switch=10**6)
+        self.cpu = cpu
+
+    def profile(self, artifact, feeds, *, runs=50, warmup=5, **options):
+        self.calls += 1
+        cost = artifact.manifest["cost_ms"]
+        wall = cost * (1.0 + cost * (self.calls % 3))  # waits grow with the run's length
+        rep = ProfileReport(target="fake", runner="fake", latency=LatencyStats.from_samples([wall] * runs))
+        if self.cpu:
+            rep.extra["cpu_samples_ms"] = [cost] * runs
+        return rep
+
+
+def test_ratios_come_from_cpu_time_where_the_runner_reports_it(tmp_path):
+    cand, base = _art(tmp_path, "int8", 1.0), _art(tmp_path, "fp32", 2.0)
+    timing = interleave(BusyCores(), cand, base, {}, runs=30, warmup=0)
+    assert timing.clock == "thread CPU time" and timing.to_dict()["clock"] == "thread CPU time"
+    assert timing.ratios == pytest.approx([2.0] * timing.rounds)
+    # the wall-clock samples are kept for the latency figures
+    assert timing.baseline.p50_ms > 2.0
+    wall = interleave(BusyCores(cpu=False), cand, base, {}, runs=30, warmup=0)
+    assert wall.clock == "wall clock" and wall.speedup != pytest.approx(2.0)
+
+
+def test_host_runner_reports_thread_cpu_time_with_one_thread(tmp_path):
+    pytest.importorskip("ai_edge_litert.interpreter")
+    import edgeq
+    from edgeq_tflite.runners.host import HostRunner
+
+    onnx = save(small_cnn(), tmp_path / "cnn.onnx")
+    arts = edgeq.build(str(onnx), targets=["tflite"], calibration=cnn_feeds(8), output_dir=tmp_path / "b",
+                       progress=False, cache_dir=str(tmp_path / "c"), layer_sqnr_samples=0)
+    one = HostRunner(threads=1).profile(arts["tflite"], cnn_feeds(1), runs=7, warmup=1)
+    cpu = one.extra["cpu_samples_ms"]
+    assert len(cpu) == 7 and all(c > 0 for c in cpu)
+    # CPU time of the calling thread cannot exceed the wall-clock time of the same run
+    assert all(c <= w + 0.05 for c, w in zip(cpu, one.latency.samples_ms))
+    two = HostRunner(threads=2).profile(arts["tflite"], cnn_feeds(1), runs=3, warmup=0)
+    assert "cpu_samples_ms" not in two.extra

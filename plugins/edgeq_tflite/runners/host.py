@@ -234,10 +234,11 @@ class HostRunner(Runner):
             self._set(interp, artifact.manifest, feeds[0])
             for _ in range(warmup):
                 interp.invoke()
-            samples = []
+            samples, cpu = [], []
             for _ in range(runs):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.thread_time()
                 interp.invoke()
+                cpu.append((time.thread_time() - c) * 1e3)
                 samples.append((time.perf_counter() - t) * 1e3)
         from edgeq.sdk import HostTransport
 
@@ -254,6 +255,10 @@ class HostRunner(Runner):
             outputs=outputs,
             extra={"warmup": warmup},
         )
+        if self.threads == 1:
+            # one thread: LiteRT computes in the calling thread, whose CPU time leaves out
+            # the waits for a core that a loaded host adds (paired speed-ups use it)
+            report.extra["cpu_samples_ms"] = cpu
         if references is not None:
             from edgeq.sdk import attach_accuracy
 
