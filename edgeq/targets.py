@@ -61,6 +61,9 @@ class ProfileOptions(BaseModel):
     #: residual stream, promotions): "int16" (16x8 kernels, integer-only) or "float"
     #: (float kernels between dequantize/quantize; needs ``float_fallback: true``)
     wide: Literal["int16", "float"] = "int16"
+    #: keep LSTMs as their unrolled cell ops on a target that would run each as one
+    #: operator (TFLite's integer sequence LSTM, Core ML's ``lstm``)
+    unroll_lstm: bool = False
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -100,7 +103,8 @@ class ResolvedTarget:
 
     @property
     def spec(self):
-        """The target's QuantSpec narrowed by the profile (int16, float fallback, wide)."""
+        """The target's QuantSpec narrowed by the profile (int16, float fallback, wide,
+        unroll_lstm)."""
         from edgeq.types import QDType
 
         spec = self.target.spec
@@ -112,6 +116,8 @@ class ResolvedTarget:
             changes["float_fallback_ops"] = frozenset()
         if self.profile.options.wide == "float":
             changes["wide_in_float"] = True
+        if self.profile.options.unroll_lstm and "LSTM" in spec.fused_ops:
+            changes["fused_ops"] = spec.fused_ops - {"LSTM"}
         return dataclasses.replace(spec, **changes) if changes else spec
 
     def build_options(self):

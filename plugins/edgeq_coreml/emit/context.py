@@ -131,7 +131,9 @@ class EmitContext:
                 kw["offset"] = zp.astype(np.int8).reshape(shape)
             return mb.constexpr_blockwise_shift_scale(data=data.astype(np.int8),
                                                       scale=scale.reshape(shape), **kw)
-        zpv = np.int8(zp[0]) if scale.size == 1 else zp.astype(np.int8)
+        # symmetric weights (every zero point 0, docs/quantization.md): one scalar zero
+        # point; a per-channel vector of zeros is a blob of its own in the weight file
+        zpv = np.int8(zp[0]) if scale.size == 1 or not np.any(zp) else zp.astype(np.int8)
         sv = np.float32(scale[0]) if scale.size == 1 else scale
         return mb.constexpr_affine_dequantize(quantized_data=data.astype(np.int8), zero_point=zpv,
                                               scale=sv, axis=axis)

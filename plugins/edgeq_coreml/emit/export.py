@@ -77,6 +77,9 @@ LEAN_PASSES = (
     "common::const_deduplication", "common::dedup_op_and_var_names", "common::add_fp16_cast",
     "common::update_output_dtypes", "common::guard_negative_gather_indices",
     "common::const_elimination", "common::dead_code_elimination", "common::cast_optimization",
+    # again after the fp16 casts: the identity naming each output is then a no-op before
+    # its fp32 cast (silero VAD's program had three)
+    "common::noop_elimination", "common::merge_consecutive_reshapes",
     "common::dead_code_elimination",
 )
 

@@ -34,6 +34,7 @@ from edgeq_coreml.emit.lowering import (  # noqa: E402,F401
     linear,
     pooling,
     quantize,
+    recurrent,
     reduce,
     shape_ops,
     slicing,

@@ -46,6 +46,7 @@ from edgeq_coreml.verify.ops import (  # noqa: E402,F401
     less_equal,
     linear,
     log,
+    lstm,
     matmul,
     max_pool,
     maximum,
