@@ -78,9 +78,16 @@ def unmet_constraints(qmodel, resolved) -> list[str]:
     wide = sorted({producers[t].op_type for t, tensor in graph.tensors.items()
                    if tensor.quant is not None and tensor.quant.dtype == QDType.INT16 and t in producers
                    and producers[t].op_type not in ("Quantize", "Dequantize")
-                   and not (spec.supports_int16() and producers[t].op_type in spec.int16_ops)})
+                   and not (spec.supports_int16() and producers[t].op_type in spec.int16_ops)
+                   # a fused LSTM's cell state is int16 by construction (fuse_lstm.py)
+                   and not (producers[t].op_type == "IntegerLSTM" and "LSTM" in spec.fused_ops)})
     if wide:
         reasons.append(f"int16 activations on {', '.join(wide)}, which the target runs in int8 only")
+    if "LSTM" not in spec.fused_ops and any(n.op_type == "IntegerLSTM" for n in graph.nodes):
+        reasons.append("a fused LSTM (IntegerLSTM), which this target profile keeps unrolled")
+    if spec.wide_in_float and any(t.quant is not None and t.quant.dtype == QDType.INT16
+                                  for t in graph.tensors.values()):
+        reasons.append("int16 tensors, which this profile runs in float (wide: float)")
     per_channel = sorted({n.op_type for n in graph.nodes for i in n.inputs[1:2]
                           if i in graph.tensors and graph.tensors[i].quant is not None
                           and graph.tensors[i].quant.per_channel

@@ -84,3 +84,31 @@ def test_wrong_model_type_is_a_usage_error(bad, tmp_path):
     with pytest.raises(UsageError, match=r"build\(model=...\): got .*QuantizedModel from edgeq.quantize"):
         edgeq.build(bad, targets=["tflite"], calibration=cnn_feeds(2), output_dir=tmp_path / "o",
                     progress=False)
+
+
+def test_a_fused_lstm_fits_every_target_that_fuses_and_no_profile_that_unrolls(tmp_path):
+    """The fused LSTM's int16 cell state is not an int16 request: tflite and ane take the
+    quantized model as it is; a profile with unroll_lstm (or wide: float) does not."""
+    from onnx import helper
+
+    from _quant_models import make_model
+    from edgeq.prebuilt import unmet_constraints
+    from edgeq.targets import get_target
+
+    rng = np.random.default_rng(0)
+    seq, hid, inp = 5, 4, 3
+    init = {"W": (rng.normal(size=(1, 4 * hid, inp)) * 0.5).astype(np.float32),
+            "R": (rng.normal(size=(1, 4 * hid, hid)) * 0.5).astype(np.float32)}
+    inputs = {"X": (seq, 1, inp), "h0": (1, 1, hid), "c0": (1, 1, hid)}
+    model = make_model([helper.make_node("LSTM", ["X", "W", "R", "", "", "h0", "c0"], ["Y", "Yh", "Yc"],
+                                         hidden_size=hid)],
+                       inputs=inputs, outputs={"Y": (seq, 1, 1, hid), "Yh": (1, 1, hid), "Yc": (1, 1, hid)},
+                       initializers=init, opset=14)
+    feeds = [{k: rng.normal(size=v).astype(np.float32) for k, v in inputs.items()} for _ in range(8)]
+    qm = edgeq.quantize(edgeq.load(save(model, tmp_path / "lstm.onnx")), feeds, spec=get_target("tflite").spec,
+                        progress=False, cache_dir=str(tmp_path / "cache"))
+    assert qm.graph.op_histogram().get("IntegerLSTM") == 1
+    assert unmet_constraints(qm, get_target("tflite")) == []
+    assert unmet_constraints(qm, get_target("ane")) == []
+    assert any("unrolled" in r for r in unmet_constraints(qm, get_target("tflite", {"unroll_lstm": True})))
+    assert any("wide: float" in r for r in unmet_constraints(qm, get_target("tflite-cpu")))
