@@ -84,7 +84,7 @@ def unmet_constraints(qmodel, resolved) -> list[str]:
     if wide:
         reasons.append(f"int16 activations on {', '.join(wide)}, which the target runs in int8 only")
     if "LSTM" not in spec.fused_ops and any(n.op_type == "IntegerLSTM" for n in graph.nodes):
-        reasons.append("a fused LSTM (IntegerLSTM), which this target profile keeps unrolled")
+        reasons.append("a fused LSTM (IntegerLSTM), which this target (profile) runs unrolled")
     if spec.wide_in_float and any(t.quant is not None and t.quant.dtype == QDType.INT16
                                   for t in graph.tensors.values()):
         reasons.append("int16 tensors, which this profile runs in float (wide: float)")
