@@ -19,7 +19,9 @@ def register_targets() -> list:
 @hookimpl
 def register_runners() -> list:
     from edgeq_coreml.runners.host import HostRunner
+    from edgeq_coreml.runners.iphone import IPhoneRunner
     from edgeq_coreml.runners.mac import MacRunner
 
-    # "host": the saved program interpreted in numpy (any OS); "mac": Core ML itself
-    return [HostRunner, MacRunner]
+    # "host": the saved program interpreted in numpy (any OS); "mac": Core ML itself;
+    # "iphone": Core ML on an attached iPhone, driven from a Mac with xcrun devicectl
+    return [HostRunner, MacRunner, IPhoneRunner]

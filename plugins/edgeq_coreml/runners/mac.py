@@ -35,13 +35,35 @@ logger = logging.getLogger(__name__)
 COMPUTE_UNITS = ("CPU_AND_NE", "ALL", "CPU_ONLY", "CPU_AND_GPU")
 
 
-def require_macos(system: str | None = None) -> None:
+def require_macos(system: str | None = None, runner: str = "mac") -> None:
     system = system or platform.system()
     if system != "Darwin":
+        where = "Core ML, which exists only on macOS" if runner == "mac" else \
+            "Core ML on an iPhone through Xcode's devicectl, which exists only on macOS"
         raise TargetUnavailableError(
-            f"the 'mac' runner runs Core ML, which exists only on macOS (this is {system}); run "
-            "'edgeq profile ARTIFACT --runner mac' on a Mac, or '--runner host' here for the "
-            "artifact's accuracy from its numpy interpretation")
+            f"the '{runner}' runner runs {where} (this is {system}); run 'edgeq profile ARTIFACT "
+            f"--runner {runner}' on a Mac, or '--runner host' here for the artifact's accuracy "
+            "from its numpy interpretation")
+
+
+def chosen_units(compute_units: str | None, delegate: str | None, runner: str) -> str | None:
+    """The compute units a runner was given (``compute_units`` or the CLI's ``--delegate``),
+    upper-cased, or None; anything but COMPUTE_UNITS is a UsageError."""
+    chosen = compute_units or delegate
+    if chosen is not None and str(chosen).upper() not in COMPUTE_UNITS:
+        raise UsageError(f"compute units '{chosen}' are not one of {', '.join(COMPUTE_UNITS)} "
+                         f"(edgeq profile --runner {runner} --delegate UNITS)")
+    return None if chosen is None else str(chosen).upper()
+
+
+def units_for(artifact: Artifact, chosen: str | None) -> str:
+    """``chosen``, else the artifact's profile (manifest ``coreml.compute_units``), else
+    CPU_AND_NE."""
+    units = chosen or artifact.manifest.get("coreml", {}).get("compute_units") or "CPU_AND_NE"
+    if units not in COMPUTE_UNITS:
+        raise UsageError(f"{artifact.path}: manifest compute_units '{units}' is not one of "
+                         f"{', '.join(COMPUTE_UNITS)}")
+    return units
 
 
 def placement_rows(plan_ops) -> list[dict]:
@@ -56,15 +78,17 @@ def placement_rows(plan_ops) -> list[dict]:
 
 def assemble_report(artifact: Artifact, *, compute_units: str, samples_ms: Sequence[float],
                     load_ms: float, outputs: list[dict], placement: list[dict] | None,
-                    references=None, device: dict | None = None, warmup: int = 0) -> ProfileReport:
-    """The ProfileReport of a mac run from what was measured (also used on recorded runs)."""
+                    references=None, device: dict | None = None, warmup: int = 0,
+                    runner: str = "mac") -> ProfileReport:
+    """The ProfileReport of a mac (or iphone) run from what was measured (also used on
+    recorded runs)."""
     counts: dict[str, int] = {}
     for row in placement or []:
         counts[row["device"]] = counts.get(row["device"], 0) + 1
     report = ProfileReport(
-        target="ane", runner="mac",
+        target="ane", runner=runner,
         latency=LatencyStats.from_samples(samples_ms, load_ms=load_ms),
-        device={"kind": "mac", "compute_units": compute_units, **(device or {})},
+        device={"kind": runner, "compute_units": compute_units, **(device or {})},
         artifact={"path": str(artifact.path), "model_file": artifact.manifest.get("model_file")},
         op_profile=list(placement or []), outputs=outputs,
         extra={"warmup": warmup, "placement_counts": counts,
@@ -83,18 +107,10 @@ class MacRunner(Runner):
     def __init__(self, compute_units: str | None = None, delegate: str | None = None, **_ignored) -> None:
         # ``--delegate`` of `edgeq profile` names the compute units for this runner; without
         # either, the artifact's profile decides (manifest coreml.compute_units)
-        chosen = compute_units or delegate
-        if chosen is not None and str(chosen).upper() not in COMPUTE_UNITS:
-            raise UsageError(f"compute units '{chosen}' are not one of {', '.join(COMPUTE_UNITS)} "
-                             "(edgeq profile --runner mac --delegate UNITS)")
-        self.compute_units = None if chosen is None else str(chosen).upper()
+        self.compute_units = chosen_units(compute_units, delegate, self.name)
 
     def units_for(self, artifact: Artifact) -> str:
-        units = self.compute_units or artifact.manifest.get("coreml", {}).get("compute_units") or "CPU_AND_NE"
-        if units not in COMPUTE_UNITS:
-            raise UsageError(f"{artifact.path}: manifest compute_units '{units}' is not one of "
-                             f"{', '.join(COMPUTE_UNITS)}")
-        return units
+        return units_for(artifact, self.compute_units)
 
     def _load(self, artifact: Artifact):
         require_macos()
