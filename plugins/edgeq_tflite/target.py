@@ -147,8 +147,13 @@ class TFLiteTarget(Target):
             outs = [nhwc.tensors[o] for o in node.outputs if o]
             where = "float" if outs and all(t.dtype.kind == "f" for t in outs) and \
                 node.op_type not in ("Dequantize",) else "integer"
-            out.append(NodePlacement(node.name, node.op_type, where,
-                                     "no int8 kernel; float fallback" if where == "float" else ""))
+            reason = ""
+            if where == "float":
+                # an op TFLite runs in int8 was left in float by the quantizer (a float
+                # request, or a wide tensor under wide: float; its report says which)
+                reason = ("kept in float by the quantizer (build report: quantization.float_nodes)"
+                          if node.op_type in INTEGER_OPS else "no int8 kernel; float fallback")
+            out.append(NodePlacement(node.name, node.op_type, where, reason))
         return out
 
     def emit(self, qmodel, out_dir: Path, options: BuildOptions) -> Artifact:

@@ -61,6 +61,12 @@ def test_transformer_statistics_and_residual_adds_in_float_weights_int8(tmp_path
     assert q16.report.get("int16_nodes") and not q16.report["float_nodes"]
     # the residual stream is rescaled per channel (its FullyConnected layers write int8)
     assert qf.report["residual_scaling"] and not q16.report["residual_scaling"]
+    from edgeq_tflite.target import TFLiteTarget
+
+    placed = {p.node: p for p in TFLiteTarget().check(qf.graph) if p.where == "float"}
+    assert any(p.op_type == "ReduceMean" for p in placed.values())
+    assert all("kept in float by the quantizer" in p.reason for p in placed.values()
+               if p.op_type in ("ReduceMean", "Rsqrt", "Add"))
     fcs = [ins for op, ins in _tflite_ops(artf) if op == "FULLY_CONNECTED"]
     assert fcs and all(ins[0] == np.int8 and ins[1] == np.int8 for ins in fcs)
     assert any(op == "MEAN" and ins[0] == np.float32 for op, ins in _tflite_ops(artf))
