@@ -51,26 +51,87 @@ class _Op:
     op_type = name = "lstm"
 
 
-def test_lstm_kernel_matches_onnxruntime(tmp_path):
+def _onnx_session(rng, direction: str, peephole: bool, acts: list[str]):
+    """onnxruntime's ONNX LSTM with random weights, and those weights (per direction)."""
     import onnxruntime as ort
 
+    dirs = 2 if direction == "bidirectional" else 1
+    arrays = {"W": rng.normal(size=(dirs, 4 * HID, INP)) * 0.5, "R": rng.normal(size=(dirs, 4 * HID, HID)) * 0.5,
+              "B": rng.normal(size=(dirs, 8 * HID)) * 0.2}
+    names = ["X", "W", "R", "B", "", "h0", "c0"]
+    if peephole:
+        arrays["P"] = rng.normal(size=(dirs, 3 * HID)) * 0.5
+        names.append("P")
+    arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+    inits = [helper.make_tensor(n, TensorProto.FLOAT, a.shape, a.ravel()) for n, a in arrays.items()]
+    node = helper.make_node("LSTM", names, ["Y", "Yh", "Yc"], hidden_size=HID, direction=direction,
+                            activations=acts * dirs)
+    vi = helper.make_tensor_value_info
+    graph = helper.make_graph([node], "lstm", [vi("X", TensorProto.FLOAT, [SEQ, BATCH, INP]),
+                                               vi("h0", TensorProto.FLOAT, [dirs, BATCH, HID]),
+                                               vi("c0", TensorProto.FLOAT, [dirs, BATCH, HID])],
+                              [vi("Y", TensorProto.FLOAT, [SEQ, dirs, BATCH, HID]),
+                               vi("Yh", TensorProto.FLOAT, [dirs, BATCH, HID]),
+                               vi("Yc", TensorProto.FLOAT, [dirs, BATCH, HID])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]), arrays
+
+
+def _mil_gates(m):
+    """ONNX stacks the gates i, o, f, c (peepholes i, o, f); MIL i, f, o, c (i, f, o)."""
+    parts = np.split(m, m.shape[0] // HID, axis=0)
+    i, o, f, *c = parts
+    return np.concatenate([i, f, o, *c], axis=0)
+
+
+@pytest.mark.parametrize("direction, peephole, acts", [
+    ("forward", False, ["Sigmoid", "Tanh", "Tanh"]),
+    ("reverse", True, ["Sigmoid", "Tanh", "Tanh"]),
+    ("bidirectional", True, ["Sigmoid", "Tanh", "Tanh"]),
+    ("forward", True, ["Sigmoid", "Relu", "Relu"]),
+])
+def test_lstm_kernel_matches_onnxruntime(direction, peephole, acts):
     rng = np.random.default_rng(0)
-    path, w, r, b = _onnx_lstm(tmp_path, rng)
-    feed = _feeds(rng, 1)[0]
-    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)
+    sess, a = _onnx_session(rng, direction, peephole, acts)
+    dirs = 2 if direction == "bidirectional" else 1
+    feed = {"X": rng.normal(size=(SEQ, BATCH, INP)).astype(np.float32),
+            "h0": (rng.normal(size=(dirs, BATCH, HID)) * 0.5).astype(np.float32),
+            "c0": (rng.normal(size=(dirs, BATCH, HID)) * 0.5).astype(np.float32)}
+    ref_y, ref_h, ref_c = sess.run(None, feed)
+    inputs = {"x": feed["X"], "initial_h": np.concatenate(list(feed["h0"]), axis=-1),
+              "initial_c": np.concatenate(list(feed["c0"]), axis=-1), "direction": direction,
+              "output_sequence": True, "recurrent_activation": "sigmoid",
+              "cell_activation": acts[1].lower(), "activation": acts[2].lower()}
+    for d, suffix in enumerate(["", "_back"][:dirs]):
+        inputs["weight_ih" + suffix] = _mil_gates(a["W"][d])
+        inputs["weight_hh" + suffix] = _mil_gates(a["R"][d])
+        inputs["bias" + suffix] = _mil_gates(a["B"][d][:4 * HID] + a["B"][d][4 * HID:])
+        if peephole:
+            inputs["peephole" + suffix] = _mil_gates(a["P"][d])
+    y, h, c = OPS.lookup(_Op())(_Op(), inputs, None)
+    # ONNX: Y[s, dirs, b, H], Y_h[dirs, b, H]; MIL: y[s, b, dirs*H], h[b, dirs*H]
+    np.testing.assert_allclose(y, np.concatenate(list(np.moveaxis(ref_y, 1, 0)), axis=-1), atol=1e-5)
+    np.testing.assert_allclose(h, np.concatenate(list(ref_h), axis=-1), atol=1e-5)
+    np.testing.assert_allclose(c, np.concatenate(list(ref_c), axis=-1), atol=1e-5)
 
-    def mil_order(m):  # ONNX stacks the gates i, o, f, c; MIL i, f, o, c
-        i, o, f, c = np.split(m, 4, axis=0)
-        return np.concatenate([i, f, o, c], axis=0)
 
-    y, h, c = OPS.lookup(_Op())(_Op(), {
-        "x": feed["X"], "initial_h": feed["h0"][0], "initial_c": feed["c0"][0],
-        "weight_ih": mil_order(w), "weight_hh": mil_order(r),
-        "bias": mil_order(b[:4 * HID] + b[4 * HID:]), "direction": "forward", "output_sequence": True,
-        "recurrent_activation": "sigmoid", "cell_activation": "tanh", "activation": "tanh"}, None)
-    np.testing.assert_allclose(y, ref[0][:, 0], atol=1e-5)
-    np.testing.assert_allclose(h, ref[1][0], atol=1e-5)
-    np.testing.assert_allclose(c, ref[2][0], atol=1e-5)
+def test_lstm_kernel_clips_the_cell_state_and_refuses_undefined_activations():
+    from edgeq.sdk import UnsupportedOpError
+
+    rng = np.random.default_rng(3)
+    base = {"x": rng.normal(size=(SEQ, BATCH, INP)) * 3, "initial_h": np.zeros((BATCH, HID)),
+            "initial_c": np.full((BATCH, HID), 2.0), "weight_ih": rng.normal(size=(4 * HID, INP)),
+            "weight_hh": rng.normal(size=(4 * HID, HID)), "bias": np.full(4 * HID, 2.0), "output_sequence": True}
+    kernel = OPS.lookup(_Op())
+    _, _, free = kernel(_Op(), base, None)
+    _, _, clipped = kernel(_Op(), {**base, "clip": np.float32(0.5)}, None)
+    assert np.abs(free).max() > 0.5 and np.abs(clipped).max() <= 0.5 + 1e-6
+    # a clip above every cell value changes nothing
+    _, _, loose = kernel(_Op(), {**base, "clip": np.float32(1e6)}, None)
+    np.testing.assert_array_equal(loose, free)
+    with pytest.raises(UnsupportedOpError, match="'hard_sigmoid' has parameters"):
+        kernel(_Op(), {**base, "recurrent_activation": "hard_sigmoid"}, None)
 
 
 def _build(tmp_path, path, feeds, unroll: bool):
