@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import functools
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -299,12 +300,15 @@ class Runner(abc.ABC):
 
     The core checks ``targets``: ``run`` and ``profile`` of every subclass are wrapped
     (``__init_subclass__``) so that an artifact of another target is refused with a
-    UsageError before the runner sees it; runners do not re-check.
+    UsageError before the runner sees it, and ``profile``'s ``runs``, ``warmup`` and
+    ``feeds`` are checked (:func:`check_profile_arguments`); runners do not re-check.
     """
 
     name: str = ""
     #: targets this runner can execute
     targets: tuple[str, ...] = ()
+    #: whether ``profile`` needs input samples (a device tool may make up random inputs)
+    requires_feeds: bool = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -336,10 +340,27 @@ def check_runs(runner: Runner, artifact: Any) -> None:
                          "'edgeq targets' lists them)")
 
 
+def check_profile_arguments(runs: int, warmup: int, feeds: Any, requires_feeds: bool = True) -> None:
+    """Raise UsageError for ``runs < 1``, ``warmup < 0`` or, where the runner needs input
+    samples, an empty ``feeds``: the arguments every ``Runner.profile`` takes."""
+    if runs < 1 or warmup < 0:
+        raise UsageError(f"runs must be >= 1 and warmup >= 0 (got runs={runs}, warmup={warmup})")
+    if requires_feeds and hasattr(feeds, "__len__") and len(feeds) == 0:
+        raise UsageError("profile needs at least one input sample")
+
+
 def _checking_target(fn: Callable) -> Callable:
+    signature = inspect.signature(fn) if fn.__name__ == "profile" else None
+
     @functools.wraps(fn)
     def wrapper(self, artifact, *args, **kwargs):
         check_runs(self, artifact)
+        if signature is not None:
+            bound = signature.bind_partial(self, artifact, *args, **kwargs)
+            bound.apply_defaults()
+            given = bound.arguments
+            check_profile_arguments(given.get("runs", 1), given.get("warmup", 0), given.get("feeds", [None]),
+                                    self.requires_feeds)
         return fn(self, artifact, *args, **kwargs)
 
     wrapper._edgeq_checks_target = True  # type: ignore[attr-defined]

@@ -126,10 +126,6 @@ class IPhoneRunner(Runner):
                 runs: int = 50, warmup: int = 5,
                 references: Sequence[Mapping[str, np.ndarray]] | None = None,
                 **options) -> ProfileReport:
-        if runs < 1 or warmup < 0:
-            raise UsageError(f"runs must be >= 1 and warmup >= 0 (got runs={runs}, warmup={warmup})")
-        if not feeds:
-            raise UsageError("profile needs at least one input sample")
         require_macos(runner="iphone")
         from edgeq_coreml.target import CoreMLTarget
 

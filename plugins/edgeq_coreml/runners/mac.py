@@ -132,10 +132,6 @@ class MacRunner(Runner):
                 runs: int = 50, warmup: int = 5,
                 references: Sequence[Mapping[str, np.ndarray]] | None = None,
                 **options) -> ProfileReport:
-        if runs < 1 or warmup < 0:
-            raise UsageError(f"runs must be >= 1 and warmup >= 0 (got runs={runs}, warmup={warmup})")
-        if not feeds:
-            raise UsageError("profile needs at least one input sample")
         t0 = time.perf_counter()
         model = self._load(artifact)
         load_ms = (time.perf_counter() - t0) * 1e3
